@@ -1,0 +1,2 @@
+export { ZImage } from './nodes/ZImage/ZImage.node';
+export { TensorsLabApi } from './credentials/TensorsLabApi.credentials';

@@ -1,0 +1,34 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
+
+import { route } from './actions/router';
+import { nodeProperties } from './description';
+import { PROVIDERS } from './providers';
+
+export class ZImage implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Z-Image',
+		name: 'zImage',
+		icon: { light: 'file:zimage.svg', dark: 'file:zimage.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{$parameter["operation"] + " · " + $parameter["provider"]}}',
+		description: 'Generate and edit images with Z-Image models and get finished image files',
+		defaults: {
+			name: 'Z-Image',
+		},
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: PROVIDERS.map((provider) => ({
+			name: provider.credentialType,
+			required: true,
+			displayOptions: { show: { provider: [provider.name] } },
+		})),
+		properties: nodeProperties,
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return [await route.call(this)];
+	}
+}

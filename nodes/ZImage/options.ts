@@ -1,0 +1,131 @@
+import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+
+import { checkInteger, invalidInput } from './validation';
+
+/** What the user set for how an item runs, checked before anything is sent. */
+export interface RunOptions {
+	waitForCompletion: boolean;
+	maxWaitSeconds: number;
+	downloadImages: boolean;
+	binaryPropertyName: string;
+	maxConcurrent: number;
+	maxDownloadBytes: number;
+	/** 0: the provider's own default. */
+	requestTimeoutSeconds: number;
+}
+
+export const DEFAULT_MAX_CONCURRENT = 5;
+const DEFAULT_MAX_WAIT_SECONDS = 600;
+const DEFAULT_MAX_DOWNLOAD_MB = 50;
+
+const waitDescription =
+	'Whether to wait until the images are ready. Off returns the task at once, to look up later with Get Task.';
+const waitOn: INodeProperties = {
+	displayName: 'Wait for Completion',
+	name: 'waitForCompletion',
+	type: 'boolean',
+	default: true,
+	description: waitDescription,
+};
+const waitOff: INodeProperties = { ...waitOn, default: false };
+
+const sharedOptions = (waitDefault: boolean): INodeProperties[] => [
+	{
+		displayName: 'Binary Property',
+		name: 'binaryPropertyName',
+		type: 'string',
+		default: 'data',
+		description: 'Name of the binary field the images are written to',
+	},
+	{
+		displayName: 'Download Images',
+		name: 'downloadImages',
+		type: 'boolean',
+		default: true,
+		description:
+			'Whether to download the images as binary data. Off returns the image URLs only (handy for AI agents); provider URLs expire.',
+	},
+	{
+		displayName: 'Max Concurrent Items',
+		name: 'maxConcurrent',
+		type: 'number',
+		typeOptions: { minValue: 1 },
+		default: DEFAULT_MAX_CONCURRENT,
+		description: 'How many input items run at the same time',
+	},
+	{
+		displayName: 'Max Download Size (MB)',
+		name: 'maxDownloadMb',
+		type: 'number',
+		typeOptions: { minValue: 1 },
+		default: DEFAULT_MAX_DOWNLOAD_MB,
+		description: 'A result image larger than this fails the item instead of filling memory',
+	},
+	{
+		displayName: 'Max Wait (Seconds)',
+		name: 'maxWaitSeconds',
+		type: 'number',
+		typeOptions: { minValue: 1 },
+		default: DEFAULT_MAX_WAIT_SECONDS,
+		description:
+			'How long to wait for a task to finish; after that the item fails with the task ID, to collect later with Get Task',
+	},
+	{
+		displayName: 'Request Timeout (Seconds)',
+		name: 'requestTimeoutSeconds',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: 0,
+		description: "Timeout of one HTTP request; 0 uses the provider's default",
+	},
+	waitDefault ? waitOn : waitOff,
+];
+
+/** The Options collections: Generate and Edit wait by default, Get Task does not. */
+export const optionsProperties: INodeProperties[] = [
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		displayOptions: { show: { operation: ['generate', 'edit'] } },
+		options: sharedOptions(true),
+	},
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		displayOptions: { show: { operation: ['getTask'] } },
+		options: sharedOptions(false),
+	},
+];
+
+export function readRunOptions(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	waitDefault: boolean,
+): RunOptions {
+	const raw = (ctx.getNodeParameter('options', itemIndex, {}) ?? {}) as IDataObject;
+	const positive = (field: string, value: unknown, fallback: number, max: number) =>
+		value === undefined ? fallback : checkInteger(ctx, itemIndex, field, value, 1, max);
+	const binaryPropertyName = String(raw.binaryPropertyName ?? 'data').trim();
+	if (!binaryPropertyName) {
+		throw invalidInput(ctx, itemIndex, 'Binary Property', binaryPropertyName, 'a field name such as "data" is required');
+	}
+	return {
+		waitForCompletion: raw.waitForCompletion === undefined ? waitDefault : raw.waitForCompletion === true,
+		maxWaitSeconds: positive('Max Wait (Seconds)', raw.maxWaitSeconds, DEFAULT_MAX_WAIT_SECONDS, 86_400),
+		downloadImages: raw.downloadImages === undefined ? true : raw.downloadImages === true,
+		binaryPropertyName,
+		maxConcurrent: positive('Max Concurrent Items', raw.maxConcurrent, DEFAULT_MAX_CONCURRENT, 100),
+		maxDownloadBytes:
+			positive('Max Download Size (MB)', raw.maxDownloadMb, DEFAULT_MAX_DOWNLOAD_MB, 4096) * 1024 * 1024,
+		requestTimeoutSeconds:
+			raw.requestTimeoutSeconds === undefined
+				? 0
+				: checkInteger(ctx, itemIndex, 'Request Timeout (Seconds)', raw.requestTimeoutSeconds, 0, 3600),
+	};
+}

@@ -1,0 +1,109 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+
+import { describeNonImage, sniffImage } from './imageInfo';
+import type { GenerationMeta, ResultImage, TaskState, ZImageProvider } from './providers/types';
+import type { ProviderClient } from './transport';
+import { safeUrl } from './transport';
+
+export interface OutputOptions {
+	binaryPropertyName: string;
+	downloadImages: boolean;
+	maxDownloadBytes: number;
+}
+
+/** The task as JSON in the shared vocabulary, with the provider's own fields under `raw`. */
+export function taskToJson(provider: ZImageProvider, task: TaskState, meta?: GenerationMeta): IDataObject {
+	const json: IDataObject = {
+		provider: provider.name,
+		taskId: task.taskId,
+		status: task.status,
+	};
+	const fields: IDataObject = {
+		progress: task.progress,
+		model: task.model ?? meta?.model,
+		prompt: task.prompt ?? meta?.prompt,
+		seed: task.seed ?? meta?.seed,
+		width: task.width ?? meta?.width,
+		height: task.height ?? meta?.height,
+		error: task.error as IDataObject | undefined,
+	};
+	for (const [key, value] of Object.entries(fields)) if (value !== undefined) json[key] = value;
+	const urls = task.images.map((image) => image.url).filter((url): url is string => !!url);
+	if (urls.length) json.urls = urls;
+	json.raw = task.raw;
+	return json;
+}
+
+async function imageBytes(
+	client: ProviderClient,
+	image: ResultImage,
+	maxBytes: number,
+): Promise<{ data: Buffer; contentType?: string }> {
+	if (image.base64 !== undefined) {
+		return { data: Buffer.from(image.base64.replace(/^data:[^,]*,/, ''), 'base64') };
+	}
+	return await client.download(image.url as string, maxBytes);
+}
+
+/**
+ * One output item per result image: the real bytes as n8n binary data with the type and
+ * size read from the bytes themselves, and the task's facts as JSON.
+ */
+export async function toBinaryItems(
+	ctx: IExecuteFunctions,
+	client: ProviderClient,
+	provider: ZImageProvider,
+	task: TaskState,
+	meta: GenerationMeta | undefined,
+	itemIndex: number,
+	options: OutputOptions,
+): Promise<INodeExecutionData[]> {
+	if (task.images.length === 0) {
+		throw client.error({ message: 'The task completed but the provider returned no images' });
+	}
+	const items: INodeExecutionData[] = [];
+	for (const [index, image] of task.images.entries()) {
+		const json: IDataObject = {
+			provider: provider.name,
+			model: task.model ?? meta?.model,
+			taskId: task.taskId,
+			status: task.status,
+			prompt: task.prompt ?? meta?.prompt,
+			seed: task.seed ?? meta?.seed,
+			width: task.width ?? meta?.width,
+			height: task.height ?? meta?.height,
+			url: image.url,
+			index,
+		};
+		if (!options.downloadImages && image.url) {
+			items.push({ json: dropUndefined(json), pairedItem: { item: itemIndex } });
+			continue;
+		}
+		const { data, contentType } = await imageBytes(client, image, options.maxDownloadBytes);
+		const info = sniffImage(data);
+		if (!info) {
+			const where = image.url ? ` at ${safeUrl(image.url)}` : '';
+			throw client.error({
+				message: `Result ${index + 1}${where} is not an image (${describeNonImage(data, contentType)})`,
+			});
+		}
+		const fileName = `${task.taskId}-${index}.${info.extension}`;
+		const binary = await ctx.helpers.prepareBinaryData(data, fileName, info.mimeType);
+		json.width = info.width ?? json.width;
+		json.height = info.height ?? json.height;
+		json.mimeType = info.mimeType;
+		json.fileName = fileName;
+		json.fileSize = data.length;
+		items.push({
+			json: dropUndefined(json),
+			binary: { [options.binaryPropertyName]: binary },
+			pairedItem: { item: itemIndex },
+		});
+	}
+	return items;
+}
+
+function dropUndefined(json: IDataObject): IDataObject {
+	for (const key of Object.keys(json)) if (json[key] === undefined) delete json[key];
+	return json;
+}

@@ -1,0 +1,145 @@
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeProperties,
+	INodePropertyOptions,
+} from 'n8n-workflow';
+
+/** The values of the node's `provider` parameter; saved workflows depend on them. */
+export type ProviderName = 'tensorsLab' | 'selfHosted' | 'evolink' | 'odkkk';
+
+/** One task vocabulary shared by every provider. */
+export type TaskStatus = 'queued' | 'processing' | 'completed' | 'failed';
+
+export type SubmitOperation = 'generate' | 'edit';
+
+/** A multipart field: text, or a file with its name and type. */
+export type FormField =
+	| { field: string; value: string }
+	| { field: string; file: Buffer; fileName: string; mimeType: string };
+
+/** One HTTP call as a provider describes it; the transport sends it. */
+export interface ProviderRequest {
+	method: 'GET' | 'POST' | 'DELETE';
+	/** Joined to the credential's base URL. */
+	path: string;
+	json?: IDataObject;
+	form?: FormField[];
+}
+
+/** What came back, whatever the status code. */
+export interface HttpAnswer {
+	statusCode: number;
+	headers: IDataObject;
+	body: unknown;
+}
+
+/** A failed answer, worded for the user, with what the transport may do about it. */
+export interface ProviderFailure {
+	message: string;
+	description?: string;
+	httpCode?: string;
+	/** The provider said the request was not taken: sending it again cannot double-bill. */
+	notAccepted?: boolean;
+	/** Worth trying again for a request that changes nothing (status, download). */
+	transient?: boolean;
+	retryAfterSeconds?: number;
+}
+
+/** A result image: a URL to download at once, or the bytes inline. */
+export interface ResultImage {
+	url?: string;
+	base64?: string;
+}
+
+export interface TaskState {
+	taskId: string;
+	status: TaskStatus;
+	/** 0-100 when the provider reports it. */
+	progress?: number;
+	images: ResultImage[];
+	error?: { code?: string; message: string };
+	/** Seconds the provider expects the task still needs, when it says. */
+	etaSeconds?: number;
+	model?: string;
+	prompt?: string;
+	seed?: number;
+	width?: number;
+	height?: number;
+	/** The provider's own fields, untouched. */
+	raw: IDataObject;
+}
+
+/** What the user asked for, kept for the output items. */
+export interface GenerationMeta {
+	model: string;
+	prompt: string;
+	seed?: number;
+	width?: number;
+	height?: number;
+}
+
+/** A validated submission: nothing has been sent yet. */
+export interface SubmitPlan {
+	request: ProviderRequest;
+	meta: GenerationMeta;
+}
+
+/** Sends provider requests with the credential, the retry rules and the cancel signal. */
+export interface ProviderCall {
+	/** `submit` may bill: it is repeated only when the provider said it was not accepted. */
+	send(request: ProviderRequest, kind: 'submit' | 'read'): Promise<unknown>;
+	/** One exchange, no retries, the answer as it came (for checks that read any status). */
+	exchange(request: ProviderRequest): Promise<HttpAnswer>;
+	/** The error to throw for a failure, worded and stripped of secrets. */
+	fail(failure: ProviderFailure): Error;
+	/** The credential's base URL, without a trailing slash. */
+	readonly baseUrl: string;
+}
+
+/**
+ * One provider API. Everything provider-specific lives behind this interface; the node,
+ * the poller and the binary output never ask which provider they are talking to.
+ */
+export interface ZImageProvider {
+	readonly name: ProviderName;
+	readonly displayName: string;
+	readonly credentialType: string;
+	/** The operation dropdown for this provider: an operation it cannot do is not offered. */
+	readonly operations: INodePropertyOptions[];
+	/** Why an operation is not offered, for workflows that ask for it anyway. */
+	readonly unsupported?: Record<string, string>;
+	/** Its own parameters; each must show only for this provider. */
+	readonly properties: INodeProperties[];
+	/** When to look at a new task first, if the task gives no hint. */
+	readonly firstPollSeconds: number;
+	/** Timeout of one HTTP request unless the user sets another. */
+	readonly requestTimeoutSeconds: number;
+
+	/** Reads and checks the item's parameters; throws before anything is sent. */
+	prepareSubmit(
+		ctx: IExecuteFunctions,
+		itemIndex: number,
+		operation: SubmitOperation,
+	): Promise<SubmitPlan>;
+	/**
+	 * A task id to poll, or the finished task when the provider answered synchronously;
+	 * no task id when the answer cannot be read.
+	 */
+	readSubmit(body: unknown, plan: SubmitPlan): { taskId?: string; state?: TaskState };
+	/** Why a task id cannot be right for this provider, or undefined when it can. */
+	checkTaskId?(taskId: string): string | undefined;
+	/** Absent when the provider (or its current settings) cannot look a task up. */
+	statusRequest?(taskId: string): ProviderRequest;
+	/** The task in the shared vocabulary; undefined when the answer cannot be read. */
+	readTask(body: unknown, taskId: string): TaskState | undefined;
+	deleteRequest?(taskIds: string[]): ProviderRequest;
+	health(call: ProviderCall): Promise<IDataObject>;
+	/** Undefined for a good answer; otherwise what went wrong, in the user's words. */
+	readFailure(answer: HttpAnswer): ProviderFailure | undefined;
+	/** Operations only this provider has (e.g. housekeeping), by operation value. */
+	readonly extraOperations?: Record<
+		string,
+		(ctx: IExecuteFunctions, itemIndex: number, call: ProviderCall) => Promise<IDataObject>
+	>;
+}

@@ -1,0 +1,353 @@
+import type { IDataObject, IExecuteFunctions, IHttpRequestOptions, JsonObject } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+
+import { cancelledError, isCancelled, waitOrCancel } from './cancel';
+import type {
+	HttpAnswer,
+	ProviderCall,
+	ProviderFailure,
+	ProviderRequest,
+	ZImageProvider,
+} from './providers/types';
+
+/** Where an error happened, so that every message names provider, operation and task. */
+export interface CallContext {
+	operation: string;
+	itemIndex: number;
+	taskId?: string;
+}
+
+export interface TransportOptions {
+	/** Per-request timeout. */
+	timeoutMs: number;
+	/** How many times a read (status, download) is tried again after a transient failure. */
+	readRetries?: number;
+	/** How many times a submit the provider did not accept (429/503) is sent again. */
+	submitRetries?: number;
+}
+
+const DEFAULT_READ_RETRIES = 4;
+const DEFAULT_SUBMIT_RETRIES = 3;
+/** Never sit longer than this on one Retry-After. */
+const MAX_RETRY_WAIT_SECONDS = 60;
+
+/** Removes every secret from a text that may reach the user. */
+export function redact(text: string, secrets: string[]): string {
+	let out = text;
+	for (const secret of secrets) {
+		if (secret && secret.length >= 4) out = out.split(secret).join('***');
+	}
+	return out;
+}
+
+export function describeWhere(provider: ZImageProvider, where: CallContext): string {
+	const task = where.taskId ? `, task ${where.taskId}` : '';
+	return `${provider.displayName} (${where.operation}${task})`;
+}
+
+/** The error a user sees for a provider failure: provider, operation, task, then the cause. */
+export function providerError(
+	ctx: IExecuteFunctions,
+	provider: ZImageProvider,
+	where: CallContext,
+	failure: ProviderFailure,
+	secrets: string[] = [],
+): NodeApiError {
+	const message = redact(`${describeWhere(provider, where)}: ${failure.message}`, secrets);
+	const description = failure.description ? redact(failure.description, secrets) : undefined;
+	const payload: JsonObject = { message };
+	if (description) payload.description = description;
+	if (failure.httpCode) payload.httpCode = failure.httpCode;
+	if (where.taskId) payload.taskId = where.taskId;
+	return new NodeApiError(ctx.getNode(), payload, {
+		message,
+		description,
+		httpCode: failure.httpCode,
+		itemIndex: where.itemIndex,
+	});
+}
+
+function toFormData(fields: NonNullable<ProviderRequest['form']>): FormData {
+	const form = new FormData();
+	for (const field of fields) {
+		if ('file' in field) {
+			form.append(field.field, new Blob([field.file], { type: field.mimeType }), field.fileName);
+		} else {
+			form.append(field.field, field.value);
+		}
+	}
+	return form;
+}
+
+function errorCode(error: unknown): string | undefined {
+	const e = error as { code?: unknown; cause?: { code?: unknown } };
+	const code = e?.cause?.code ?? e?.code;
+	return typeof code === 'string' ? code : undefined;
+}
+
+/** Turns a thrown network error into a failure; the original error (which holds headers) is dropped. */
+function networkFailure(providerName: string, url: string, error: unknown): ProviderFailure {
+	const code = errorCode(error);
+	const reason = code === 'ECONNABORTED' || code === 'ETIMEDOUT' ? 'timed out' : code ?? 'failed';
+	let host = url;
+	try {
+		host = new URL(url).host;
+	} catch {
+		// keep the raw text: it is the user's own base URL
+	}
+	return {
+		message: `The request to ${providerName} at ${host} ${reason === 'failed' ? 'failed' : `failed (${reason})`}`,
+		description: (error as Error)?.message,
+		transient: true,
+	};
+}
+
+/** Seconds to wait before trying again, bounded. */
+function retryDelaySeconds(failure: ProviderFailure, attempt: number): number {
+	const hinted = failure.retryAfterSeconds;
+	const seconds = hinted !== undefined && hinted >= 0 ? hinted : Math.min(2 ** attempt, 16);
+	return Math.min(seconds, MAX_RETRY_WAIT_SECONDS);
+}
+
+/** Reads Retry-After (seconds or an HTTP date). */
+export function retryAfterSeconds(headers: IDataObject): number | undefined {
+	const value = headers['retry-after'] ?? headers['Retry-After'];
+	if (value === undefined || value === null || value === '') return undefined;
+	const seconds = Number(value);
+	if (Number.isFinite(seconds)) return Math.max(0, seconds);
+	const date = Date.parse(String(value));
+	if (Number.isNaN(date)) return undefined;
+	return Math.max(0, (date - Date.now()) / 1000);
+}
+
+/**
+ * The provider's HTTP client for one item: authenticated requests through n8n's helper,
+ * provider-worded errors, and retries only where they cannot bill twice.
+ */
+export class ProviderClient implements ProviderCall {
+	private readonly secrets: string[];
+
+	private constructor(
+		private readonly ctx: IExecuteFunctions,
+		private readonly provider: ZImageProvider,
+		readonly baseUrl: string,
+		private readonly credentials: IDataObject,
+		readonly where: CallContext,
+		private readonly options: TransportOptions,
+	) {
+		this.secrets = [String(credentials.apiKey ?? '')];
+	}
+
+	static async create(
+		ctx: IExecuteFunctions,
+		provider: ZImageProvider,
+		where: CallContext,
+		options: TransportOptions,
+	): Promise<ProviderClient> {
+		const credentials = await ctx.getCredentials(provider.credentialType, where.itemIndex);
+		const baseUrl = String(credentials.baseUrl ?? '').trim().replace(/\/+$/, '');
+		if (!/^https?:\/\//i.test(baseUrl)) {
+			throw new NodeOperationError(
+				ctx.getNode(),
+				`The ${provider.displayName} credential's Base URL "${baseUrl}" must start with http:// or https://`,
+				{ itemIndex: where.itemIndex },
+			);
+		}
+		return new ProviderClient(ctx, provider, baseUrl, credentials, where, options);
+	}
+
+	/** The same client, for errors about a known task. */
+	forTask(taskId: string): ProviderClient {
+		return new ProviderClient(
+			this.ctx,
+			this.provider,
+			this.baseUrl,
+			this.credentials,
+			{ ...this.where, taskId },
+			this.options,
+		);
+	}
+
+	error(failure: ProviderFailure): NodeApiError {
+		return providerError(this.ctx, this.provider, this.where, failure, this.secrets);
+	}
+
+	fail(failure: ProviderFailure): NodeApiError {
+		return this.error(failure);
+	}
+
+	/** One exchange as it came back; a network failure becomes a worded error. */
+	async exchange(request: ProviderRequest): Promise<HttpAnswer> {
+		const url = `${this.baseUrl}${request.path}`;
+		try {
+			return await this.roundTrip(url, request);
+		} catch (error) {
+			if (isCancelled(this.ctx)) throw cancelledError(this.ctx, this.where.itemIndex);
+			throw this.error(networkFailure(this.provider.displayName, url, error));
+		}
+	}
+
+	redact(text: string): string {
+		return redact(text, this.secrets);
+	}
+
+	async send(request: ProviderRequest, kind: 'submit' | 'read'): Promise<unknown> {
+		const retries =
+			kind === 'submit'
+				? (this.options.submitRetries ?? DEFAULT_SUBMIT_RETRIES)
+				: (this.options.readRetries ?? DEFAULT_READ_RETRIES);
+		for (let attempt = 0; ; attempt++) {
+			const url = `${this.baseUrl}${request.path}`;
+			let failure: ProviderFailure | undefined;
+			let answer: HttpAnswer | undefined;
+			try {
+				answer = await this.roundTrip(url, request);
+				failure = this.provider.readFailure(answer);
+			} catch (error) {
+				if (isCancelled(this.ctx)) throw cancelledError(this.ctx, this.where.itemIndex);
+				failure = networkFailure(this.provider.displayName, url, error);
+				if (kind === 'submit') {
+					// The provider may have taken the task before the connection broke: never send twice.
+					failure = {
+						...failure,
+						transient: false,
+						message: `${failure.message}; the task may or may not have been created, so it was not sent again`,
+					};
+				}
+			}
+			if (!failure) return answer?.body;
+			const retryable = kind === 'submit' ? failure.notAccepted === true : failure.transient === true;
+			if (!retryable || attempt >= retries) throw this.error(failure);
+			await waitOrCancel(this.ctx, retryDelaySeconds(failure, attempt) * 1000, this.where.itemIndex);
+		}
+	}
+
+	private async roundTrip(url: string, request: ProviderRequest): Promise<HttpAnswer> {
+		const options: IHttpRequestOptions = {
+			method: request.method,
+			url,
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: true,
+			timeout: this.options.timeoutMs,
+			skipSslCertificateValidation: this.credentials.allowUnauthorizedCerts === true,
+		};
+		if (request.json !== undefined) {
+			options.body = request.json;
+			options.json = true;
+		} else if (request.form !== undefined) {
+			options.body = toFormData(request.form);
+		} else {
+			options.json = true;
+		}
+		const response = (await this.ctx.helpers.httpRequestWithAuthentication.call(
+			this.ctx,
+			this.provider.credentialType,
+			options,
+		)) as { statusCode: number; headers?: IDataObject; body: unknown };
+		return {
+			statusCode: response.statusCode,
+			headers: response.headers ?? {},
+			body: parseJsonBody(response.body),
+		};
+	}
+
+	/**
+	 * Downloads a result. The credential is sent only to the provider's own host: result
+	 * URLs often point at a CDN that must never see the key.
+	 */
+	async download(
+		url: string,
+		maxBytes: number,
+	): Promise<{ data: Buffer; contentType?: string }> {
+		const sameOrigin = sameOriginAs(url, this.baseUrl);
+		const retries = this.options.readRetries ?? DEFAULT_READ_RETRIES;
+		const options: IHttpRequestOptions = {
+			method: 'GET',
+			url,
+			encoding: 'arraybuffer',
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: true,
+			timeout: this.options.timeoutMs,
+			skipSslCertificateValidation: this.credentials.allowUnauthorizedCerts === true,
+		};
+		for (let attempt = 0; ; attempt++) {
+			let response: { statusCode: number; headers?: IDataObject; body: unknown } | undefined;
+			let failure: ProviderFailure;
+			try {
+				response = (
+					sameOrigin
+						? await this.ctx.helpers.httpRequestWithAuthentication.call(
+								this.ctx,
+								this.provider.credentialType,
+								{ ...options },
+							)
+						: await this.ctx.helpers.httpRequest({ ...options })
+				) as { statusCode: number; headers?: IDataObject; body: unknown };
+			} catch (error) {
+				if (isCancelled(this.ctx)) throw cancelledError(this.ctx, this.where.itemIndex);
+				failure = {
+					...networkFailure(this.provider.displayName, url, error),
+					message: `Downloading the result image at ${safeUrl(url)} failed (${errorCode(error) ?? 'network error'})`,
+				};
+			}
+			if (response && response.statusCode >= 200 && response.statusCode < 300) {
+				const data = Buffer.from(response.body as ArrayBuffer);
+				if (data.length > maxBytes) {
+					throw this.error({
+						message: `The result image at ${safeUrl(url)} is ${data.length} bytes, over the download limit of ${maxBytes} bytes`,
+						description:
+							'Raise "Max Download Size" in the node options, or turn off "Download Images" to get the URL only.',
+					});
+				}
+				const contentType = response.headers?.['content-type'];
+				return { data, contentType: typeof contentType === 'string' ? contentType : undefined };
+			}
+			if (response) {
+				const status = response.statusCode;
+				failure = {
+					message:
+						status === 404 || status === 410
+							? `The result image at ${safeUrl(url)} is gone (HTTP ${status}); result links expire, run the generation again`
+							: `Downloading the result image at ${safeUrl(url)} failed (HTTP ${status})`,
+					httpCode: String(status),
+					transient: status === 429 || status >= 500,
+					retryAfterSeconds: retryAfterSeconds(response.headers ?? {}),
+				};
+			}
+			if (!failure!.transient || attempt >= retries) throw this.error(failure!);
+			await waitOrCancel(this.ctx, retryDelaySeconds(failure!, attempt) * 1000, this.where.itemIndex);
+		}
+	}
+}
+
+function sameOriginAs(url: string, baseUrl: string): boolean {
+	try {
+		return new URL(url).origin === new URL(baseUrl).origin;
+	} catch {
+		return false;
+	}
+}
+
+/** A URL without its query string (signed CDN links carry tokens there). */
+export function safeUrl(url: string): string {
+	try {
+		const parsed = new URL(url);
+		return `${parsed.origin}${parsed.pathname}`;
+	} catch {
+		return url.split('?')[0];
+	}
+}
+
+function parseJsonBody(body: unknown): unknown {
+	if (Buffer.isBuffer(body)) body = body.toString('utf8');
+	if (typeof body !== 'string') return body;
+	const text = body.trim();
+	if (text.startsWith('{') || text.startsWith('[')) {
+		try {
+			return JSON.parse(text);
+		} catch {
+			return body;
+		}
+	}
+	return body;
+}
