@@ -379,7 +379,7 @@ export const tensorsLab: ZImageProvider = {
 	name: 'tensorsLab',
 	displayName: 'TensorsLab',
 	credentialType: 'tensorsLabApi',
-	firstPollSeconds: 2,
+	firstPollSeconds: 1,
 	requestTimeoutSeconds: 180,
 	operations: [
 		{ name: 'Delete Task', value: 'deleteTask', action: 'Delete tasks', description: 'Delete one or more tasks' },

@@ -1,0 +1,174 @@
+/**
+ * Runs the Z-Image node's execute() inside n8n-core's real ExecuteContext: parameters,
+ * credentials, httpRequest / httpRequestWithAuthentication (axios underneath) and binary
+ * helpers are n8n's own. Only the credential store is ours: it hands out the test
+ * credential and applies its `authenticate` block the way n8n's CredentialsHelper does.
+ */
+import 'reflect-metadata';
+
+import { Container } from '@n8n/di';
+import { BinaryDataService, ExecuteContext } from 'n8n-core';
+import type {
+	ICredentialDataDecryptedObject,
+	ICredentialType,
+	IDataObject,
+	IExecuteData,
+	IHttpRequestOptions,
+	INode,
+	INodeExecutionData,
+	INodeType,
+	INodeTypes,
+	IWorkflowExecuteAdditionalData,
+} from 'n8n-workflow';
+import { createRunExecutionData, Workflow } from 'n8n-workflow';
+
+import * as packageExports from '../index';
+import { ZImage } from '../nodes/ZImage/ZImage.node';
+
+/** Every credential type the package exports, by name. */
+const CREDENTIAL_TYPES: Record<string, ICredentialType> = Object.fromEntries(
+	Object.values(packageExports)
+		.map((Export) => new (Export as new () => unknown)())
+		.filter((instance): instance is ICredentialType => 'authenticate' in (instance as object))
+		.map((type) => [type.name, type]),
+);
+
+let binaryReady = false;
+
+/** In-memory binary mode (n8n's "default"): binary data is kept as base64 on the item. */
+function ensureBinaryDataService(): void {
+	if (binaryReady) return;
+	const config = { mode: 'default', availableModes: ['default'], localStoragePath: '', signingSecret: 'test', dbMaxFileSize: 512 };
+	const errorReporter = { error: () => undefined, warn: () => undefined, info: () => undefined };
+	const logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, scoped: () => logger };
+	Container.set(
+		BinaryDataService,
+		new BinaryDataService(config as never, errorReporter as never, logger as never),
+	);
+	binaryReady = true;
+}
+
+/** Resolves `={{ ... }}` credential expressions the way n8n's CredentialsHelper does. */
+function resolveValue(value: unknown, credentials: IDataObject, workflow: Workflow, node: INode): unknown {
+	if (typeof value !== 'string' || !value.startsWith('=')) return value;
+	return workflow.expression.getSimpleParameterValue(node, value, 'internal', { $credentials: credentials }, undefined, '');
+}
+
+function makeCredentialsHelper(store: Record<string, IDataObject>) {
+	return {
+		getParentTypes: () => [],
+		isCredentialUsableByNode: (credentialType: string) => credentialType in CREDENTIAL_TYPES,
+		async getDecrypted(_additional: unknown, _nodeCredentials: unknown, type: string) {
+			const data = store[type];
+			if (!data) throw new Error(`test: no credential of type ${type}`);
+			return { ...data } as ICredentialDataDecryptedObject;
+		},
+		async preAuthentication() {
+			return undefined;
+		},
+		async authenticate(
+			credentials: IDataObject,
+			typeName: string,
+			requestOptions: IHttpRequestOptions,
+			workflow: Workflow,
+			node: INode,
+		) {
+			const type = CREDENTIAL_TYPES[typeName];
+			const auth = type?.authenticate;
+			if (!auth || typeof auth === 'function') return requestOptions;
+			const headers: IDataObject = { ...(requestOptions.headers ?? {}) };
+			for (const [key, value] of Object.entries(auth.properties.headers ?? {})) {
+				const resolved = resolveValue(value, credentials, workflow, node);
+				// n8n leaves out a header whose expression came to nothing.
+				if (resolved !== undefined && resolved !== null && resolved !== '') headers[key] = resolved as string;
+			}
+			return { ...requestOptions, headers };
+		},
+	};
+}
+
+export interface RunOptions {
+	parameters: IDataObject;
+	credentials?: Record<string, IDataObject>;
+	items?: INodeExecutionData[];
+	continueOnFail?: boolean;
+	abortSignal?: AbortSignal;
+}
+
+export interface RunResult {
+	items: INodeExecutionData[];
+	/** The bytes of a binary property of an output item. */
+	binary(itemIndex: number, property?: string): Promise<Buffer>;
+}
+
+const nodeType: INodeType = new ZImage();
+
+export async function runNode(options: RunOptions): Promise<RunResult> {
+	ensureBinaryDataService();
+	const credentialTypes = Object.keys(options.credentials ?? {});
+	const node: INode = {
+		id: 'zimage-node',
+		name: 'Z-Image',
+		type: 'n8n-nodes-zimage.zImage',
+		typeVersion: 1,
+		position: [0, 0],
+		parameters: options.parameters as INode['parameters'],
+		credentials: Object.fromEntries(credentialTypes.map((type) => [type, { id: `cred-${type}`, name: type }])),
+		onError: options.continueOnFail ? 'continueRegularOutput' : undefined,
+	};
+	const nodeTypes: INodeTypes = {
+		getByName: () => nodeType,
+		getByNameAndVersion: () => nodeType,
+		getKnownTypes: () => ({}),
+	};
+	const workflow = new Workflow({
+		id: 'workflow-test',
+		name: 'Z-Image test',
+		nodes: [node],
+		connections: {},
+		active: false,
+		nodeTypes,
+		settings: {},
+	});
+	const items = options.items ?? [{ json: {} }];
+	const additionalData = {
+		credentialsHelper: makeCredentialsHelper(options.credentials ?? {}),
+		executionId: 'execution-test',
+		restApiUrl: 'http://localhost:5678/rest',
+		instanceBaseUrl: 'http://localhost:5678/',
+		webhookBaseUrl: 'http://localhost:5678/webhook',
+		webhookWaitingBaseUrl: 'http://localhost:5678/webhook-waiting',
+		webhookTestBaseUrl: 'http://localhost:5678/webhook-test',
+		formWaitingBaseUrl: 'http://localhost:5678/form-waiting',
+		variables: {},
+		userId: 'user-test',
+	} as unknown as IWorkflowExecuteAdditionalData;
+	const executeData: IExecuteData = {
+		node,
+		data: { main: [items] },
+		source: { main: [{ previousNode: 'Start' }] },
+	};
+	const context = new ExecuteContext(
+		workflow,
+		node,
+		additionalData,
+		'manual',
+		createRunExecutionData(),
+		0,
+		items,
+		{ main: [items] },
+		executeData,
+		[],
+		options.abortSignal,
+	);
+	const output = await nodeType.execute!.call(context);
+	const outItems = (output as INodeExecutionData[][])[0] ?? [];
+	return {
+		items: outItems,
+		async binary(itemIndex, property = 'data') {
+			const data = outItems[itemIndex]?.binary?.[property];
+			if (!data) throw new Error(`test: output item ${itemIndex} has no binary "${property}"`);
+			return await Container.get(BinaryDataService).getAsBuffer(data);
+		},
+	};
+}

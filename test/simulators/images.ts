@@ -1,0 +1,86 @@
+/** Real image bytes for the simulators, written by hand so every answer decodes as what it claims. */
+import { deflateSync, inflateSync } from 'node:zlib';
+
+const CRC_TABLE = new Uint32Array(256).map((_, n) => {
+	let c = n;
+	for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+	return c >>> 0;
+});
+
+function crc32(buffer: Buffer): number {
+	let crc = 0xffffffff;
+	for (const byte of buffer) crc = CRC_TABLE[(crc ^ byte) & 0xff] ^ (crc >>> 8);
+	return (crc ^ 0xffffffff) >>> 0;
+}
+
+function chunk(type: string, data: Buffer): Buffer {
+	const length = Buffer.alloc(4);
+	length.writeUInt32BE(data.length);
+	const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+	const crc = Buffer.alloc(4);
+	crc.writeUInt32BE(crc32(body));
+	return Buffer.concat([length, body, crc]);
+}
+
+const pngCache = new Map<string, Buffer>();
+
+/** A width × height RGB PNG whose colours depend on `seed`, so different tasks give different images. */
+export function makePng(width: number, height: number, seed = 1): Buffer {
+	const key = `${width}x${height}:${seed}`;
+	const cached = pngCache.get(key);
+	if (cached) return cached;
+	const row = 1 + width * 3;
+	const raw = Buffer.alloc(row * height);
+	const r0 = (seed * 67) % 256;
+	const g0 = (seed * 131) % 256;
+	for (let y = 0; y < height; y++) {
+		const offset = y * row;
+		raw[offset] = 0; // filter: none
+		const blue = Math.floor((y / Math.max(1, height - 1)) * 255);
+		for (let x = 0; x < width; x++) {
+			const p = offset + 1 + x * 3;
+			raw[p] = (r0 + Math.floor((x / Math.max(1, width - 1)) * 200)) % 256;
+			raw[p + 1] = g0;
+			raw[p + 2] = blue;
+		}
+	}
+	const header = Buffer.alloc(13);
+	header.writeUInt32BE(width, 0);
+	header.writeUInt32BE(height, 4);
+	header[8] = 8; // bit depth
+	header[9] = 2; // colour type: RGB
+	const png = Buffer.concat([
+		Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+		chunk('IHDR', header),
+		chunk('IDAT', deflateSync(raw, { level: 1 })),
+		chunk('IEND', Buffer.alloc(0)),
+	]);
+	if (pngCache.size > 64) pngCache.clear();
+	pngCache.set(key, png);
+	return png;
+}
+
+/** Reads width, height and colour type back from a PNG and inflates it, proving it decodes. */
+export function decodePng(png: Buffer): { width: number; height: number; pixels: Buffer } {
+	if (png.readUInt32BE(0) !== 0x89504e47) throw new Error('not a PNG');
+	let offset = 8;
+	let width = 0;
+	let height = 0;
+	const idat: Buffer[] = [];
+	while (offset < png.length) {
+		const length = png.readUInt32BE(offset);
+		const type = png.toString('latin1', offset + 4, offset + 8);
+		const data = png.subarray(offset + 8, offset + 8 + length);
+		const crc = png.readUInt32BE(offset + 8 + length);
+		if (crc !== crc32(png.subarray(offset + 4, offset + 8 + length))) throw new Error(`bad CRC in ${type}`);
+		if (type === 'IHDR') {
+			width = data.readUInt32BE(0);
+			height = data.readUInt32BE(4);
+		}
+		if (type === 'IDAT') idat.push(data);
+		offset += 12 + length;
+	}
+	const pixels = inflateSync(Buffer.concat(idat));
+	if (pixels.length !== height * (1 + width * 3)) throw new Error('PNG pixel data has the wrong size');
+	return { width, height, pixels };
+}

@@ -1,0 +1,174 @@
+/**
+ * The HTTP base every provider simulator shares: a real server on 127.0.0.1 (ephemeral
+ * port) that records each request with its parsed JSON or multipart body, and a fault
+ * plan that makes the next N matching requests answer something else.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export interface UploadedFile {
+	field: string;
+	fileName: string;
+	mimeType: string;
+	data: Buffer;
+}
+
+export interface RecordedRequest {
+	method: string;
+	path: string;
+	query: URLSearchParams;
+	headers: Record<string, string | string[] | undefined>;
+	raw: Buffer;
+	json?: unknown;
+	fields?: Record<string, string[]>;
+	files?: UploadedFile[];
+	at: number;
+}
+
+export interface Reply {
+	status: number;
+	body?: unknown;
+	headers?: Record<string, string>;
+}
+
+/** What a planned fault does instead of the real answer. */
+export type Fault =
+	| { kind: 'reply'; reply: Reply }
+	| { kind: 'reset' }
+	| { kind: 'hang' }
+	| { kind: 'delay'; ms: number };
+
+interface PlannedFault {
+	method?: string;
+	path: RegExp;
+	remaining: number;
+	fault: Fault;
+}
+
+export type Handler = (request: RecordedRequest) => Promise<Reply> | Reply;
+
+/** Splits a multipart/form-data body into text fields and files. */
+export function parseMultipart(raw: Buffer, contentType: string): { fields: Record<string, string[]>; files: UploadedFile[] } {
+	const match = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
+	if (!match) throw new Error('multipart body without boundary');
+	const boundary = Buffer.from(`--${match[1] ?? match[2]}`);
+	const fields: Record<string, string[]> = {};
+	const files: UploadedFile[] = [];
+	let start = raw.indexOf(boundary);
+	while (start !== -1) {
+		const next = raw.indexOf(boundary, start + boundary.length);
+		if (next === -1) break;
+		// A part: CRLF, headers, CRLF CRLF, content, CRLF, then the next boundary.
+		const part = raw.subarray(start + boundary.length + 2, next - 2);
+		const split = part.indexOf('\r\n\r\n');
+		if (split !== -1) {
+			const head = part.subarray(0, split).toString('utf8');
+			const content = part.subarray(split + 4);
+			const name = /name="([^"]*)"/i.exec(head)?.[1] ?? '';
+			const fileName = /filename="([^"]*)"/i.exec(head)?.[1];
+			const type = /content-type:\s*([^\r\n]+)/i.exec(head)?.[1]?.trim() ?? 'application/octet-stream';
+			if (fileName !== undefined) files.push({ field: name, fileName, mimeType: type, data: Buffer.from(content) });
+			else (fields[name] ??= []).push(content.toString('utf8'));
+		}
+		start = next;
+	}
+	return { fields, files };
+}
+
+export class SimulatorServer {
+	readonly requests: RecordedRequest[] = [];
+	private server?: Server;
+	private readonly sockets = new Set<Socket>();
+	private readonly faults: PlannedFault[] = [];
+	private base = '';
+
+	constructor(private readonly handler: Handler) {}
+
+	get url(): string {
+		return this.base;
+	}
+
+	async start(port = 0): Promise<string> {
+		this.server = createServer((req, res) => void this.handle(req, res));
+		this.server.on('connection', (socket) => {
+			this.sockets.add(socket);
+			socket.on('close', () => this.sockets.delete(socket));
+		});
+		await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
+		const { port: bound } = this.server.address() as AddressInfo;
+		this.base = `http://127.0.0.1:${bound}`;
+		return this.base;
+	}
+
+	async stop(): Promise<void> {
+		for (const socket of this.sockets) socket.destroy();
+		await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+	}
+
+	/** The next `count` requests matching `path` (and `method`) get `fault` instead of the real answer. */
+	planFault(path: RegExp, count: number, fault: Fault, method?: string): void {
+		this.faults.push({ path, remaining: count, fault, method });
+	}
+
+	requestsTo(path: RegExp, method?: string): RecordedRequest[] {
+		return this.requests.filter((r) => path.test(r.path) && (!method || r.method === method));
+	}
+
+	private takeFault(method: string, path: string): Fault | undefined {
+		const planned = this.faults.find(
+			(f) => f.remaining > 0 && f.path.test(path) && (!f.method || f.method === method),
+		);
+		if (!planned) return undefined;
+		planned.remaining--;
+		return planned.fault;
+	}
+
+	private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+		const chunks: Buffer[] = [];
+		for await (const chunk of req) chunks.push(chunk as Buffer);
+		const raw = Buffer.concat(chunks);
+		const url = new URL(req.url ?? '/', this.base);
+		const request: RecordedRequest = {
+			method: req.method ?? 'GET',
+			path: url.pathname,
+			query: url.searchParams,
+			headers: req.headers,
+			raw,
+			at: Date.now(),
+		};
+		const contentType = String(req.headers['content-type'] ?? '');
+		try {
+			if (contentType.includes('application/json') && raw.length) request.json = JSON.parse(raw.toString('utf8'));
+			if (contentType.includes('multipart/form-data')) Object.assign(request, parseMultipart(raw, contentType));
+		} catch {
+			// the handler sees an unparsed body and answers like the real API would
+		}
+		this.requests.push(request);
+
+		const fault = this.takeFault(request.method, request.path);
+		if (fault?.kind === 'reset') {
+			req.socket.destroy();
+			return;
+		}
+		if (fault?.kind === 'hang') return;
+		if (fault?.kind === 'delay') await new Promise((resolve) => setTimeout(resolve, fault.ms));
+		const reply = fault?.kind === 'reply' ? fault.reply : await this.handler(request);
+		this.send(res, reply);
+	}
+
+	private send(res: ServerResponse, reply: Reply): void {
+		const headers: Record<string, string> = { ...(reply.headers ?? {}) };
+		let body: Buffer;
+		if (Buffer.isBuffer(reply.body)) body = reply.body;
+		else if (typeof reply.body === 'string') body = Buffer.from(reply.body);
+		else {
+			body = Buffer.from(JSON.stringify(reply.body ?? {}));
+			headers['content-type'] ??= 'application/json';
+		}
+		headers['content-length'] = String(body.length);
+		res.writeHead(reply.status, headers);
+		res.end(body);
+	}
+}
+
+export const json = (status: number, body: unknown, headers?: Record<string, string>): Reply => ({ status, body, headers });
