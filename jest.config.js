@@ -7,4 +7,6 @@ module.exports = {
 		'^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }],
 	},
 	testTimeout: 30000,
+	// Most tests wait on simulated tasks, not the CPU: run more files at once than there are cores.
+	maxWorkers: 4,
 };

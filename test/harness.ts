@@ -21,6 +21,7 @@ import type {
 	IWorkflowExecuteAdditionalData,
 } from 'n8n-workflow';
 import { createRunExecutionData, Workflow } from 'n8n-workflow';
+import { request as request_ } from 'undici';
 
 import * as packageExports from '../index';
 import { ZImage } from '../nodes/ZImage/ZImage.node';
@@ -85,6 +86,36 @@ function makeCredentialsHelper(store: Record<string, IDataObject>) {
 			return { ...requestOptions, headers };
 		},
 	};
+}
+
+/**
+ * Runs a credential type's Test button request the way n8n does: resolve the request's
+ * expressions against the credential, apply its `authenticate` block, send it.
+ */
+export async function runCredentialTest(
+	typeName: string,
+	credentials: IDataObject,
+): Promise<{ statusCode: number; body: unknown }> {
+	const type = CREDENTIAL_TYPES[typeName];
+	const request = type?.test?.request;
+	if (!request) throw new Error(`test: ${typeName} has no test request`);
+	const node: INode = { id: 'x', name: 'x', type: 'x', typeVersion: 1, position: [0, 0], parameters: {} };
+	const workflow = new Workflow({ nodes: [node], connections: {}, active: false, nodeTypes: { getByName: () => nodeType, getByNameAndVersion: () => nodeType, getKnownTypes: () => ({}) } });
+	const baseURL = String(resolveValue(request.baseURL, credentials, workflow, node) ?? '');
+	const options = await makeCredentialsHelper({ [typeName]: credentials }).authenticate(
+		credentials,
+		typeName,
+		{ url: String(request.url), method: request.method, body: request.body as IDataObject, headers: {} },
+		workflow,
+		node,
+	);
+	const response = await request_(`${baseURL}${options.url}`, {
+		method: options.method ?? 'GET',
+		headers: { 'content-type': 'application/json', ...(options.headers as Record<string, string>) },
+		body: options.body ? JSON.stringify(options.body) : undefined,
+	});
+	const text = await response.body.text();
+	return { statusCode: response.statusCode, body: text ? JSON.parse(text) : undefined };
 }
 
 export interface RunOptions {
@@ -171,4 +202,30 @@ export async function runNode(options: RunOptions): Promise<RunResult> {
 			return await Container.get(BinaryDataService).getAsBuffer(data);
 		},
 	};
+}
+
+/** An input item carrying images as binary fields (n8n's in-memory form: base64). */
+export function imageItem(images: Record<string, Buffer>, json: IDataObject = {}): INodeExecutionData {
+	const binary: INodeExecutionData['binary'] = {};
+	for (const [name, data] of Object.entries(images)) {
+		const png = data[0] === 0x89;
+		binary[name] = {
+			data: data.toString('base64'),
+			mimeType: png ? 'image/png' : 'application/octet-stream',
+			fileName: `${name}.${png ? 'png' : 'bin'}`,
+		};
+	}
+	return { json, binary };
+}
+
+/** The error a run ended with (fails the test if it did not fail). */
+export async function failureOf(
+	run: Promise<unknown>,
+): Promise<Error & { description?: string; context?: IDataObject }> {
+	try {
+		await run;
+	} catch (error) {
+		return error as Error & { description?: string; context?: IDataObject };
+	}
+	throw new Error('expected the run to fail, but it succeeded');
 }

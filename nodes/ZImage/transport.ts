@@ -59,12 +59,14 @@ export function providerError(
 	if (description) payload.description = description;
 	if (failure.httpCode) payload.httpCode = failure.httpCode;
 	if (where.taskId) payload.taskId = where.taskId;
-	return new NodeApiError(ctx.getNode(), payload, {
+	const error = new NodeApiError(ctx.getNode(), payload, {
 		message,
 		description,
 		httpCode: failure.httpCode,
 		itemIndex: where.itemIndex,
 	});
+	if (where.taskId) error.context.taskId = where.taskId;
+	return error;
 }
 
 function toFormData(fields: NonNullable<ProviderRequest['form']>): FormData {
@@ -85,10 +87,27 @@ function errorCode(error: unknown): string | undefined {
 	return typeof code === 'string' ? code : undefined;
 }
 
-/** Turns a thrown network error into a failure; the original error (which holds headers) is dropped. */
+const NETWORK_REASONS: Record<string, string> = {
+	ECONNRESET: 'the connection was reset',
+	EPIPE: 'the connection was reset',
+	ECONNREFUSED: 'the connection was refused (is the server running?)',
+	ENOTFOUND: 'the host name could not be resolved',
+	EAI_AGAIN: 'the host name could not be resolved',
+	ETIMEDOUT: 'no answer came within the request timeout',
+	ECONNABORTED: 'no answer came within the request timeout',
+	ERR_CANCELED: 'the request was cancelled',
+};
+
+/**
+ * Turns a thrown network error into a failure in plain words (n8n rewrites messages that
+ * carry raw codes); the original error, which holds the request headers, is dropped.
+ */
 function networkFailure(providerName: string, url: string, error: unknown): ProviderFailure {
 	const code = errorCode(error);
-	const reason = code === 'ECONNABORTED' || code === 'ETIMEDOUT' ? 'timed out' : code ?? 'failed';
+	const text = String((error as Error)?.message ?? '');
+	const reason =
+		(code && NETWORK_REASONS[code]) ??
+		(/timeout/i.test(text) ? NETWORK_REASONS.ETIMEDOUT : /socket hang up/i.test(text) ? NETWORK_REASONS.ECONNRESET : 'a network error occurred');
 	let host = url;
 	try {
 		host = new URL(url).host;
@@ -96,8 +115,8 @@ function networkFailure(providerName: string, url: string, error: unknown): Prov
 		// keep the raw text: it is the user's own base URL
 	}
 	return {
-		message: `The request to ${providerName} at ${host} ${reason === 'failed' ? 'failed' : `failed (${reason})`}`,
-		description: (error as Error)?.message,
+		message: `Could not get an answer from ${providerName} at ${host}: ${reason}`,
+		description: text,
 		transient: true,
 	};
 }
@@ -285,9 +304,10 @@ export class ProviderClient implements ProviderCall {
 				) as { statusCode: number; headers?: IDataObject; body: unknown };
 			} catch (error) {
 				if (isCancelled(this.ctx)) throw cancelledError(this.ctx, this.where.itemIndex);
+				const network = networkFailure(this.provider.displayName, url, error);
 				failure = {
-					...networkFailure(this.provider.displayName, url, error),
-					message: `Downloading the result image at ${safeUrl(url)} failed (${errorCode(error) ?? 'network error'})`,
+					...network,
+					message: `Downloading the result image at ${safeUrl(url)} failed: ${network.message.split(': ').pop()}`,
 				};
 			}
 			if (response && response.statusCode >= 200 && response.statusCode < 300) {

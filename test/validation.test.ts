@@ -1,0 +1,171 @@
+/**
+ * Bad input is refused before anything is sent: each case names the field, the value and
+ * what is allowed, and the simulator sees no request at all.
+ */
+import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
+
+import { failureOf, imageItem, runNode } from './harness';
+import { TensorsLabSimulator } from './simulators/tensorsLab';
+
+interface Case {
+	name: string;
+	parameters: IDataObject;
+	items?: INodeExecutionData[];
+	message: RegExp;
+}
+
+const tensorsLab = (parameters: IDataObject): IDataObject => ({
+	provider: 'tensorsLab',
+	operation: 'generate',
+	model: 'zimage',
+	prompt: 'a cat',
+	...parameters,
+});
+
+const TENSORSLAB_CASES: Case[] = [
+	{ name: 'empty prompt', parameters: tensorsLab({ prompt: '' }), message: /^Invalid Prompt "": a prompt is required/ },
+	{ name: 'blank prompt', parameters: tensorsLab({ prompt: '   ' }), message: /^Invalid Prompt "   ": a prompt is required/ },
+	{
+		name: 'z-image custom size below 512×512 pixels',
+		parameters: tensorsLab({ resolution: 'custom', width: 256, height: 256 }),
+		message: /^Invalid Resolution "256x256": 256×256 is 65,536 pixels; Z-Image Turbo accepts .*between 512×512 and 2048×2048 pixels in total/,
+	},
+	{
+		name: 'z-image custom size above 2048×2048 pixels',
+		parameters: tensorsLab({ resolution: 'custom', width: 4096, height: 2048 }),
+		message: /^Invalid Resolution "4096x2048": .*between 512×512 and 2048×2048/,
+	},
+	{
+		name: 'z-image ratio it does not offer (from an expression)',
+		parameters: tensorsLab({ resolution: '2:3' }),
+		message: /^Invalid Resolution "2:3": Z-Image Turbo accepts 1024\*1024, 1:1, 16:9, 9:16, 4:3, 3:4/,
+	},
+	{
+		name: 'SeeDream 4.5 1500x1500 (below its pixel minimum)',
+		parameters: tensorsLab({ model: 'seedreamv45', resolution: '1500x1500' }),
+		message: /^Invalid Resolution "1500x1500": 1500×1500 is 2,250,000 pixels; SeeDream 4.5 accepts .*between 3,686,400 and 16,777,216/,
+	},
+	{
+		name: 'SeeDream 4 has no 2K level',
+		parameters: tensorsLab({ model: 'seedreamv4', resolution: '2K' }),
+		message: /^Invalid Resolution "2K": SeeDream 4 accepts 1:1, 16:9, 9:16, 4:3, 3:4 \(no custom sizes\)/,
+	},
+	{
+		name: 'SeeDream 4 has no custom sizes',
+		parameters: tensorsLab({ model: 'seedreamv4', resolution: '2048x2048' }),
+		message: /^Invalid Resolution "2048x2048": SeeDream 4 accepts/,
+	},
+	{
+		name: 'batch size 0',
+		parameters: tensorsLab({ model: 'seedreamv45', resolution: '2K', batchSize: 0 }),
+		message: /^Invalid Batch Size 0: a whole number from 1 to 15 is allowed/,
+	},
+	{
+		name: 'batch size 16',
+		parameters: tensorsLab({ model: 'seedreamv45', resolution: '2K', batchSize: 16 }),
+		message: /^Invalid Batch Size 16: a whole number from 1 to 15/,
+	},
+	{
+		name: 'seed out of range',
+		parameters: tensorsLab({ seed: 2147483648 }),
+		message: /^Invalid Seed 2147483648: a whole number from -1 to 2147483647/,
+	},
+	{
+		name: 'unknown model',
+		parameters: tensorsLab({ model: 'dalle' }),
+		message: /^Invalid Model "dalle": allowed: zimage, seedreamv45, seedreamv4/,
+	},
+	{
+		name: 'Edit with the Z-Image model',
+		parameters: tensorsLab({ operation: 'edit', model: 'zimage', imageUrl: 'https://example.com/a.png', inputImageFields: '' }),
+		message: /^Invalid Model "zimage": allowed for Edit \(only SeeDream models take images\): seedreamv45, seedreamv4/,
+	},
+	{
+		name: 'Edit without any source image',
+		parameters: tensorsLab({ operation: 'edit', model: 'seedreamv45', resolution: '2K', inputImageFields: '', imageUrl: '' }),
+		message: /^Invalid Input Image Fields "": Edit needs a source image/,
+	},
+	{
+		name: 'Edit naming a binary field the item does not have',
+		parameters: tensorsLab({ operation: 'edit', model: 'seedreamv45', resolution: '2K', inputImageFields: 'photo' }),
+		items: [imageItem({ data: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...new Array(20).fill(0)]) })],
+		message: /^Invalid Input Image Fields "photo": the input item has no binary field "photo"; it has: data/,
+	},
+	{
+		name: 'Edit with a binary that is not an image',
+		parameters: tensorsLab({ operation: 'edit', model: 'seedreamv45', resolution: '2K', inputImageFields: 'data' }),
+		items: [imageItem({ data: Buffer.from('%PDF-1.7 not an image') })],
+		message: /^Invalid Input Image Fields "data": binary field "data" \(application\/octet-stream\) is not a PNG, JPEG, WebP or GIF image/,
+	},
+	{
+		name: 'Edit with an image URL that is not http(s)',
+		parameters: tensorsLab({ operation: 'edit', model: 'seedreamv45', resolution: '2K', inputImageFields: '', imageUrl: 'ftp://x/y.png' }),
+		message: /^Invalid Source Image URL "ftp:\/\/x\/y.png": an http:\/\/ or https:\/\/ URL is required/,
+	},
+	{
+		name: 'max wait 0',
+		parameters: tensorsLab({ options: { maxWaitSeconds: 0 } }),
+		message: /^Invalid Max Wait \(Seconds\) 0: a whole number from 1 to 86400/,
+	},
+	{
+		name: 'max concurrent 0',
+		parameters: tensorsLab({ options: { maxConcurrent: 0 } }),
+		message: /^Invalid Max Concurrent Items 0: a whole number from 1 to 100/,
+	},
+	{
+		name: 'Get Task without an id',
+		parameters: { provider: 'tensorsLab', operation: 'getTask', taskId: '' },
+		message: /^Invalid Task ID "": a task ID is required/,
+	},
+	{
+		name: 'Get Task with a malformed id',
+		parameters: { provider: 'tensorsLab', operation: 'getTask', taskId: 'abc def/../x' },
+		message: /^Invalid Task ID "abc def\/..\/x": a TensorsLab task id is letters, digits/,
+	},
+	{
+		name: 'Delete Task with one malformed id among good ones',
+		parameters: { provider: 'tensorsLab', operation: 'deleteTask', taskId: 'abcd_1, x/y' },
+		message: /^Invalid Task IDs "x\/y": a TensorsLab task id/,
+	},
+	{
+		name: 'an operation the provider does not have',
+		parameters: { provider: 'tensorsLab', operation: 'unloadModel' },
+		message: /^TensorsLab cannot do the "unloadModel" operation/,
+	},
+];
+
+describe('TensorsLab input checks', () => {
+	let sim: TensorsLabSimulator;
+	beforeAll(async () => {
+		sim = await new TensorsLabSimulator().start();
+	});
+	afterAll(async () => {
+		await sim.stop();
+	});
+
+	test.each(TENSORSLAB_CASES)('$name', async ({ parameters, items, message }) => {
+		const before = sim.api.requests.length;
+		const error = await failureOf(
+			runNode({
+				parameters,
+				items,
+				credentials: { tensorsLabApi: { apiKey: sim.apiKey, baseUrl: sim.url, authHeaderFormat: 'bearer' } },
+			}),
+		);
+		expect(error.message).toMatch(message);
+		expect(sim.api.requests.length).toBe(before);
+	});
+
+	test('one bad item stops the run before any item is sent', async () => {
+		const before = sim.api.requests.length;
+		const error = await failureOf(
+			runNode({
+				parameters: tensorsLab({ prompt: '={{ $json.prompt }}' }),
+				items: [{ json: { prompt: 'fine' } }, { json: { prompt: '' } }],
+				credentials: { tensorsLabApi: { apiKey: sim.apiKey, baseUrl: sim.url, authHeaderFormat: 'bearer' } },
+			}),
+		);
+		expect(error.message).toMatch(/^Invalid Prompt ""/);
+		expect(sim.api.requests.length).toBe(before);
+	});
+});
