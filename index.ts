@@ -1,2 +1,3 @@
 export { ZImage } from './nodes/ZImage/ZImage.node';
 export { TensorsLabApi } from './credentials/TensorsLabApi.credentials';
+export { ZImageServerApi } from './credentials/ZImageServerApi.credentials';

@@ -80,8 +80,8 @@ function makeCredentialsHelper(store: Record<string, IDataObject>) {
 			const headers: IDataObject = { ...(requestOptions.headers ?? {}) };
 			for (const [key, value] of Object.entries(auth.properties.headers ?? {})) {
 				const resolved = resolveValue(value, credentials, workflow, node);
-				// n8n leaves out a header whose expression came to nothing.
-				if (resolved !== undefined && resolved !== null && resolved !== '') headers[key] = resolved as string;
+				// Like axios underneath n8n: a header whose value is undefined or null is not sent.
+				if (resolved !== undefined && resolved !== null) headers[key] = resolved as string;
 			}
 			return { ...requestOptions, headers };
 		},

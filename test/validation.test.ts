@@ -6,6 +6,7 @@ import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
 import { failureOf, imageItem, runNode } from './harness';
 import { TensorsLabSimulator } from './simulators/tensorsLab';
+import { ZImageServerSimulator } from './simulators/zImageServer';
 
 interface Case {
 	name: string;
@@ -167,5 +168,69 @@ describe('TensorsLab input checks', () => {
 		);
 		expect(error.message).toMatch(/^Invalid Prompt ""/);
 		expect(sim.api.requests.length).toBe(before);
+	});
+});
+
+const selfHosted = (parameters: IDataObject): IDataObject => ({
+	provider: 'selfHosted',
+	operation: 'generate',
+	prompt: 'a cat',
+	size: '1024x1024',
+	...parameters,
+});
+
+const SELF_HOSTED_CASES: Case[] = [
+	{ name: 'empty prompt', parameters: selfHosted({ prompt: '' }), message: /^Invalid Prompt "": a prompt is required/ },
+	{
+		name: 'size not a multiple of 32 (reject is the default)',
+		parameters: selfHosted({ size: '1000x1000' }),
+		message: /^Invalid Size "1000x1000": width and height must be multiples of 32; the nearest valid sizes are 992x992 and 1024x1024 \(or set "Size Not a Multiple of 32" to Round Down\)/,
+	},
+	{
+		name: 'size below 512×512 pixels',
+		parameters: selfHosted({ size: '256x256' }),
+		message: /^Invalid Size "256x256": 65,536 pixels is outside width x height, both multiples of 32, 512×512 to 2048×2048 pixels in total/,
+	},
+	{
+		name: 'size above 2048×2048 pixels',
+		parameters: selfHosted({ size: '4096x2048' }),
+		message: /^Invalid Size "4096x2048": 8,388,608 pixels is outside/,
+	},
+	{ name: 'size that is not WxH', parameters: selfHosted({ size: '16:9' }), message: /^Invalid Size "16:9": width x height, both multiples of 32/ },
+	{ name: 'number of images 0', parameters: selfHosted({ numberOfImages: 0 }), message: /^Invalid Number of Images 0: a whole number from 1 to 8/ },
+	{ name: 'inference steps 0', parameters: selfHosted({ numInferenceSteps: 0 }), message: /^Invalid Inference Steps 0: a whole number from 1 to 200/ },
+	{ name: 'negative guidance', parameters: selfHosted({ guidanceScale: -1 }), message: /^Invalid Guidance Scale -1: a number from 0 to 30/ },
+	{
+		name: 'unknown response format',
+		parameters: selfHosted({ responseFormat: 'png' }),
+		message: /^Invalid Response Format "png": allowed: b64_json, url/,
+	},
+	{
+		name: 'Edit with two image fields',
+		parameters: selfHosted({ operation: 'edit', inputImageFields: 'a, b' }),
+		message: /^Invalid Input Image Fields "a, b": the self-hosted server edits exactly one image/,
+	},
+	{
+		name: 'Edit without input binary data',
+		parameters: selfHosted({ operation: 'edit', inputImageFields: 'data', size: '' }),
+		message: /^Invalid Input Image Fields "data": the input item has no binary data/,
+	},
+	{ name: 'Get Task with a malformed id', parameters: { provider: 'selfHosted', operation: 'getTask', taskId: '../health' }, message: /^Invalid Task ID "..\/health"/ },
+];
+
+describe('Z-Image Server input checks', () => {
+	let sim: ZImageServerSimulator;
+	beforeAll(async () => {
+		sim = await new ZImageServerSimulator().start();
+	});
+	afterAll(async () => {
+		await sim.stop();
+	});
+
+	test.each(SELF_HOSTED_CASES)('$name', async ({ parameters, items, message }) => {
+		const before = sim.server.requests.length;
+		const error = await failureOf(runNode({ parameters, items, credentials: { zImageServerApi: { baseUrl: sim.url } } }));
+		expect(error.message).toMatch(message);
+		expect(sim.server.requests.length).toBe(before);
 	});
 });

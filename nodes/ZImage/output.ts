@@ -12,7 +12,12 @@ export interface OutputOptions {
 }
 
 /** The task as JSON in the shared vocabulary, with the provider's own fields under `raw`. */
-export function taskToJson(provider: ZImageProvider, task: TaskState, meta?: GenerationMeta): IDataObject {
+export function taskToJson(
+	client: ProviderClient,
+	provider: ZImageProvider,
+	task: TaskState,
+	meta?: GenerationMeta,
+): IDataObject {
 	const json: IDataObject = {
 		provider: provider.name,
 		taskId: task.taskId,
@@ -26,9 +31,13 @@ export function taskToJson(provider: ZImageProvider, task: TaskState, meta?: Gen
 		width: task.width ?? meta?.width,
 		height: task.height ?? meta?.height,
 		error: task.error as IDataObject | undefined,
+		notice: meta?.notice,
 	};
 	for (const [key, value] of Object.entries(fields)) if (value !== undefined) json[key] = value;
-	const urls = task.images.map((image) => image.url).filter((url): url is string => !!url);
+	const urls = task.images
+		.map((image) => image.url)
+		.filter((url): url is string => !!url)
+		.map((url) => client.absoluteUrl(url));
 	if (urls.length) json.urls = urls;
 	json.raw = task.raw;
 	return json;
@@ -42,7 +51,7 @@ async function imageBytes(
 	if (image.base64 !== undefined) {
 		return { data: Buffer.from(image.base64.replace(/^data:[^,]*,/, ''), 'base64') };
 	}
-	return await client.download(image.url as string, maxBytes);
+	return await client.download(client.absoluteUrl(image.url as string), maxBytes);
 }
 
 /**
@@ -72,8 +81,9 @@ export async function toBinaryItems(
 			seed: task.seed ?? meta?.seed,
 			width: task.width ?? meta?.width,
 			height: task.height ?? meta?.height,
-			url: image.url,
+			url: image.url ? client.absoluteUrl(image.url) : undefined,
 			index,
+			notice: meta?.notice,
 		};
 		if (!options.downloadImages && image.url) {
 			items.push({ json: dropUndefined(json), pairedItem: { item: itemIndex } });
@@ -82,7 +92,7 @@ export async function toBinaryItems(
 		const { data, contentType } = await imageBytes(client, image, options.maxDownloadBytes);
 		const info = sniffImage(data);
 		if (!info) {
-			const where = image.url ? ` at ${safeUrl(image.url)}` : '';
+			const where = image.url ? ` at ${safeUrl(client.absoluteUrl(image.url))}` : '';
 			throw client.error({
 				message: `Result ${index + 1}${where} is not an image (${describeNonImage(data, contentType)})`,
 			});

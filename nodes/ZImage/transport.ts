@@ -18,8 +18,8 @@ export interface CallContext {
 }
 
 export interface TransportOptions {
-	/** Per-request timeout. */
-	timeoutMs: number;
+	/** Per-request timeout set on the node; 0 or absent: the credential's, else the provider's. */
+	timeoutSeconds?: number;
 	/** How many times a read (status, download) is tried again after a transient failure. */
 	readRetries?: number;
 	/** How many times a submit the provider did not accept (429/503) is sent again. */
@@ -172,7 +172,16 @@ export class ProviderClient implements ProviderCall {
 				{ itemIndex: where.itemIndex },
 			);
 		}
-		return new ProviderClient(ctx, provider, baseUrl, credentials, where, options);
+		const timeoutSeconds =
+			options.timeoutSeconds || Number(credentials.requestTimeoutSeconds) || provider.requestTimeoutSeconds;
+		return new ProviderClient(ctx, provider, baseUrl, credentials, where, {
+			...options,
+			timeoutSeconds,
+		});
+	}
+
+	private get timeoutMs(): number {
+		return (this.options.timeoutSeconds ?? this.provider.requestTimeoutSeconds) * 1000;
 	}
 
 	/** The same client, for errors about a known task. */
@@ -203,6 +212,15 @@ export class ProviderClient implements ProviderCall {
 		} catch (error) {
 			if (isCancelled(this.ctx)) throw cancelledError(this.ctx, this.where.itemIndex);
 			throw this.error(networkFailure(this.provider.displayName, url, error));
+		}
+	}
+
+	/** A result URL as an absolute one: servers may answer with paths such as /outputs/x.png. */
+	absoluteUrl(url: string): string {
+		try {
+			return new URL(url, `${this.baseUrl}/`).toString();
+		} catch {
+			return url;
 		}
 	}
 
@@ -247,8 +265,9 @@ export class ProviderClient implements ProviderCall {
 			url,
 			returnFullResponse: true,
 			ignoreHttpStatusErrors: true,
-			timeout: this.options.timeoutMs,
-			skipSslCertificateValidation: this.credentials.allowUnauthorizedCerts === true,
+			timeout: this.timeoutMs,
+			skipSslCertificateValidation: this.credentials.ignoreSslIssues === true,
+			abortSignal: this.ctx.getExecutionCancelSignal(),
 		};
 		if (request.json !== undefined) {
 			options.body = request.json;
@@ -286,8 +305,9 @@ export class ProviderClient implements ProviderCall {
 			encoding: 'arraybuffer',
 			returnFullResponse: true,
 			ignoreHttpStatusErrors: true,
-			timeout: this.options.timeoutMs,
-			skipSslCertificateValidation: this.credentials.allowUnauthorizedCerts === true,
+			timeout: this.timeoutMs,
+			skipSslCertificateValidation: this.credentials.ignoreSslIssues === true,
+			abortSignal: this.ctx.getExecutionCancelSignal(),
 		};
 		for (let attempt = 0; ; attempt++) {
 			let response: { statusCode: number; headers?: IDataObject; body: unknown } | undefined;

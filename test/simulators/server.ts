@@ -45,6 +45,9 @@ interface PlannedFault {
 	fault: Fault;
 }
 
+/** A pause that never keeps the test process alive on its own. */
+export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
 export type Handler = (request: RecordedRequest) => Promise<Reply> | Reply;
 
 /** Splits a multipart/form-data body into text fields and files. */
@@ -151,7 +154,7 @@ export class SimulatorServer {
 			return;
 		}
 		if (fault?.kind === 'hang') return;
-		if (fault?.kind === 'delay') await new Promise((resolve) => setTimeout(resolve, fault.ms));
+		if (fault?.kind === 'delay') await delay(fault.ms);
 		const reply = fault?.kind === 'reply' ? fault.reply : await this.handler(request);
 		this.send(res, reply);
 	}

@@ -22,12 +22,11 @@ export async function openClient(
 	input: OperationInput,
 	options?: Pick<RunOptions, 'requestTimeoutSeconds'>,
 ): Promise<ProviderClient> {
-	const seconds = options?.requestTimeoutSeconds || input.provider.requestTimeoutSeconds;
 	return await ProviderClient.create(
 		input.ctx,
 		input.provider,
 		{ operation: input.operation, itemIndex: input.itemIndex },
-		{ timeoutMs: seconds * 1000 },
+		{ timeoutSeconds: options?.requestTimeoutSeconds },
 	);
 }
 
@@ -112,5 +111,5 @@ export async function settleTask(
 	if (state.status === 'completed') {
 		return await toBinaryItems(ctx, taskClient, provider, state, meta, itemIndex, options);
 	}
-	return [{ json: taskToJson(provider, state, meta), pairedItem: { item: itemIndex } }];
+	return [{ json: taskToJson(taskClient, provider, state, meta), pairedItem: { item: itemIndex } }];
 }

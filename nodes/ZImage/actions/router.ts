@@ -28,8 +28,11 @@ const prepareExtra: Prepare = async (input) => {
 	const run = input.provider.extraOperations?.[input.operation];
 	const client = await openClient(input);
 	return async () => {
-		const json = await run!(input.ctx, input.itemIndex, client);
-		return [{ json: { provider: input.provider.name, ...json }, pairedItem: { item: input.itemIndex } }];
+		const result = await run!(input.ctx, input.itemIndex, client);
+		return (Array.isArray(result) ? result : [result]).map((json) => ({
+			json: { provider: input.provider.name, ...json },
+			pairedItem: { item: input.itemIndex },
+		}));
 	};
 };
 

@@ -77,6 +77,8 @@ export interface GenerationMeta {
 	seed?: number;
 	width?: number;
 	height?: number;
+	/** Something the user should know about how the request was adjusted. */
+	notice?: string;
 }
 
 /** A validated submission: nothing has been sent yet. */
@@ -137,9 +139,9 @@ export interface ZImageProvider {
 	health(call: ProviderCall): Promise<IDataObject>;
 	/** Undefined for a good answer; otherwise what went wrong, in the user's words. */
 	readFailure(answer: HttpAnswer): ProviderFailure | undefined;
-	/** Operations only this provider has (e.g. housekeeping), by operation value. */
+	/** Operations only this provider has (e.g. housekeeping), by operation value; a list is one item each. */
 	readonly extraOperations?: Record<
 		string,
-		(ctx: IExecuteFunctions, itemIndex: number, call: ProviderCall) => Promise<IDataObject>
+		(ctx: IExecuteFunctions, itemIndex: number, call: ProviderCall) => Promise<IDataObject | IDataObject[]>
 	>;
 }
