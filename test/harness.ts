@@ -88,17 +88,24 @@ function makeCredentialsHelper(store: Record<string, IDataObject>) {
 	};
 }
 
+/** A dotted path into an object, as n8n's credential test rules read `key`. */
+function pick(value: unknown, path: string): unknown {
+	return path.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as IDataObject)[key] : undefined), value);
+}
+
 /**
- * Runs a credential type's Test button request the way n8n does: resolve the request's
- * expressions against the credential, apply its `authenticate` block, send it.
+ * Runs a credential type's Test button the way n8n does: resolve the request's expressions
+ * against the credential, apply its `authenticate` block, send it; a status outside 2xx
+ * fails unless the request ignores status errors; then the rules may fail it.
  */
 export async function runCredentialTest(
 	typeName: string,
 	credentials: IDataObject,
-): Promise<{ statusCode: number; body: unknown }> {
+): Promise<{ ok: boolean; message?: string; statusCode: number; body: unknown }> {
 	const type = CREDENTIAL_TYPES[typeName];
-	const request = type?.test?.request;
-	if (!request) throw new Error(`test: ${typeName} has no test request`);
+	const test = type?.test;
+	if (!test?.request) throw new Error(`test: ${typeName} has no test request`);
+	const request = test.request;
 	const node: INode = { id: 'x', name: 'x', type: 'x', typeVersion: 1, position: [0, 0], parameters: {} };
 	const workflow = new Workflow({ nodes: [node], connections: {}, active: false, nodeTypes: { getByName: () => nodeType, getByNameAndVersion: () => nodeType, getKnownTypes: () => ({}) } });
 	const baseURL = String(resolveValue(request.baseURL, credentials, workflow, node) ?? '');
@@ -115,7 +122,25 @@ export async function runCredentialTest(
 		body: options.body ? JSON.stringify(options.body) : undefined,
 	});
 	const text = await response.body.text();
-	return { statusCode: response.statusCode, body: text ? JSON.parse(text) : undefined };
+	let body: unknown = text;
+	try {
+		body = text ? JSON.parse(text) : undefined;
+	} catch {
+		// not JSON: rules see the text
+	}
+	const statusCode = response.statusCode;
+	if (!request.ignoreHttpStatusErrors && (statusCode < 200 || statusCode > 299)) {
+		return { ok: false, message: `Received HTTP status code: ${statusCode}`, statusCode, body };
+	}
+	for (const rule of test.rules ?? []) {
+		if (rule.type === 'responseSuccessBody' && pick(body, rule.properties.key) === rule.properties.value) {
+			return { ok: false, message: rule.properties.message, statusCode, body };
+		}
+		if (rule.type === 'responseCode' && statusCode === rule.properties.value) {
+			return { ok: false, message: rule.properties.message, statusCode, body };
+		}
+	}
+	return { ok: true, statusCode, body };
 }
 
 export interface RunOptions {

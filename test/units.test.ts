@@ -1,6 +1,7 @@
 import { sniffImage } from '../nodes/ZImage/imageInfo';
 import { mapWithConcurrency } from '../nodes/ZImage/pool';
 import { nextPollDelayMs, POLL_SCHEDULE } from '../nodes/ZImage/poller';
+import { evolink, isPrivateHost } from '../nodes/ZImage/providers/evolink';
 import { tensorsLab } from '../nodes/ZImage/providers/tensorsLab';
 import type { TaskState } from '../nodes/ZImage/providers/types';
 import { redact, retryAfterSeconds, safeUrl } from '../nodes/ZImage/transport';
@@ -132,5 +133,53 @@ describe('TensorsLab answers in the shared vocabulary', () => {
 			retryAfterSeconds: 3,
 		});
 		expect(tensorsLab.readFailure({ statusCode: 200, headers: {}, body: { code: 1000, data: {} } })).toBeUndefined();
+	});
+});
+
+describe('callback hosts', () => {
+	test.each([
+		['localhost', true],
+		['127.0.0.1', true],
+		['10.1.2.3', true],
+		['172.16.0.1', true],
+		['172.31.255.255', true],
+		['172.32.0.1', false],
+		['192.168.0.10', true],
+		['169.254.169.254', true],
+		['100.64.0.1', true],
+		['[::1]', true],
+		['fd12::1', true],
+		['fe80::1', true],
+		['hooks.example.com', false],
+		['8.8.8.8', false],
+		['2001:db8::1', false],
+	])('%s private: %s', (host, expected) => {
+		expect(isPrivateHost(host)).toBe(expected);
+	});
+});
+
+describe('Evolink answers in the shared vocabulary', () => {
+	test.each([
+		['pending', 'queued'],
+		['processing', 'processing'],
+		['completed', 'completed'],
+		['failed', 'failed'],
+	])('status %s is %s', (status, expected) => {
+		expect(evolink.readTask({ id: 'task-unified-1-a', status }, 'x')?.status).toBe(expected);
+	});
+	test('results become images, progress and the estimate are kept', () => {
+		const done = evolink.readTask({ id: 'task-unified-1-a', status: 'completed', progress: 100, results: ['https://cdn/x.webp'] }, 'x');
+		expect(done).toMatchObject({ taskId: 'task-unified-1-a', progress: 100, images: [{ url: 'https://cdn/x.webp' }] });
+		const waiting = evolink.readTask({ id: 't', status: 'pending', progress: 0, task_info: { estimated_time: 12 } }, 'x');
+		expect(waiting?.etaSeconds).toBe(12);
+	});
+	test('an unknown status cannot be read', () => {
+		expect(evolink.readTask({ id: 't', status: 'exploded' }, 'x')).toBeUndefined();
+	});
+	test('string (Evolink) and integer (ODKKK) error codes read the same', () => {
+		const evolinkBody = { error: { code: 'insufficient_quota', message: 'Insufficient quota' } };
+		const odkkkBody = { error: { code: 402, message: 'Insufficient quota' } };
+		expect(evolink.readFailure({ statusCode: 402, headers: {}, body: evolinkBody })?.message).toMatch(/quota is used up/);
+		expect(evolink.readFailure({ statusCode: 402, headers: {}, body: odkkkBody })?.message).toMatch(/quota is used up/);
 	});
 });

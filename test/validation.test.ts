@@ -5,6 +5,7 @@
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
 import { failureOf, imageItem, runNode } from './harness';
+import { EvolinkSimulator } from './simulators/evolink';
 import { TensorsLabSimulator } from './simulators/tensorsLab';
 import { ZImageServerSimulator } from './simulators/zImageServer';
 
@@ -232,5 +233,82 @@ describe('Z-Image Server input checks', () => {
 		const error = await failureOf(runNode({ parameters, items, credentials: { zImageServerApi: { baseUrl: sim.url } } }));
 		expect(error.message).toMatch(message);
 		expect(sim.server.requests.length).toBe(before);
+	});
+});
+
+const evolink = (parameters: IDataObject): IDataObject => ({
+	provider: 'evolink',
+	operation: 'generate',
+	prompt: 'a cat',
+	size: '1:1',
+	...parameters,
+});
+
+const EVOLINK_CASES: Case[] = [
+	{
+		name: 'prompt over 2000 characters',
+		parameters: evolink({ prompt: 'x'.repeat(2001) }),
+		message: /^Invalid Prompt "x{80}…": at most 2000 characters are allowed, this one has 2001/,
+	},
+	{ name: 'width below 376', parameters: evolink({ size: 'custom', width: 300, height: 512 }), message: /^Invalid Width 300: a whole number from 376 to 1536/ },
+	{ name: 'height above 1536', parameters: evolink({ size: 'custom', width: 512, height: 2048 }), message: /^Invalid Height 2048: a whole number from 376 to 1536/ },
+	{
+		name: 'size that is neither a preset nor WxH',
+		parameters: evolink({ size: '5:4' }),
+		message: /^Invalid Size "5:4": allowed: 1:1, 2:3, 3:2, 3:4, 4:3, 9:16, 16:9, 1:2, 2:1, or WxH with each side from 376 to 1536/,
+	},
+	{ name: 'seed 0', parameters: evolink({ seed: 0 }), message: /^Invalid Seed 0: a whole number from 1 to 2147483647/ },
+	{ name: 'seed too large', parameters: evolink({ seed: 2147483648 }), message: /^Invalid Seed 2147483648: a whole number from 1 to 2147483647/ },
+	{
+		name: 'callback URL over plain HTTP',
+		parameters: evolink({ callbackUrl: 'http://hooks.example.com/x' }),
+		message: /^Invalid Callback URL "http:\/\/hooks.example.com\/x": only HTTPS is accepted; an https:\/\/ address on the public internet/,
+	},
+	{
+		name: 'callback URL on loopback',
+		parameters: evolink({ callbackUrl: 'https://127.0.0.1:5678/webhook/x' }),
+		message: /^Invalid Callback URL "https:\/\/127.0.0.1:5678\/webhook\/x": 127.0.0.1 is a private or loopback address/,
+	},
+	{
+		name: 'callback URL on a private network',
+		parameters: evolink({ callbackUrl: 'https://192.168.1.20/webhook' }),
+		message: /192.168.1.20 is a private or loopback address/,
+	},
+	{ name: 'callback URL to localhost', parameters: evolink({ callbackUrl: 'https://localhost/webhook' }), message: /localhost is a private or loopback address/ },
+	{ name: 'callback URL to an IPv6 loopback', parameters: evolink({ callbackUrl: 'https://[::1]/webhook' }), message: /\[::1\] is a private or loopback address/ },
+	{
+		name: 'callback URL over 2048 characters',
+		parameters: evolink({ callbackUrl: `https://example.com/${'a'.repeat(2100)}` }),
+		message: /^Invalid Callback URL "https:\/\/example.com\/a+…": 2120 characters is too long/,
+	},
+	{ name: 'callback that is not a URL', parameters: evolink({ callbackUrl: 'not a url' }), message: /^Invalid Callback URL "not a url": not a URL/ },
+	{ name: 'unknown model', parameters: evolink({ model: 'flux' }), message: /^Invalid Model "flux": allowed: z-image-turbo/ },
+	{
+		name: 'Get Task id that is not task-unified-…',
+		parameters: { provider: 'evolink', operation: 'getTask', taskId: 'abcd_123' },
+		message: /^Invalid Task ID "abcd_123": Evolink task IDs look like task-unified-1757165031-uyujaw3d/,
+	},
+	{
+		name: 'ODKKK Get Task id that is not task-unified-…',
+		parameters: { provider: 'odkkk', operation: 'getTask', taskId: '12345' },
+		message: /^Invalid Task ID "12345": ODKKK task IDs look like task-unified-/,
+	},
+];
+
+describe('Evolink and ODKKK input checks', () => {
+	let sim: EvolinkSimulator;
+	beforeAll(async () => {
+		sim = await new EvolinkSimulator().start();
+	});
+	afterAll(async () => {
+		await sim.stop();
+	});
+
+	test.each(EVOLINK_CASES)('$name', async ({ parameters, items, message }) => {
+		const before = sim.api.requests.length;
+		const credentials = { evolinkApi: { apiKey: sim.apiKey, baseUrl: sim.url }, odkkkApi: { apiKey: sim.apiKey, baseUrl: sim.url } };
+		const error = await failureOf(runNode({ parameters, items, credentials }));
+		expect(error.message).toMatch(message);
+		expect(sim.api.requests.length).toBe(before);
 	});
 });
