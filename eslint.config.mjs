@@ -11,8 +11,8 @@ import tseslint from 'typescript-eslint';
 const communityNodes = n8nCommunityNodesPlugin.configs.recommended;
 
 export default tseslint.config(
-	// test/ and scripts/ are never shipped; they run on Node with the simulators.
-	globalIgnores(['dist', 'node_modules', 'test', 'scripts', 'coverage', '.n8n-runtime', 'demo-output']),
+	// test/, scripts/ and e2e/ are never shipped: they drive the node, the simulators and a real n8n.
+	globalIgnores(['dist', 'build', 'node_modules', 'test', 'scripts', 'e2e', 'examples', 'coverage', 'demo-output']),
 	{
 		files: ['**/*.ts'],
 		extends: [

@@ -37,7 +37,7 @@ export function makePng(width: number, height: number, seed = 1): Buffer {
 	const bands = Array.from({ length: 16 }, (_, band) => {
 		const template = Buffer.alloc(row);
 		for (let x = 0; x < width; x++) {
-			template[1 + x * 3] = (r0 + Math.floor((x / Math.max(1, width - 1)) * 200)) % 256;
+			template[1 + x * 3] = Math.floor(r0 * 0.2 + (x / Math.max(1, width - 1)) * 200);
 			template[2 + x * 3] = g0;
 			template[3 + x * 3] = band * 17;
 		}

@@ -210,18 +210,23 @@ function numberOf(value: unknown): number | undefined {
 }
 
 /**
- * Seconds the task still needs: from its progress so far once it has some, else its
- * estimate (a task that has not started has all of it ahead; `created` is whole seconds).
+ * Seconds the task still needs: what is left of the provider's own estimate while the task
+ * is on schedule; once it is late (or has no estimate), its progress extrapolated.
+ * `created` is in whole seconds, so a young task's progress says little.
  */
 function remainingSeconds(task: Record<string, unknown>): number | undefined {
 	const created = numberOf(task.created);
 	const progress = numberOf(task.progress);
 	const estimated = numberOf(asObject(task.task_info)?.estimated_time);
-	const elapsed = created !== undefined ? Date.now() / 1000 - created : undefined;
+	// A task with no progress yet has all of its estimate ahead of it.
+	const elapsed = created !== undefined && progress ? Math.max(0, Date.now() / 1000 - created) : undefined;
+	if (estimated !== undefined && (elapsed === undefined || estimated > elapsed)) {
+		return estimated - (elapsed ?? 0);
+	}
 	if (progress !== undefined && progress > 0 && progress < 100 && elapsed !== undefined && elapsed > 0) {
 		return (elapsed * (100 - progress)) / progress;
 	}
-	return estimated;
+	return undefined;
 }
 
 function readTask(body: unknown, taskId: string): TaskState | undefined {

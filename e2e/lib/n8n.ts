@@ -1,0 +1,188 @@
+/**
+ * Drives a real n8n (the pinned one in e2e/n8n, on its own Node 24) headlessly: a private
+ * user folder with this package installed as a community package, credentials and
+ * workflows imported with n8n's own CLI, workflows executed with `n8n execute`.
+ */
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const ROOT = join(__dirname, '..', '..', ...(__dirname.includes(`${join('build', 'e2e')}`) ? ['..'] : []));
+const RUNTIME = join(ROOT, 'e2e', 'n8n');
+const N8N_BIN = join(RUNTIME, 'node_modules', 'n8n', 'bin', 'n8n');
+
+/** Installs the runtime when missing (minutes, once) and returns the Node 24 binary. */
+export function ensureRuntime(): string {
+	const output = execFileSync('bash', [join(ROOT, 'scripts', 'n8n-runtime.sh')], {
+		encoding: 'utf8',
+		stdio: ['ignore', 'pipe', 'inherit'],
+	});
+	const node = output.trim().split('\n').pop() ?? '';
+	if (!existsSync(node)) throw new Error(`the n8n runtime did not install: ${output}`);
+	return node;
+}
+
+export interface Credential {
+	id: string;
+	name: string;
+	type: string;
+	data: Record<string, unknown>;
+}
+
+export interface BinaryRef {
+	mimeType: string;
+	fileName: string;
+	fileExtension?: string;
+	id?: string;
+	data?: string;
+	bytes?: number;
+}
+
+export interface OutputItem {
+	json: Record<string, unknown>;
+	binary?: Record<string, BinaryRef>;
+	pairedItem?: unknown;
+}
+
+export interface Execution {
+	status: string;
+	/** The n8n error message when the execution failed. */
+	error?: string;
+	/** Output items of a node's first run, by node name. */
+	outputs: Record<string, OutputItem[]>;
+	raw: unknown;
+}
+
+interface RunResult {
+	code: number;
+	stdout: string;
+	stderr: string;
+}
+
+/** One n8n installation state: its own user folder, database and community packages. */
+export class N8nInstance {
+	readonly userFolder: string;
+	readonly filesDir: string;
+	private readonly baseEnv: NodeJS.ProcessEnv;
+
+	constructor(
+		readonly node: string,
+		userFolder?: string,
+	) {
+		this.userFolder = userFolder ?? mkdtempSync(join(tmpdir(), 'zimage-n8n-'));
+		this.filesDir = join(this.userFolder, 'files');
+		mkdirSync(this.filesDir, { recursive: true });
+		this.baseEnv = {
+			PATH: process.env.PATH,
+			HOME: this.userFolder,
+			N8N_USER_FOLDER: this.userFolder,
+			N8N_DIAGNOSTICS_ENABLED: 'false',
+			N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+			N8N_PERSONALIZATION_ENABLED: 'false',
+			N8N_RESTRICT_FILE_ACCESS_TO: this.filesDir,
+			N8N_LOG_LEVEL: 'info',
+			N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'false',
+			NODE_ENV: 'production',
+		};
+	}
+
+	/** Puts the built package where n8n loads community packages from. */
+	installPackage(): void {
+		const target = join(this.userFolder, '.n8n', 'nodes', 'node_modules', 'n8n-nodes-zimage');
+		rmSync(target, { recursive: true, force: true });
+		mkdirSync(target, { recursive: true });
+		cpSync(join(ROOT, 'package.json'), join(target, 'package.json'));
+		cpSync(join(ROOT, 'dist'), join(target, 'dist'), { recursive: true });
+		// n8n lists installed community packages from this folder's package.json
+		const nodesPackage = join(this.userFolder, '.n8n', 'nodes', 'package.json');
+		writeFileSync(nodesPackage, JSON.stringify({ name: 'installed-nodes', private: true, dependencies: { 'n8n-nodes-zimage': '*' } }));
+	}
+
+	async cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+		return await new Promise((resolve) => {
+			execFile(
+				this.node,
+				[N8N_BIN, ...args],
+				{ env: { ...this.baseEnv, ...env }, cwd: this.userFolder, maxBuffer: 512 * 1024 * 1024 },
+				(error, stdout, stderr) => {
+					const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+					resolve({ code, stdout, stderr });
+				},
+			);
+		});
+	}
+
+	private async importFile(kind: 'credentials' | 'workflow', content: unknown): Promise<void> {
+		const file = join(this.userFolder, `import-${kind}-${Date.now()}.json`);
+		writeFileSync(file, JSON.stringify(content));
+		const result = await this.cli([`import:${kind}`, `--input=${file}`]);
+		if (result.code !== 0) throw new Error(`n8n import:${kind} failed:\n${result.stdout}\n${result.stderr}`);
+	}
+
+	async importCredentials(credentials: Credential[]): Promise<void> {
+		await this.importFile('credentials', credentials);
+	}
+
+	async importWorkflows(workflows: unknown[]): Promise<void> {
+		await this.importFile('workflow', workflows);
+	}
+
+	/** Runs a workflow to the end in a fresh n8n process, as `n8n execute` does. */
+	async execute(workflowId: string): Promise<Execution> {
+		const result = await this.cli(['execute', `--id=${workflowId}`, '--rawOutput']);
+		const start = result.stdout.search(/^\{/m);
+		const end = result.stdout.lastIndexOf('\n}');
+		if (start === -1 || end === -1) {
+			throw new Error(`n8n execute printed no execution for ${workflowId}:\n${result.stdout}\n${result.stderr}`);
+		}
+		const raw = JSON.parse(result.stdout.slice(start, end + 2)) as {
+			status: string;
+			data: { resultData: { error?: { message?: string }; runData: Record<string, Array<{ data?: { main?: OutputItem[][] } }>> } };
+		};
+		const outputs: Record<string, OutputItem[]> = {};
+		for (const [node, runs] of Object.entries(raw.data.resultData.runData)) {
+			outputs[node] = runs[0]?.data?.main?.[0] ?? [];
+		}
+		return { status: raw.status, error: raw.data.resultData.error?.message, outputs, raw };
+	}
+
+	/** The bytes n8n stored for a binary field (filesystem mode) or carried inline. */
+	binaryBytes(binary: BinaryRef): Buffer {
+		if (binary.id) {
+			const [, path] = binary.id.split(/:(.*)/s);
+			return readFileSync(join(this.userFolder, '.n8n', 'storage', path));
+		}
+		return Buffer.from(binary.data ?? '', 'base64');
+	}
+
+	/** Starts the editor (`n8n start`) on a port; resolves once it answers. */
+	async start(port: number, env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
+		const child = spawn(this.node, [N8N_BIN, 'start'], {
+			env: { ...this.baseEnv, N8N_PORT: String(port), N8N_HOST: '127.0.0.1', N8N_LISTEN_ADDRESS: '127.0.0.1', ...env },
+			cwd: this.userFolder,
+			stdio: ['ignore', 'inherit', 'inherit'],
+		});
+		for (let attempt = 0; attempt < 240; attempt++) {
+			try {
+				const response = await fetch(`http://127.0.0.1:${port}/healthz`);
+				if (response.ok) return child;
+			} catch {
+				// not up yet
+			}
+			if (child.exitCode !== null) throw new Error(`n8n start exited with ${child.exitCode}`);
+			await new Promise((resolve) => setTimeout(resolve, 500));
+		}
+		child.kill();
+		throw new Error('n8n did not start within 2 minutes');
+	}
+
+	remove(): void {
+		rmSync(this.userFolder, { recursive: true, force: true });
+	}
+}
+
+/** The example workflows shipped in examples/, by file name. */
+export function loadExample(file: string): Record<string, unknown> & { id: string; nodes: Array<Record<string, unknown>> } {
+	return JSON.parse(readFileSync(join(ROOT, 'examples', file), 'utf8'));
+}

@@ -1,0 +1,53 @@
+/**
+ * Starts the bundled provider simulators on 127.0.0.1 and keeps them running until
+ * stopped (Ctrl+C): for the demo, `npm run dev` and trying the node by hand.
+ * Prints one JSON line with each simulator's base URL and test key.
+ */
+import { EvolinkSimulator } from '../test/simulators/evolink';
+import { TensorsLabSimulator } from '../test/simulators/tensorsLab';
+import { ZImageServerSimulator } from '../test/simulators/zImageServer';
+
+export interface RunningSimulators {
+	tensorsLab: TensorsLabSimulator;
+	selfHosted: ZImageServerSimulator;
+	evolink: EvolinkSimulator;
+	odkkk: EvolinkSimulator;
+	stop(): Promise<void>;
+}
+
+/** Every simulator, with task times a person watching would find realistic but short. */
+export async function startSimulators(taskMs = 1500): Promise<RunningSimulators> {
+	const tensorsLab = await new TensorsLabSimulator({ queueMs: 200, processMs: taskMs }).start();
+	const selfHosted = await new ZImageServerSimulator({ loadMs: 500, generateMs: taskMs }).start();
+	const evolink = await new EvolinkSimulator({ flavor: 'evolink', taskMs }).start();
+	const odkkk = await new EvolinkSimulator({ flavor: 'odkkk', taskMs, format: 'webp' }).start();
+	return {
+		tensorsLab,
+		selfHosted,
+		evolink,
+		odkkk,
+		async stop() {
+			await Promise.all([tensorsLab.stop(), selfHosted.stop(), evolink.stop(), odkkk.stop()]);
+		},
+	};
+}
+
+/** The credentials (n8n import format) that point the example workflows at the simulators. */
+export function simulatorCredentials(sims: RunningSimulators) {
+	return [
+		{ id: 'zimage-tensorslab', name: 'TensorsLab account', type: 'tensorsLabApi', data: { apiKey: sims.tensorsLab.apiKey, baseUrl: sims.tensorsLab.url, authHeaderFormat: 'bearer' } },
+		{ id: 'zimage-server', name: 'Z-Image Server', type: 'zImageServerApi', data: { baseUrl: sims.selfHosted.url, apiKey: '', requestTimeoutSeconds: 600, ignoreSslIssues: false } },
+		{ id: 'zimage-evolink', name: 'Evolink account', type: 'evolinkApi', data: { apiKey: sims.evolink.apiKey, baseUrl: sims.evolink.url } },
+		{ id: 'zimage-odkkk', name: 'ODKKK account', type: 'odkkkApi', data: { apiKey: sims.odkkk.apiKey, baseUrl: sims.odkkk.url } },
+	];
+}
+
+if (require.main === module) {
+	void (async () => {
+		const sims = await startSimulators();
+		process.stdout.write(`${JSON.stringify(simulatorCredentials(sims))}\n`);
+		const stop = () => void sims.stop().then(() => process.exit(0));
+		process.on('SIGINT', stop);
+		process.on('SIGTERM', stop);
+	})();
+}
