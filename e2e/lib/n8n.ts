@@ -83,6 +83,12 @@ export class N8nInstance {
 			N8N_RESTRICT_FILE_ACCESS_TO: this.filesDir,
 			N8N_LOG_LEVEL: 'info',
 			N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'false',
+			// Nothing outside this machine is reachable: keep n8n from trying.
+			N8N_TEMPLATES_ENABLED: 'false',
+			N8N_HIRING_BANNER_ENABLED: 'false',
+			N8N_DIAGNOSTICS_CONFIG_FRONTEND: '',
+			N8N_DIAGNOSTICS_CONFIG_BACKEND: '',
+			EXTERNAL_FRONTEND_HOOKS_URLS: '',
 			NODE_ENV: 'production',
 		};
 	}
@@ -165,7 +171,8 @@ export class N8nInstance {
 		});
 		for (let attempt = 0; attempt < 240; attempt++) {
 			try {
-				const response = await fetch(`http://127.0.0.1:${port}/healthz`);
+				// /healthz answers before the REST routes exist; /rest/settings only once they do.
+				const response = await fetch(`http://127.0.0.1:${port}/rest/settings`);
 				if (response.ok) return child;
 			} catch {
 				// not up yet
