@@ -117,6 +117,20 @@ describe.each(HOSTS)('$name', ({ flavor, provider, credential, name }) => {
 			);
 		});
 
+		test.each([
+			['content_policy_violation', false],
+			['invalid_parameters', false],
+			['generation_timeout', true],
+			['service_error', true],
+			['resource_exhausted', true],
+		])('a failed task with %s: final or temporary, said so, never resubmitted', async (code, temporary) => {
+			sim.failNextTask(code, 'it went wrong');
+			const error = await failureOf(generate({}));
+			const hint = ' (temporary: running the item again usually works)';
+			expect(error.message.endsWith(`the task failed: ${code}: it went wrong${temporary ? hint : ''}`)).toBe(true);
+			expect(sim.submits()).toHaveLength(1);
+		});
+
 		test('a temporary task failure says running again usually works', async () => {
 			sim.failNextTask('resource_exhausted', 'GPU pool exhausted');
 			const error = await failureOf(generate({}));

@@ -308,6 +308,14 @@ describe('TensorsLab errors', () => {
 		expect(sim.submits()).toHaveLength(1);
 	});
 
+	test('code 9999 on submit quotes the message and is not sent again', async () => {
+		sim.api.planFault(/\/v1\/images\/zimage/, 1, { kind: 'reply', reply: { status: 200, body: { code: 9999, msg: 'prompt contains forbidden words' } } });
+		await expect(generate({ prompt: 'x' })).rejects.toThrow(
+			'TensorsLab (generate): TensorsLab refused the request (code 9999): prompt contains forbidden words',
+		);
+		expect(sim.submits()).toHaveLength(1);
+	});
+
 	test('a failed task carries the provider message and the task id', async () => {
 		sim.failNextTask('Generation failed: GPU out of memory');
 		const failure = generate({ prompt: 'x' });

@@ -35,6 +35,8 @@ export interface Reply {
 export type Fault =
 	| { kind: 'reply'; reply: Reply }
 	| { kind: 'reset' }
+	/** Headers and half of the real answer's body, then the connection is cut. */
+	| { kind: 'truncate' }
 	| { kind: 'hang' }
 	| { kind: 'delay'; ms: number };
 
@@ -156,10 +158,17 @@ export class SimulatorServer {
 		if (fault?.kind === 'hang') return;
 		if (fault?.kind === 'delay') await delay(fault.ms);
 		const reply = fault?.kind === 'reply' ? fault.reply : await this.handler(request);
+		if (fault?.kind === 'truncate') {
+			const { headers, body } = this.encode(reply);
+			res.writeHead(reply.status, headers);
+			res.write(body.subarray(0, Math.floor(body.length / 2)));
+			setTimeout(() => res.destroy(), 20).unref();
+			return;
+		}
 		this.send(res, reply);
 	}
 
-	private send(res: ServerResponse, reply: Reply): void {
+	private encode(reply: Reply): { headers: Record<string, string>; body: Buffer } {
 		const headers: Record<string, string> = { ...(reply.headers ?? {}) };
 		let body: Buffer;
 		if (Buffer.isBuffer(reply.body)) body = reply.body;
@@ -169,6 +178,11 @@ export class SimulatorServer {
 			headers['content-type'] ??= 'application/json';
 		}
 		headers['content-length'] = String(body.length);
+		return { headers, body };
+	}
+
+	private send(res: ServerResponse, reply: Reply): void {
+		const { headers, body } = this.encode(reply);
 		res.writeHead(reply.status, headers);
 		res.end(body);
 	}

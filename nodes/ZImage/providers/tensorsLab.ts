@@ -58,7 +58,8 @@ const MODELS: Record<Model, ModelRules> = {
 const EDIT_MODELS: Model[] = ['seedreamv45', 'seedreamv4'];
 const STATUS: Record<number, TaskStatus> = { 1: 'queued', 2: 'processing', 3: 'completed', 4: 'failed' };
 const TOP_UP_URL = 'https://tensorai.tensorslab.com/';
-const AUTH_WORDS = /unauthori[sz]ed|invalid (api )?key|invalid token|api[ _-]?key|token (is )?(invalid|expired)|forbidden/i;
+const AUTH_WORDS =
+	/unauthori[sz]ed|invalid (api[ _-]?)?key|invalid token|token (is )?(invalid|expired|missing)|api[ _-]?key (is )?(invalid|missing|wrong|expired)/i;
 /** A task id no one has: asking for it costs nothing and still proves the key. */
 const PROBE_TASK_ID = 'n8n-zimage-health-check';
 
@@ -343,7 +344,8 @@ function readFailure(answer: HttpAnswer): ProviderFailure | undefined {
 			transient: true,
 		};
 	}
-	if (body.code === 1000) return undefined;
+	// No code at all is not a TensorsLab refusal: the caller finds the answer unreadable.
+	if (body.code === 1000 || body.code === undefined) return undefined;
 	if (body.code === 9000) {
 		return {
 			message: `Your TensorsLab credits are used up (code 9000). Top up at ${TOP_UP_URL} and run again`,
