@@ -1,5 +1,5 @@
 import { sniffImage } from '../nodes/ZImage/imageInfo';
-import { mapWithConcurrency } from '../nodes/ZImage/pool';
+import { WorkPool } from '../nodes/ZImage/pool';
 import { nextPollDelayMs, POLL_SCHEDULE } from '../nodes/ZImage/poller';
 import { evolink, isPrivateHost } from '../nodes/ZImage/providers/evolink';
 import { tensorsLab } from '../nodes/ZImage/providers/tensorsLab';
@@ -57,20 +57,59 @@ describe('poll schedule', () => {
 	});
 });
 
-describe('mapWithConcurrency', () => {
-	test('keeps input order, never runs more than the limit, and isolates failures', async () => {
+describe('WorkPool', () => {
+	const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+	test('never runs more than the limit at once, and a failure stays with its job', async () => {
+		const pool = new WorkPool(2);
 		let running = 0;
 		let peak = 0;
-		const results = await mapWithConcurrency([30, 10, 20, 5, 15], 2, async (ms, index) => {
-			running++;
-			peak = Math.max(peak, running);
-			await new Promise((resolve) => setTimeout(resolve, ms));
-			running--;
-			if (index === 3) throw new Error('item 3 failed');
-			return index;
-		});
+		const jobs = [30, 10, 20, 5, 15].map((ms, index) =>
+			pool.run(async () => {
+				running++;
+				peak = Math.max(peak, running);
+				await pause(ms);
+				running--;
+				if (index === 3) throw new Error('job 3 failed');
+				return index;
+			}),
+		);
+		const results = await Promise.allSettled(jobs);
 		expect(peak).toBe(2);
-		expect(results.map((r) => (r.ok ? r.value : (r.error as Error).message))).toEqual([0, 1, 2, 'item 3 failed', 4]);
+		expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([0, 1, 2, 'job 3 failed', 4]);
+	});
+
+	test('work under way (downloads) goes before items not yet started', async () => {
+		const pool = new WorkPool(1);
+		const order: string[] = [];
+		const item = (name: string, downloads: number) =>
+			pool.run(async () => {
+				order.push(`${name} generate`);
+				await pause(5);
+				return Array.from({ length: downloads }, (_, i) =>
+					pool.run(async () => {
+						order.push(`${name} download ${i}`);
+						await pause(5);
+					}, 'continue'),
+				);
+			}).then(async (queued) => await Promise.all(queued));
+		await Promise.all([item('a', 2), item('b', 1)]);
+		expect(order).toEqual(['a generate', 'a download 0', 'a download 1', 'b generate', 'b download 0']);
+	});
+
+	test('"too many requests" halves the pool and holds new starts for the time asked', async () => {
+		const pool = new WorkPool(4);
+		pool.slowDown(0.3);
+		expect(pool.concurrency).toBe(2);
+		const started = Date.now();
+		let startedAt = 0;
+		await pool.run(async () => {
+			startedAt = Date.now();
+		});
+		expect(startedAt - started).toBeGreaterThanOrEqual(250);
+		pool.slowDown(0);
+		pool.slowDown(0);
+		expect(pool.concurrency).toBe(1);
 	});
 });
 

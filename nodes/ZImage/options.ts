@@ -14,7 +14,8 @@ export interface RunOptions {
 	requestTimeoutSeconds: number;
 }
 
-export const DEFAULT_MAX_CONCURRENT = 5;
+/** Enough for a typical batch to run in about the time of one generation. */
+export const DEFAULT_MAX_CONCURRENT = 20;
 const DEFAULT_MAX_WAIT_SECONDS = 600;
 const DEFAULT_MAX_DOWNLOAD_MB = 50;
 
@@ -51,7 +52,8 @@ const sharedOptions = (waitDefault: boolean): INodeProperties[] => [
 		type: 'number',
 		typeOptions: { minValue: 1 },
 		default: DEFAULT_MAX_CONCURRENT,
-		description: 'How many input items run at the same time',
+		description:
+			'How many input items run at the same time; image downloads take turns in the same pool. A self-hosted server without async endpoints runs at most 2.',
 	},
 	{
 		displayName: 'Max Download Size (MB)',

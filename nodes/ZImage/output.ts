@@ -55,10 +55,10 @@ async function imageBytes(
 }
 
 /**
- * One output item per result image: the real bytes as n8n binary data with the type and
- * size read from the bytes themselves, and the task's facts as JSON.
+ * One output item for one result image: the real bytes as n8n binary data with the type
+ * and size read from the bytes themselves, and the task's facts as JSON.
  */
-export async function toBinaryItems(
+export async function toBinaryItem(
 	ctx: IExecuteFunctions,
 	client: ProviderClient,
 	provider: ZImageProvider,
@@ -66,51 +66,46 @@ export async function toBinaryItems(
 	meta: GenerationMeta | undefined,
 	itemIndex: number,
 	options: OutputOptions,
-): Promise<INodeExecutionData[]> {
-	if (task.images.length === 0) {
-		throw client.error({ message: 'The task completed but the provider returned no images' });
+	index: number,
+): Promise<INodeExecutionData> {
+	const image = task.images[index];
+	const url = image.url ? client.absoluteUrl(image.url) : undefined;
+	const json: IDataObject = {
+		provider: provider.name,
+		model: task.model ?? meta?.model,
+		taskId: task.taskId,
+		status: task.status,
+		prompt: task.prompt ?? meta?.prompt,
+		seed: task.seed ?? meta?.seed,
+		width: task.width ?? meta?.width,
+		height: task.height ?? meta?.height,
+		url,
+		index,
+		notice: meta?.notice,
+	};
+	if (!options.downloadImages && url) {
+		return { json: dropUndefined(json), pairedItem: { item: itemIndex } };
 	}
-	const items: INodeExecutionData[] = [];
-	for (const [index, image] of task.images.entries()) {
-		const json: IDataObject = {
-			provider: provider.name,
-			model: task.model ?? meta?.model,
-			taskId: task.taskId,
-			status: task.status,
-			prompt: task.prompt ?? meta?.prompt,
-			seed: task.seed ?? meta?.seed,
-			width: task.width ?? meta?.width,
-			height: task.height ?? meta?.height,
-			url: image.url ? client.absoluteUrl(image.url) : undefined,
-			index,
-			notice: meta?.notice,
-		};
-		if (!options.downloadImages && image.url) {
-			items.push({ json: dropUndefined(json), pairedItem: { item: itemIndex } });
-			continue;
-		}
-		const { data, contentType } = await imageBytes(client, image, options.maxDownloadBytes);
-		const info = sniffImage(data);
-		if (!info) {
-			const where = image.url ? ` at ${safeUrl(client.absoluteUrl(image.url))}` : '';
-			throw client.error({
-				message: `Result ${index + 1}${where} is not an image (${describeNonImage(data, contentType)})`,
-			});
-		}
-		const fileName = `${task.taskId}-${index}.${info.extension}`;
-		const binary = await ctx.helpers.prepareBinaryData(data, fileName, info.mimeType);
-		json.width = info.width ?? json.width;
-		json.height = info.height ?? json.height;
-		json.mimeType = info.mimeType;
-		json.fileName = fileName;
-		json.fileSize = data.length;
-		items.push({
-			json: dropUndefined(json),
-			binary: { [options.binaryPropertyName]: binary },
-			pairedItem: { item: itemIndex },
+	const { data, contentType } = await imageBytes(client, image, options.maxDownloadBytes);
+	const info = sniffImage(data);
+	if (!info) {
+		const where = url ? ` at ${safeUrl(url)}` : '';
+		throw client.error({
+			message: `Result ${index + 1}${where} is not an image (${describeNonImage(data, contentType)})`,
 		});
 	}
-	return items;
+	const fileName = `${task.taskId}-${index}.${info.extension}`;
+	const binary = await ctx.helpers.prepareBinaryData(data, fileName, info.mimeType);
+	json.width = info.width ?? json.width;
+	json.height = info.height ?? json.height;
+	json.mimeType = info.mimeType;
+	json.fileName = fileName;
+	json.fileSize = data.length;
+	return {
+		json: dropUndefined(json),
+		binary: { [options.binaryPropertyName]: binary },
+		pairedItem: { item: itemIndex },
+	};
 }
 
 function dropUndefined(json: IDataObject): IDataObject {

@@ -7,11 +7,11 @@ import type { TaskState } from './providers/types';
 /** The polling schedule (documented in the README). */
 export const POLL_SCHEDULE = {
 	/** Never look again sooner than this. */
-	minIntervalMs: 1000,
+	minIntervalMs: 500,
 	/** Never wait longer than this between two looks. */
 	maxIntervalMs: 10_000,
-	/** Without a hint, wait this share of the time spent so far: lag stays a fixed share of the task time. */
-	growth: 0.2,
+	/** Without a hint, wait this share of the time spent so far: lag stays within 15 % of the task time. */
+	growth: 0.15,
 };
 
 export function isFinished(state: TaskState): boolean {

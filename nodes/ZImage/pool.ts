@@ -1,3 +1,5 @@
+import { sleep } from 'n8n-workflow';
+
 export type Settled<R> = { ok: true; value: R } | { ok: false; error: unknown };
 
 /** The outcome of one piece of work, failure included. */
@@ -10,23 +12,67 @@ export async function settle<R>(work: () => Promise<R>): Promise<Settled<R>> {
 }
 
 /**
- * Runs `worker` over every item with at most `limit` running at once and returns the
- * outcomes in input order; one item's failure never stops the others.
+ * Work that is already under way (a finished task's downloads) goes before work not yet
+ * begun (the next item), so that an item is finished before another is started.
  */
-export async function mapWithConcurrency<T, R>(
-	items: readonly T[],
-	limit: number,
-	worker: (item: T, index: number) => Promise<R>,
-): Promise<Array<Settled<R>>> {
-	const results = new Array<Settled<R>>(items.length);
-	let next = 0;
-	const lane = async (): Promise<void> => {
-		while (next < items.length) {
-			const index = next++;
-			results[index] = await settle(async () => await worker(items[index], index));
+export type JobPriority = 'continue' | 'start';
+
+/**
+ * The one bounded pool of an execution: items and the downloads of their images take turns
+ * in it, at most `limit` at a time. A provider's "too many requests" slows it down.
+ */
+export class WorkPool {
+	private running = 0;
+	private readonly waiting: Record<JobPriority, Array<() => void>> = { continue: [], start: [] };
+	private pausedUntil = 0;
+	private resumeScheduled = false;
+
+	constructor(private limit: number) {}
+
+	get concurrency(): number {
+		return this.limit;
+	}
+
+	async run<T>(job: () => Promise<T>, priority: JobPriority = 'start'): Promise<T> {
+		await this.acquire(priority);
+		try {
+			return await job();
+		} finally {
+			this.running--;
+			this.pump();
 		}
-	};
-	const lanes = Math.max(1, Math.min(Math.floor(limit), items.length));
-	await Promise.all(Array.from({ length: lanes }, lane));
-	return results;
+	}
+
+	/**
+	 * A provider said "too many requests": start nothing new for `seconds`, and from then on
+	 * run half as many jobs at once (never fewer than one).
+	 */
+	slowDown(seconds: number): void {
+		this.pausedUntil = Math.max(this.pausedUntil, Date.now() + seconds * 1000);
+		this.limit = Math.max(1, Math.ceil(this.limit / 2));
+	}
+
+	private async acquire(priority: JobPriority): Promise<void> {
+		await new Promise<void>((resolve) => {
+			this.waiting[priority].push(resolve);
+			this.pump();
+		});
+	}
+
+	private pump(): void {
+		const pause = this.pausedUntil - Date.now();
+		while (this.running < this.limit) {
+			const next = this.waiting.continue.shift() ?? (pause > 0 ? undefined : this.waiting.start.shift());
+			if (!next) break;
+			this.running++;
+			next();
+		}
+		if (pause > 0 && this.waiting.start.length > 0 && !this.resumeScheduled) {
+			this.resumeScheduled = true;
+			void sleep(pause).then(() => {
+				this.resumeScheduled = false;
+				this.pump();
+			});
+		}
+	}
 }

@@ -24,6 +24,8 @@ export interface TransportOptions {
 	readRetries?: number;
 	/** How many times a submit the provider did not accept (429/503) is sent again. */
 	submitRetries?: number;
+	/** Told when the provider says "too many requests", with the seconds it asked for. */
+	onRateLimited?: (seconds: number) => void;
 }
 
 const DEFAULT_READ_RETRIES = 4;
@@ -255,7 +257,9 @@ export class ProviderClient implements ProviderCall {
 			if (!failure) return answer?.body;
 			const retryable = kind === 'submit' ? failure.notAccepted === true : failure.transient === true;
 			if (!retryable || attempt >= retries) throw this.error(failure);
-			await waitOrCancel(this.ctx, retryDelaySeconds(failure, attempt) * 1000, this.where.itemIndex);
+			const delay = retryDelaySeconds(failure, attempt);
+			if (answer?.statusCode === 429) this.options.onRateLimited?.(delay);
+			await waitOrCancel(this.ctx, delay * 1000, this.where.itemIndex);
 		}
 	}
 

@@ -2,8 +2,9 @@ import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import type { RunOptions } from '../options';
-import { taskToJson, toBinaryItems } from '../output';
+import { taskToJson, toBinaryItem } from '../output';
 import { pollUntilDone } from '../poller';
+import type { WorkPool } from '../pool';
 import type { GenerationMeta, TaskState, ZImageProvider } from '../providers/types';
 import { describeWhere, ProviderClient } from '../transport';
 import { invalidInput } from '../validation';
@@ -16,6 +17,8 @@ export interface OperationInput {
 	provider: ZImageProvider;
 	itemIndex: number;
 	operation: string;
+	/** The execution's one bounded pool: every item's work takes its turn in it. */
+	pool: WorkPool;
 }
 
 export async function openClient(
@@ -26,7 +29,10 @@ export async function openClient(
 		input.ctx,
 		input.provider,
 		{ operation: input.operation, itemIndex: input.itemIndex },
-		{ timeoutSeconds: options?.requestTimeoutSeconds },
+		{
+			timeoutSeconds: options?.requestTimeoutSeconds,
+			onRateLimited: (seconds) => input.pool.slowDown(seconds),
+		},
 	);
 }
 
@@ -75,9 +81,17 @@ export function taskFailedError(
 	return error;
 }
 
+/** Output items still being produced: a finished task's image downloads, already queued. */
+export interface Outcome {
+	items: Array<Promise<INodeExecutionData>>;
+}
+
+export const finished = (items: INodeExecutionData[]): Outcome => ({ items: items.map(async (item) => item) });
+
 /**
- * Waits for a task (unless told not to), then outputs its images, or the task itself when
- * it is not finished or images are not wanted.
+ * Waits for a task (unless told not to), then queues its image downloads in the pool — ahead
+ * of items not yet started — or outputs the task itself when it is not finished.
+ * Call it inside the item's pool turn; await the outcome's items after the turn ends.
  */
 export async function settleTask(
 	input: OperationInput,
@@ -87,8 +101,8 @@ export async function settleTask(
 	initial: TaskState | undefined,
 	meta: GenerationMeta | undefined,
 	failOnTaskError: boolean,
-): Promise<INodeExecutionData[]> {
-	const { ctx, provider, itemIndex } = input;
+): Promise<Outcome> {
+	const { ctx, provider, itemIndex, pool } = input;
 	const taskClient = client.forTask(taskId);
 	let state = initial;
 	if (options.waitForCompletion) {
@@ -108,8 +122,26 @@ export async function settleTask(
 	}
 	state ??= { taskId, status: 'queued', images: [], raw: {} };
 	if (state.status === 'failed' && failOnTaskError) throw taskFailedError(input, taskClient, state);
-	if (state.status === 'completed') {
-		return await toBinaryItems(ctx, taskClient, provider, state, meta, itemIndex, options);
+	if (state.status !== 'completed') {
+		return finished([{ json: taskToJson(taskClient, provider, state, meta), pairedItem: { item: itemIndex } }]);
 	}
-	return [{ json: taskToJson(taskClient, provider, state, meta), pairedItem: { item: itemIndex } }];
+	if (state.images.length === 0) {
+		throw taskClient.error({ message: 'The task completed but the provider returned no images' });
+	}
+	const done = state;
+	return {
+		items: done.images.map(
+			async (_, index) =>
+				await pool.run(
+					async () => await toBinaryItem(ctx, taskClient, provider, done, meta, itemIndex, options, index),
+					'continue',
+				),
+		),
+	};
+}
+
+/** Runs an item's main work in its pool turn, then collects the outputs it queued. */
+export async function inTurn(input: OperationInput, work: () => Promise<Outcome>): Promise<INodeExecutionData[]> {
+	const outcome = await input.pool.run(work);
+	return await Promise.all(outcome.items);
 }

@@ -2,7 +2,7 @@ import type { IDataObject, INodeProperties } from 'n8n-workflow';
 
 import { splitTaskIds } from '../validation';
 import type { ItemRunner, OperationInput } from './common';
-import { checkTaskId, openClient } from './common';
+import { checkTaskId, finished, inTurn, openClient } from './common';
 
 export const description: INodeProperties[] = [
 	{
@@ -25,14 +25,15 @@ export async function prepare(input: OperationInput): Promise<ItemRunner> {
 	const deleteRequest = provider.deleteRequest;
 	const client = await openClient(input);
 	if (!deleteRequest) throw client.error({ message: `${provider.displayName} cannot delete tasks` });
-	return async () => {
-		// Deleting the same task twice changes nothing, so transient failures may be retried.
-		const body = await client.send(deleteRequest(ids), 'read');
-		return [
-			{
-				json: { provider: provider.name, deleted: ids, raw: (body ?? {}) as IDataObject },
-				pairedItem: { item: itemIndex },
-			},
-		];
-	};
+	return async () =>
+		await inTurn(input, async () => {
+			// Deleting the same task twice changes nothing, so transient failures may be retried.
+			const body = await client.send(deleteRequest(ids), 'read');
+			return finished([
+				{
+					json: { provider: provider.name, deleted: ids, raw: (body ?? {}) as IDataObject },
+					pairedItem: { item: itemIndex },
+				},
+			]);
+		});
 }

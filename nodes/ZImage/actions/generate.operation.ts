@@ -3,7 +3,7 @@ import type { INodeProperties } from 'n8n-workflow';
 import { readRunOptions } from '../options';
 import type { SubmitOperation } from '../providers/types';
 import type { ItemRunner, OperationInput } from './common';
-import { openClient, settleTask } from './common';
+import { inTurn, openClient, settleTask } from './common';
 
 /** Generate (text to image) and Edit (image to image): submit, wait, output the images. */
 export const description: INodeProperties[] = [
@@ -34,7 +34,8 @@ export async function prepare(input: OperationInput): Promise<ItemRunner> {
 	const options = readRunOptions(ctx, itemIndex, true);
 	const plan = await provider.prepareSubmit(ctx, itemIndex, operation as SubmitOperation);
 	const client = await openClient(input, options);
-	return async () => {
+	return async () =>
+		await inTurn(input, async () => {
 		const body = await client.send(plan.request, 'submit');
 		const { taskId, state } = provider.readSubmit(body, plan);
 		if (!taskId) {
@@ -44,5 +45,5 @@ export async function prepare(input: OperationInput): Promise<ItemRunner> {
 			});
 		}
 		return await settleTask(input, client, taskId, options, state, plan.meta, true);
-	};
+	});
 }

@@ -2,7 +2,7 @@ import type { INodeProperties } from 'n8n-workflow';
 
 import { readRunOptions } from '../options';
 import type { ItemRunner, OperationInput } from './common';
-import { checkTaskId, fetchTask, openClient, settleTask } from './common';
+import { checkTaskId, fetchTask, inTurn, openClient, settleTask } from './common';
 
 export const description: INodeProperties[] = [
 	{
@@ -22,8 +22,9 @@ export async function prepare(input: OperationInput): Promise<ItemRunner> {
 	const options = readRunOptions(ctx, itemIndex, false);
 	const taskId = checkTaskId(input, String(ctx.getNodeParameter('taskId', itemIndex, '')));
 	const client = await openClient(input, options);
-	return async () => {
-		const state = await fetchTask(client.forTask(taskId), provider, taskId);
-		return await settleTask(input, client, taskId, options, state, undefined, false);
-	};
+	return async () =>
+		await inTurn(input, async () => {
+			const state = await fetchTask(client.forTask(taskId), provider, taskId);
+			return await settleTask(input, client, taskId, options, state, undefined, false);
+		});
 }

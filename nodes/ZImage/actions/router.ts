@@ -4,10 +4,10 @@ import { NodeOperationError } from 'n8n-workflow';
 import { cancelledError, isCancelled } from '../cancel';
 import { DEFAULT_MAX_CONCURRENT } from '../options';
 import type { Settled } from '../pool';
-import { mapWithConcurrency, settle } from '../pool';
+import { settle, WorkPool } from '../pool';
 import { findProvider, PROVIDERS } from '../providers';
 import type { ItemRunner, OperationInput } from './common';
-import { openClient } from './common';
+import { finished, inTurn, openClient } from './common';
 import * as deleteTask from './deleteTask.operation';
 import * as generate from './generate.operation';
 import * as getTask from './getTask.operation';
@@ -27,13 +27,16 @@ const OPERATIONS: Record<string, Prepare> = {
 const prepareExtra: Prepare = async (input) => {
 	const run = input.provider.extraOperations?.[input.operation];
 	const client = await openClient(input);
-	return async () => {
-		const result = await run!(input.ctx, input.itemIndex, client);
-		return (Array.isArray(result) ? result : [result]).map((json) => ({
-			json: { provider: input.provider.name, ...json },
-			pairedItem: { item: input.itemIndex },
-		}));
-	};
+	return async () =>
+		await inTurn(input, async () => {
+			const result = await run!(input.ctx, input.itemIndex, client);
+			return finished(
+				(Array.isArray(result) ? result : [result]).map((json) => ({
+					json: { provider: input.provider.name, ...json },
+					pairedItem: { item: input.itemIndex },
+				})),
+			);
+		});
 };
 
 function errorItem(error: unknown, itemIndex: number): INodeExecutionData {
@@ -71,22 +74,29 @@ export async function route(this: IExecuteFunctions): Promise<INodeExecutionData
 	}
 
 	const continueOnFail = this.continueOnFail();
+	const options = (this.getNodeParameter('options', 0, {}) ?? {}) as IDataObject;
+	const wanted = Number(options.maxConcurrent) >= 1 ? Number(options.maxConcurrent) : DEFAULT_MAX_CONCURRENT;
+	const pool = new WorkPool(Math.min(wanted, provider.maxConcurrency?.(this) ?? wanted));
+
 	const prepared: Array<Settled<ItemRunner>> = [];
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 		const outcome = await settle(
-			async () => await prepareItem({ ctx: this, provider, itemIndex, operation }),
+			async () => await prepareItem({ ctx: this, provider, itemIndex, operation, pool }),
 		);
 		if (!outcome.ok && !continueOnFail) throw outcome.error;
 		prepared.push(outcome);
 	}
 
-	const options = (this.getNodeParameter('options', 0, {}) ?? {}) as IDataObject;
-	const limit = Number(options.maxConcurrent) >= 1 ? Number(options.maxConcurrent) : DEFAULT_MAX_CONCURRENT;
-	const results = await mapWithConcurrency(prepared, limit, async (entry, itemIndex) => {
-		if (!entry.ok) throw entry.error;
-		if (isCancelled(this)) throw cancelledError(this, itemIndex);
-		return await entry.value();
-	});
+	const results = await Promise.all(
+		prepared.map(
+			async (entry, itemIndex) =>
+				await settle(async () => {
+					if (!entry.ok) throw entry.error;
+					if (isCancelled(this)) throw cancelledError(this, itemIndex);
+					return await entry.value();
+				}),
+		),
+	);
 
 	const output: INodeExecutionData[] = [];
 	for (const [itemIndex, result] of results.entries()) {

@@ -388,6 +388,11 @@ export const selfHosted: ZImageProvider = {
 	// The server is on the user's own GPU: the first request may load the model for minutes.
 	requestTimeoutSeconds: 600,
 	firstPollSeconds: 2,
+	// One GPU generates one image at a time: more synchronous requests would only queue
+	// there, each holding a connection open towards its timeout.
+	maxConcurrency(ctx) {
+		return ctx.getNodeParameter('useAsync', 0, false) === true ? undefined : 2;
+	},
 	operations: [
 		{ name: 'Edit', value: 'edit', action: 'Edit an image', description: 'Image to image' },
 		{ name: 'Generate', value: 'generate', action: 'Generate an image', description: 'Text to image' },

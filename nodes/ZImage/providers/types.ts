@@ -117,6 +117,8 @@ export interface ZImageProvider {
 	readonly firstPollSeconds: number;
 	/** Timeout of one HTTP request unless the user sets another. */
 	readonly requestTimeoutSeconds: number;
+	/** At most this many items at once, whatever the user set (e.g. one GPU behind a synchronous API). */
+	maxConcurrency?(ctx: IExecuteFunctions): number | undefined;
 
 	/** Reads and checks the item's parameters; throws before anything is sent. */
 	prepareSubmit(
