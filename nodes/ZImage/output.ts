@@ -1,9 +1,10 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
+import type { ImageInfo } from './imageInfo';
 import { describeNonImage, sniffImage } from './imageInfo';
-import type { GenerationMeta, ResultImage, TaskState, ZImageProvider } from './providers/types';
+import type { GenerationMeta, TaskState, ZImageProvider } from './providers/types';
 import type { ProviderClient } from './transport';
-import { safeUrl } from './transport';
+import { safeUrl, tooLarge } from './transport';
 
 export interface OutputOptions {
 	binaryPropertyName: string;
@@ -43,17 +44,6 @@ export function taskToJson(
 	return json;
 }
 
-async function imageBytes(
-	client: ProviderClient,
-	image: ResultImage,
-	maxBytes: number,
-): Promise<{ data: Buffer; contentType?: string }> {
-	if (image.base64 !== undefined) {
-		return { data: Buffer.from(image.base64.replace(/^data:[^,]*,/, ''), 'base64') };
-	}
-	return await client.download(client.absoluteUrl(image.url as string), maxBytes);
-}
-
 /**
  * One output item for one result image: the real bytes as n8n binary data with the type
  * and size read from the bytes themselves, and the task's facts as JSON.
@@ -86,21 +76,37 @@ export async function toBinaryItem(
 	if (!options.downloadImages && url) {
 		return { json: dropUndefined(json), pairedItem: { item: itemIndex } };
 	}
-	const { data, contentType } = await imageBytes(client, image, options.maxDownloadBytes);
-	const info = sniffImage(data);
-	if (!info) {
-		const where = url ? ` at ${safeUrl(url)}` : '';
-		throw client.error({
-			message: `Result ${index + 1}${where} is not an image (${describeNonImage(data, contentType)})`,
+	const notAnImage = (head: Buffer, contentType?: string) =>
+		client.error({
+			message: `Result ${index + 1}${url ? ` at ${safeUrl(url)}` : ''} is not an image (${describeNonImage(head, contentType)})`,
+		});
+	let stored: { binary: IBinaryData; info: ImageInfo; fileName: string };
+	if (image.base64 !== undefined) {
+		const data = Buffer.from(image.base64.replace(/^data:[^,]*,/, ''), 'base64');
+		const info = sniffImage(data);
+		if (!info) throw notAnImage(data);
+		const fileName = `${task.taskId}-${index}.${info.extension}`;
+		stored = { binary: await ctx.helpers.prepareBinaryData(data, fileName, info.mimeType), info, fileName };
+	} else {
+		stored = await client.download(url as string, options.maxDownloadBytes, async ({ head, body, contentType }) => {
+			const info = sniffImage(head);
+			if (!info) throw notAnImage(head, contentType);
+			const fileName = `${task.taskId}-${index}.${info.extension}`;
+			// The stream goes to n8n's binary storage as it arrives (on disk in filesystem mode).
+			const data = body as unknown as Parameters<IExecuteFunctions['helpers']['prepareBinaryData']>[0];
+			return { binary: await ctx.helpers.prepareBinaryData(data, fileName, info.mimeType), info, fileName };
 		});
 	}
-	const fileName = `${task.taskId}-${index}.${info.extension}`;
-	const binary = await ctx.helpers.prepareBinaryData(data, fileName, info.mimeType);
+	const { binary, info, fileName } = stored;
+	if (url && binary.bytes !== undefined && binary.bytes > options.maxDownloadBytes) {
+		// Without a Content-Length the size is known only once stored.
+		throw client.error(tooLarge(url, binary.bytes, options.maxDownloadBytes));
+	}
 	json.width = info.width ?? json.width;
 	json.height = info.height ?? json.height;
 	json.mimeType = info.mimeType;
 	json.fileName = fileName;
-	json.fileSize = data.length;
+	json.fileSize = binary.bytes;
 	return {
 		json: dropUndefined(json),
 		binary: { [options.binaryPropertyName]: binary },

@@ -294,28 +294,32 @@ export class ProviderClient implements ProviderCall {
 	}
 
 	/**
-	 * Downloads a result. The credential is sent only to the provider's own host: result
-	 * URLs often point at a CDN that must never see the key.
+	 * Downloads a result as a stream: its first bytes are read (to know what it is), the rest
+	 * flows straight into `consume` — into n8n's binary storage, never whole in memory here.
+	 * The credential is sent only to the provider's own host: result URLs often point at a
+	 * CDN that must never see the key. HTTP and connection failures are retried (downloading
+	 * twice costs nothing); an error `consume` raises about the content is not.
 	 */
-	async download(
-		url: string,
-		maxBytes: number,
-	): Promise<{ data: Buffer; contentType?: string }> {
+	async download<T>(url: string, maxBytes: number, consume: (image: IncomingImage) => Promise<T>): Promise<T> {
 		const sameOrigin = sameOriginAs(url, this.baseUrl);
 		const retries = this.options.readRetries ?? DEFAULT_READ_RETRIES;
 		const options: IHttpRequestOptions = {
 			method: 'GET',
 			url,
-			encoding: 'arraybuffer',
+			encoding: 'stream',
 			returnFullResponse: true,
 			ignoreHttpStatusErrors: true,
 			timeout: this.timeoutMs,
 			skipSslCertificateValidation: this.credentials.ignoreSslIssues === true,
 			abortSignal: this.ctx.getExecutionCancelSignal(),
 		};
+		const failed = (reason: string): ProviderFailure => ({
+			message: `Downloading the result image at ${safeUrl(url)} failed: ${reason}`,
+			transient: true,
+		});
 		for (let attempt = 0; ; attempt++) {
 			let response: { statusCode: number; headers?: IDataObject; body: unknown } | undefined;
-			let failure: ProviderFailure;
+			let failure: ProviderFailure | undefined;
 			try {
 				response = (
 					sameOrigin
@@ -328,25 +332,31 @@ export class ProviderClient implements ProviderCall {
 				) as { statusCode: number; headers?: IDataObject; body: unknown };
 			} catch (error) {
 				if (isCancelled(this.ctx)) throw cancelledError(this.ctx, this.where.itemIndex);
-				const network = networkFailure(this.provider.displayName, url, error);
-				failure = {
-					...network,
-					message: `Downloading the result image at ${safeUrl(url)} failed: ${network.message.split(': ').pop()}`,
-				};
+				failure = failed(networkFailure(this.provider.displayName, url, error).message.split(': ').pop() ?? '');
 			}
-			if (response && response.statusCode >= 200 && response.statusCode < 300) {
-				const data = Buffer.from(response.body as ArrayBuffer);
-				if (data.length > maxBytes) {
-					throw this.error({
-						message: `The result image at ${safeUrl(url)} is ${data.length} bytes, over the download limit of ${maxBytes} bytes`,
-						description:
-							'Raise "Max Download Size" in the node options, or turn off "Download Images" to get the URL only.',
-					});
+			const stream = response?.body as BodyStream | undefined;
+			if (response && response.statusCode >= 200 && response.statusCode < 300 && stream) {
+				const headers = response.headers ?? {};
+				const contentLength = Number(headers['content-length']);
+				if (contentLength > maxBytes) {
+					stream.destroy();
+					throw this.error(tooLarge(url, contentLength, maxBytes));
 				}
-				const contentType = response.headers?.['content-type'];
-				return { data, contentType: typeof contentType === 'string' ? contentType : undefined };
-			}
-			if (response) {
+				let contentError: unknown;
+				try {
+					const { head, complete } = await peek(stream, HEAD_BYTES);
+					const contentType = typeof headers['content-type'] === 'string' ? headers['content-type'] : undefined;
+					return await consume({ head, body: complete ? head : stream, contentType, contentLength: contentLength || undefined });
+				} catch (error) {
+					stream.destroy();
+					contentError = error;
+				}
+				if (isCancelled(this.ctx)) throw cancelledError(this.ctx, this.where.itemIndex);
+				// Our own verdict on the content stands; a broken transfer is tried again.
+				if (contentError instanceof NodeApiError || contentError instanceof NodeOperationError) throw contentError;
+				failure = failed('the transfer broke off');
+			} else if (response) {
+				stream?.destroy();
 				const status = response.statusCode;
 				failure = {
 					message:
@@ -358,10 +368,88 @@ export class ProviderClient implements ProviderCall {
 					retryAfterSeconds: retryAfterSeconds(response.headers ?? {}),
 				};
 			}
-			if (!failure!.transient || attempt >= retries) throw this.error(failure!);
-			await waitOrCancel(this.ctx, retryDelaySeconds(failure!, attempt) * 1000, this.where.itemIndex);
+			const reason = failure ?? failed('no answer');
+			if (!reason.transient || attempt >= retries) throw this.error(reason);
+			await waitOrCancel(this.ctx, retryDelaySeconds(reason, attempt) * 1000, this.where.itemIndex);
 		}
 	}
+}
+
+/** Enough of a file's start to know its type and, for PNG, WebP, GIF and most JPEGs, its size. */
+const HEAD_BYTES = 64 * 1024;
+
+/** The parts of a Node.js readable stream used here (n8n's helper hands back an IncomingMessage). */
+export interface BodyStream {
+	read(size?: number): Buffer | null;
+	unshift(chunk: Buffer): void;
+	once(event: string, listener: (...args: unknown[]) => void): unknown;
+	removeListener(event: string, listener: (...args: unknown[]) => void): unknown;
+	destroy(error?: Error): unknown;
+	readableEnded?: boolean;
+}
+
+/** A result image being received: its first bytes, and all of it (the stream, or the bytes when that was all). */
+export interface IncomingImage {
+	head: Buffer;
+	body: BodyStream | Buffer;
+	contentType?: string;
+	contentLength?: number;
+}
+
+export function tooLarge(url: string, bytes: number, maxBytes: number): ProviderFailure {
+	return {
+		message: `The result image at ${safeUrl(url)} is ${bytes} bytes, over the download limit of ${maxBytes} bytes`,
+		description: 'Raise "Max Download Size" in the node options, or turn off "Download Images" to get the URL only.',
+	};
+}
+
+/**
+ * Reads up to `bytes` from the start of a stream and puts them back, so the stream is
+ * whole again — unless that was all of it (`complete`): an ended stream takes nothing back.
+ */
+async function peek(stream: BodyStream, bytes: number): Promise<{ head: Buffer; complete: boolean }> {
+	let complete = false;
+	const chunks: Buffer[] = [];
+	let size = 0;
+	while (size < bytes) {
+		const chunk = stream.read();
+		if (chunk !== null) {
+			chunks.push(chunk);
+			size += chunk.length;
+			continue;
+		}
+		if (stream.readableEnded) {
+			complete = true;
+			break;
+		}
+		const ended = await new Promise<boolean>((resolve, reject) => {
+			const onReadable = () => done(false);
+			const onEnd = () => done(true);
+			const onError = (error: unknown) => {
+				cleanup();
+				reject(error);
+			};
+			const cleanup = () => {
+				stream.removeListener('readable', onReadable);
+				stream.removeListener('end', onEnd);
+				stream.removeListener('error', onError);
+			};
+			const done = (end: boolean) => {
+				cleanup();
+				resolve(end);
+			};
+			stream.once('readable', onReadable);
+			stream.once('end', onEnd);
+			stream.once('error', onError);
+		});
+		if (ended) {
+			complete = true;
+			break;
+		}
+	}
+	const head = Buffer.concat(chunks);
+	if (!complete && head.length > 0) stream.unshift(head);
+	return { head, complete };
 }
 
 function sameOriginAs(url: string, baseUrl: string): boolean {
