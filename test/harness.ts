@@ -35,17 +35,23 @@ const CREDENTIAL_TYPES: Record<string, ICredentialType> = Object.fromEntries(
 );
 
 let binaryReady = false;
+const errorReporter = { error: () => undefined, warn: () => undefined, info: () => undefined };
+const logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, scoped: () => logger };
 
 /** In-memory binary mode (n8n's "default"): binary data is kept as base64 on the item. */
 function ensureBinaryDataService(): void {
 	if (binaryReady) return;
 	const config = { mode: 'default', availableModes: ['default'], localStoragePath: '', signingSecret: 'test', dbMaxFileSize: 512 };
-	const errorReporter = { error: () => undefined, warn: () => undefined, info: () => undefined };
-	const logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, scoped: () => logger };
-	Container.set(
-		BinaryDataService,
-		new BinaryDataService(config as never, errorReporter as never, logger as never),
-	);
+	Container.set(BinaryDataService, new BinaryDataService(config as never, errorReporter as never, logger as never));
+	binaryReady = true;
+}
+
+/** n8n's filesystem binary mode (its default in production): binary data goes to files under `dir`. */
+export async function useFilesystemBinaryMode(dir: string): Promise<void> {
+	const config = { mode: 'filesystem', availableModes: ['filesystem'], localStoragePath: dir, signingSecret: 'test', dbMaxFileSize: 512 };
+	const service = new BinaryDataService(config as never, errorReporter as never, logger as never);
+	await service.init();
+	Container.set(BinaryDataService, service);
 	binaryReady = true;
 }
 

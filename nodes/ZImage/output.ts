@@ -12,6 +12,20 @@ export interface OutputOptions {
 	maxDownloadBytes: number;
 }
 
+/** What is known of a task, the provider's word first, what was asked for otherwise. */
+function taskFacts(provider: ZImageProvider, task: TaskState, meta?: GenerationMeta): IDataObject {
+	return {
+		provider: provider.name,
+		model: task.model ?? meta?.model,
+		taskId: task.taskId,
+		status: task.status,
+		prompt: task.prompt ?? meta?.prompt,
+		seed: task.seed ?? meta?.seed,
+		width: task.width ?? meta?.width,
+		height: task.height ?? meta?.height,
+	};
+}
+
 /** The task as JSON in the shared vocabulary, with the provider's own fields under `raw`. */
 export function taskToJson(
 	client: ProviderClient,
@@ -19,22 +33,12 @@ export function taskToJson(
 	task: TaskState,
 	meta?: GenerationMeta,
 ): IDataObject {
-	const json: IDataObject = {
-		provider: provider.name,
-		taskId: task.taskId,
-		status: task.status,
-	};
-	const fields: IDataObject = {
+	const json = dropUndefined({
+		...taskFacts(provider, task, meta),
 		progress: task.progress,
-		model: task.model ?? meta?.model,
-		prompt: task.prompt ?? meta?.prompt,
-		seed: task.seed ?? meta?.seed,
-		width: task.width ?? meta?.width,
-		height: task.height ?? meta?.height,
 		error: task.error as IDataObject | undefined,
 		notice: meta?.notice,
-	};
-	for (const [key, value] of Object.entries(fields)) if (value !== undefined) json[key] = value;
+	});
 	const urls = task.images
 		.map((image) => image.url)
 		.filter((url): url is string => !!url)
@@ -60,19 +64,7 @@ export async function toBinaryItem(
 ): Promise<INodeExecutionData> {
 	const image = task.images[index];
 	const url = image.url ? client.absoluteUrl(image.url) : undefined;
-	const json: IDataObject = {
-		provider: provider.name,
-		model: task.model ?? meta?.model,
-		taskId: task.taskId,
-		status: task.status,
-		prompt: task.prompt ?? meta?.prompt,
-		seed: task.seed ?? meta?.seed,
-		width: task.width ?? meta?.width,
-		height: task.height ?? meta?.height,
-		url,
-		index,
-		notice: meta?.notice,
-	};
+	const json: IDataObject = { ...taskFacts(provider, task, meta), url, index, notice: meta?.notice };
 	if (!options.downloadImages && url) {
 		return { json: dropUndefined(json), pairedItem: { item: itemIndex } };
 	}

@@ -100,16 +100,20 @@ const NETWORK_REASONS: Record<string, string> = {
 	ERR_CANCELED: 'the request was cancelled',
 };
 
-/**
- * Turns a thrown network error into a failure in plain words (n8n rewrites messages that
- * carry raw codes); the original error, which holds the request headers, is dropped.
- */
-function networkFailure(providerName: string, url: string, error: unknown): ProviderFailure {
+/** A thrown network error in plain words (n8n rewrites messages that carry raw codes). */
+function networkReason(error: unknown): string {
 	const code = errorCode(error);
 	const text = String((error as Error)?.message ?? '');
-	const reason =
-		(code && NETWORK_REASONS[code]) ??
-		(/timeout/i.test(text) ? NETWORK_REASONS.ETIMEDOUT : /socket hang up/i.test(text) ? NETWORK_REASONS.ECONNRESET : 'a network error occurred');
+	if (code && NETWORK_REASONS[code]) return NETWORK_REASONS[code];
+	if (/timeout/i.test(text)) return NETWORK_REASONS.ETIMEDOUT;
+	if (/socket hang up/i.test(text)) return NETWORK_REASONS.ECONNRESET;
+	return 'a network error occurred';
+}
+
+/** A network failure; the original error, which holds the request headers, is dropped. */
+function networkFailure(providerName: string, url: string, error: unknown): ProviderFailure {
+	const reason = networkReason(error);
+	const text = String((error as Error)?.message ?? '');
 	let host = url;
 	try {
 		host = new URL(url).host;
@@ -332,7 +336,7 @@ export class ProviderClient implements ProviderCall {
 				) as { statusCode: number; headers?: IDataObject; body: unknown };
 			} catch (error) {
 				if (isCancelled(this.ctx)) throw cancelledError(this.ctx, this.where.itemIndex);
-				failure = failed(networkFailure(this.provider.displayName, url, error).message.split(': ').pop() ?? '');
+				failure = failed(networkReason(error));
 			}
 			const stream = response?.body as BodyStream | undefined;
 			if (response && response.statusCode >= 200 && response.statusCode < 300 && stream) {

@@ -1,4 +1,5 @@
 /** Real image bytes for the simulators, written by hand so every answer decodes as what it claims. */
+import { randomFillSync } from 'node:crypto';
 import { deflateSync, inflateSync } from 'node:zlib';
 
 const CRC_TABLE = new Uint32Array(256).map((_, n) => {
@@ -104,4 +105,25 @@ export async function decodeImage(bytes: Buffer): Promise<{ format: string; widt
 	const sharp = (await import('sharp')).default;
 	const { format, width, height } = await sharp(bytes).metadata();
 	return { format: String(format), width: width ?? 0, height: height ?? 0 };
+}
+
+/**
+ * A PNG of random pixels, stored without compression: its file is as large as its pixels
+ * (a 4096×4096 one is about 50 MB), as a photo-like result would roughly be.
+ */
+export function makeNoisyPng(width: number, height: number): Buffer {
+	const row = 1 + width * 3;
+	const raw = randomFillSync(Buffer.alloc(row * height));
+	for (let y = 0; y < height; y++) raw[y * row] = 0;
+	const header = Buffer.alloc(13);
+	header.writeUInt32BE(width, 0);
+	header.writeUInt32BE(height, 4);
+	header[8] = 8;
+	header[9] = 2;
+	return Buffer.concat([
+		Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+		chunk('IHDR', header),
+		chunk('IDAT', deflateSync(raw, { level: 0 })),
+		chunk('IEND', Buffer.alloc(0)),
+	]);
 }

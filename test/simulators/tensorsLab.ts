@@ -4,7 +4,7 @@
  * completed/failed over time, code 9000/9999 answers, and result images served by a
  * separate "CDN" server that must never see the API key.
  */
-import { makePng } from './images';
+import { makeNoisyPng, makePng } from './images';
 import { json, type RecordedRequest, type Reply, SimulatorServer } from './server';
 
 type Model = 'zimage' | 'seedreamv45' | 'seedreamv4' | 'seedreamv5';
@@ -45,6 +45,8 @@ export interface TensorsLabSimOptions {
 	processMs?: number;
 	/** Tasks the account can still pay for. */
 	credits?: number;
+	/** Serve incompressible (photo-sized) PNGs instead of small gradient ones. */
+	noisyImages?: boolean;
 }
 
 export class TensorsLabSimulator {
@@ -56,7 +58,9 @@ export class TensorsLabSimulator {
 	queueMs: number;
 	processMs: number;
 	credits: number;
+	noisyImages: boolean;
 	private failNext?: string;
+	private readonly noisy = new Map<string, Buffer>();
 	private counter = 0;
 
 	constructor(options: TensorsLabSimOptions = {}) {
@@ -65,6 +69,7 @@ export class TensorsLabSimulator {
 		this.queueMs = options.queueMs ?? 30;
 		this.processMs = options.processMs ?? 120;
 		this.credits = options.credits ?? 1000;
+		this.noisyImages = options.noisyImages ?? false;
 		this.api = new SimulatorServer((request) => this.route(request));
 		this.cdn = new SimulatorServer((request) => this.serveFile(request));
 	}
@@ -212,9 +217,11 @@ export class TensorsLabSimulator {
 		const task = match ? this.tasks.get(match[1]) : undefined;
 		if (!task || this.statusOf(task) !== 3) return { status: 404, body: 'Not Found', headers: { 'content-type': 'text/plain' } };
 		const index = Number(match![2]);
+		const key = `${task.width}x${task.height}`;
+		if (this.noisyImages && !this.noisy.has(key)) this.noisy.set(key, makeNoisyPng(task.width, task.height));
 		return {
 			status: 200,
-			body: makePng(task.width, task.height, task.seed + index),
+			body: this.noisyImages ? this.noisy.get(key)! : makePng(task.width, task.height, task.seed + index),
 			headers: { 'content-type': 'image/png' },
 		};
 	}
