@@ -36,14 +36,14 @@ export async function prepare(input: OperationInput): Promise<ItemRunner> {
 	const client = await openClient(input, options);
 	return async () =>
 		await inTurn(input, async () => {
-		const body = await client.send(plan.request, 'submit');
-		const { taskId, state } = provider.readSubmit(body, plan);
-		if (!taskId) {
-			throw client.error({
-				message: `${provider.displayName} answered the submission without a task ID; it was not sent again, so nothing is billed twice`,
-				description: client.redact(JSON.stringify(body ?? null).slice(0, 300)),
-			});
-		}
-		return await settleTask(input, client, taskId, options, state, plan.meta, true);
-	});
+			const body = await client.send(plan.request, 'submit');
+			const { taskId, state } = provider.readSubmit(body, plan);
+			if (!taskId) {
+				throw client.error({
+					message: `${provider.displayName} answered the submission without a task ID; it was not sent again, so nothing is billed twice`,
+					description: client.redact(JSON.stringify(body ?? null).slice(0, 300)),
+				});
+			}
+			return await settleTask(input, client, taskId, options, state, plan.meta, true);
+		});
 }
