@@ -165,15 +165,24 @@ export class N8nInstance {
 	/** Starts the editor (`n8n start`) on a port; resolves once it answers. */
 	async start(port: number, env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
 		const child = spawn(this.node, [N8N_BIN, 'start'], {
-			env: { ...this.baseEnv, N8N_PORT: String(port), N8N_HOST: '127.0.0.1', N8N_LISTEN_ADDRESS: '127.0.0.1', ...env },
+			env: {
+				...this.baseEnv,
+				N8N_PORT: String(port),
+				N8N_HOST: '127.0.0.1',
+				N8N_LISTEN_ADDRESS: '127.0.0.1',
+				// Its task runners' broker next to it, so that two instances do not collide.
+				N8N_RUNNERS_BROKER_PORT: String(port + 1),
+				...env,
+			},
 			cwd: this.userFolder,
 			stdio: ['ignore', 'inherit', 'inherit'],
 		});
 		for (let attempt = 0; attempt < 240; attempt++) {
 			try {
-				// /healthz answers before the REST routes exist; /rest/settings only once they do.
+				// /healthz answers before the REST routes exist, and until n8n is ready they all
+				// answer "n8n is starting up" as text: wait for JSON from /rest/settings.
 				const response = await fetch(`http://127.0.0.1:${port}/rest/settings`);
-				if (response.ok) return child;
+				if (response.ok && String(response.headers.get('content-type')).includes('json')) return child;
 			} catch {
 				// not up yet
 			}

@@ -1,0 +1,86 @@
+/**
+ * Every credential's Test button, pressed in a real n8n (its REST API, as the editor does):
+ * a right key passes, a wrong one fails with a message, and nothing is generated or billed.
+ */
+import { ensureRuntime, N8nInstance } from '../../e2e/lib/n8n';
+import { startSimulators, type RunningSimulators } from '../../scripts/simulators';
+
+const PORT = 5688;
+const OWNER = { email: 'e2e@zimage.local', firstName: 'E', lastName: 'Two', password: 'ZImage-e2e-1234' };
+const BROWSER_ID = 'zimage-e2e-browser';
+
+let sims: RunningSimulators;
+let n8n: N8nInstance;
+let stopN8n: () => void;
+let cookie = '';
+
+async function rest(path: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+	const response = await fetch(`http://127.0.0.1:${PORT}/rest${path}`, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json', 'browser-id': BROWSER_ID, cookie },
+		body: JSON.stringify(body),
+	});
+	const setCookie = response.headers.get('set-cookie');
+	if (setCookie) cookie = setCookie.split(';')[0];
+	const text = await response.text();
+	try {
+		return { status: response.status, json: JSON.parse(text) as Record<string, unknown> };
+	} catch {
+		return { status: response.status, json: { text } };
+	}
+}
+
+async function testCredential(type: string, data: Record<string, unknown>): Promise<{ status: string; message?: string }> {
+	// As in the editor: the credential is saved, then tested.
+	const name = `test ${type} ${Date.now()}`;
+	const created = await rest('/credentials', { name, type, data });
+	const id = (created.json.data as { id?: string } | undefined)?.id;
+	if (!id) throw new Error(`creating the credential failed: ${JSON.stringify(created.json)}`);
+	const answer = await rest('/credentials/test', { credentials: { id, name, type, data } });
+	if (answer.status !== 200) throw new Error(`credential test answered HTTP ${answer.status}: ${JSON.stringify(answer.json)}`);
+	return answer.json.data as { status: string; message?: string };
+}
+
+beforeAll(async () => {
+	const node = ensureRuntime();
+	sims = await startSimulators(300);
+	n8n = new N8nInstance(node);
+	n8n.installPackage();
+	const child = await n8n.start(PORT);
+	stopN8n = () => child.kill('SIGTERM');
+	const setup = await rest('/owner/setup', OWNER);
+	if (setup.status !== 200) throw new Error(`owner setup failed: ${JSON.stringify(setup.json)}`);
+	const login = await rest('/login', { emailOrLdapLoginId: OWNER.email, password: OWNER.password });
+	if (login.status !== 200) throw new Error(`login failed: ${JSON.stringify(login.json)}`);
+}, 20 * 60_000);
+
+afterAll(async () => {
+	stopN8n?.();
+	await sims?.stop();
+	await new Promise((resolve) => setTimeout(resolve, 1000));
+	n8n?.remove();
+});
+
+test('TensorsLab: right key OK, wrong key refused, nothing billed', async () => {
+	const credits = sims.tensorsLab.credits;
+	const base = { baseUrl: sims.tensorsLab.url, authHeaderFormat: 'bearer' };
+	expect(await testCredential('tensorsLabApi', { ...base, apiKey: sims.tensorsLab.apiKey })).toMatchObject({ status: 'OK' });
+	expect(await testCredential('tensorsLabApi', { ...base, apiKey: 'wrong-key-1' })).toMatchObject({ status: 'Error' });
+	expect(sims.tensorsLab.tasks.size).toBe(0);
+	expect(sims.tensorsLab.credits).toBe(credits);
+});
+
+test('Z-Image server: reachable OK, unreachable refused', async () => {
+	expect(await testCredential('zImageServerApi', { baseUrl: sims.selfHosted.url, apiKey: '', requestTimeoutSeconds: 600, ignoreSslIssues: false })).toMatchObject({ status: 'OK' });
+	expect(await testCredential('zImageServerApi', { baseUrl: 'http://127.0.0.1:9', apiKey: '', requestTimeoutSeconds: 600, ignoreSslIssues: false })).toMatchObject({ status: 'Error' });
+	expect(sims.selfHosted.imageRequests()).toHaveLength(0);
+});
+
+test.each(['evolink', 'odkkk'] as const)('%s: right key OK, wrong key refused with its message, nothing generated', async (provider) => {
+	const sim = sims[provider];
+	const type = `${provider}Api`;
+	expect(await testCredential(type, { apiKey: sim.apiKey, baseUrl: sim.url })).toMatchObject({ status: 'OK' });
+	const wrong = await testCredential(type, { apiKey: 'wrong-key-2', baseUrl: sim.url });
+	expect(wrong).toMatchObject({ status: 'Error', message: `${provider === 'evolink' ? 'Evolink' : 'ODKKK'} rejected the API key` });
+	expect(sim.submits()).toHaveLength(0);
+});
