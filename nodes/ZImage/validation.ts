@@ -55,6 +55,21 @@ export function checkInteger(
 	return number;
 }
 
+/** A number in [min, max], or an error naming the field. */
+export function checkNumber(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	field: string,
+	value: unknown,
+	min: number,
+	max: number,
+): number {
+	if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+		throw invalidInput(ctx, itemIndex, field, value, `a number from ${min} to ${max} is allowed`);
+	}
+	return value;
+}
+
 /** One of the listed values, or an error listing them. */
 export function checkOneOf<T extends string>(
 	ctx: IExecuteFunctions,

@@ -5,6 +5,7 @@ import { retryAfterSeconds } from '../transport';
 import {
 	asObject,
 	checkInteger,
+	checkNumber,
 	checkOneOf,
 	invalidInput,
 	parseSize,
@@ -177,14 +178,6 @@ function readSize(ctx: IExecuteFunctions, itemIndex: number, text: string): Size
 	return { width, height, notice };
 }
 
-function readNumber(ctx: IExecuteFunctions, itemIndex: number, name: string, field: string, min: number, max: number, fallback: number): number {
-	const value = ctx.getNodeParameter(name, itemIndex, fallback);
-	if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-		throw invalidInput(ctx, itemIndex, field, value, `a number from ${min} to ${max} is allowed`);
-	}
-	return value;
-}
-
 async function prepareSubmit(
 	ctx: IExecuteFunctions,
 	itemIndex: number,
@@ -205,7 +198,7 @@ async function prepareSubmit(
 			n: checkInteger(ctx, itemIndex, 'Number of Images', ctx.getNodeParameter('numberOfImages', itemIndex, 1), 1, 8),
 			response_format: format,
 			num_inference_steps: steps,
-			guidance_scale: readNumber(ctx, itemIndex, 'guidanceScale', 'Guidance Scale', 0, 30, 4),
+			guidance_scale: checkNumber(ctx, itemIndex, 'Guidance Scale', ctx.getNodeParameter('guidanceScale', itemIndex, 4), 0, 30),
 			cfg_normalization: ctx.getNodeParameter('cfgNormalization', itemIndex, false) === true,
 		};
 		return {
@@ -220,7 +213,7 @@ async function prepareSubmit(
 	}
 	const [image] = await readInputImages(ctx, itemIndex, fields, 'Input Image Fields');
 	const size = sizeText ? readSize(ctx, itemIndex, sizeText) : undefined;
-	const guidance = readNumber(ctx, itemIndex, 'guidanceScale', 'Guidance Scale', 0, 30, 1.5);
+	const guidance = checkNumber(ctx, itemIndex, 'Guidance Scale', ctx.getNodeParameter('guidanceScale', itemIndex, 1.5), 0, 30);
 	const form = [
 		{ field: 'image', file: image.data, fileName: image.fileName, mimeType: image.mimeType },
 		{ field: 'prompt', value: prompt },
