@@ -5,7 +5,7 @@
  * contract on demand (Retry-After on 429/503), and a log of every request.
  */
 import { type ImageFormat, makeImage, MIME_TYPES } from './images';
-import { json, type RecordedRequest, type Reply, SimulatorServer } from './server';
+import { json, ProviderSimulator, type RecordedRequest, type Reply } from './server';
 
 export type Flavor = 'evolink' | 'odkkk';
 
@@ -53,9 +53,7 @@ export interface EvolinkSimOptions {
 	format?: ImageFormat;
 }
 
-export class EvolinkSimulator {
-	readonly api: SimulatorServer;
-	readonly cdn: SimulatorServer;
+export class EvolinkSimulator extends ProviderSimulator {
 	readonly flavor: Flavor;
 	readonly apiKey: string;
 	readonly prefix: string;
@@ -66,24 +64,12 @@ export class EvolinkSimulator {
 	private counter = 0;
 
 	constructor(options: EvolinkSimOptions = {}) {
+		super();
 		this.flavor = options.flavor ?? 'evolink';
 		this.prefix = this.flavor === 'odkkk' ? '/apiv1' : '';
 		this.apiKey = options.apiKey ?? `${this.flavor}-test-key-5f2c9a`;
 		this.taskMs = options.taskMs ?? 300;
 		this.format = options.format ?? 'png';
-		this.api = new SimulatorServer((request) => this.route(request));
-		this.cdn = new SimulatorServer((request) => this.serveFile(request));
-	}
-
-	async start(): Promise<this> {
-		await this.api.start();
-		await this.cdn.start();
-		return this;
-	}
-
-	async stop(): Promise<void> {
-		await this.api.stop();
-		await this.cdn.stop();
 	}
 
 	/** The base URL a credential points at (with /apiv1 for ODKKK). */
@@ -128,7 +114,7 @@ export class EvolinkSimulator {
 		return Math.min(100, Math.floor(((now - task.createdMs) / this.taskMs) * 100));
 	}
 
-	private route(request: RecordedRequest): Reply {
+	protected route(request: RecordedRequest): Reply {
 		if (!request.path.startsWith(`${this.prefix}/v1/`)) return this.error(404, 'Not found');
 		if (request.headers.authorization !== `Bearer ${this.apiKey}`) return this.error(401);
 		const path = request.path.slice(this.prefix.length);
@@ -205,7 +191,7 @@ export class EvolinkSimulator {
 		return view;
 	}
 
-	private async serveFile(request: RecordedRequest): Promise<Reply> {
+	protected async serveFile(request: RecordedRequest): Promise<Reply> {
 		const match = /^\/results\/(.+)-(\d+)\.(png|webp|jpg)$/.exec(request.path);
 		const task = match ? this.tasks.get(match[1]) : undefined;
 		if (!task || this.progressOf(task) < 100 || task.failWith) return { status: 404, body: 'Not Found', headers: { 'content-type': 'text/plain' } };

@@ -189,3 +189,23 @@ export class SimulatorServer {
 }
 
 export const json = (status: number, body: unknown, headers?: Record<string, string>): Reply => ({ status, body, headers });
+
+/** A provider API and the separate host (a CDN) that serves its result files. */
+export abstract class ProviderSimulator {
+	readonly api = new SimulatorServer((request) => this.route(request));
+	readonly cdn = new SimulatorServer((request) => this.serveFile(request));
+
+	protected abstract route(request: RecordedRequest): Promise<Reply> | Reply;
+	protected abstract serveFile(request: RecordedRequest): Promise<Reply> | Reply;
+
+	async start(): Promise<this> {
+		await this.api.start();
+		await this.cdn.start();
+		return this;
+	}
+
+	async stop(): Promise<void> {
+		await this.api.stop();
+		await this.cdn.stop();
+	}
+}

@@ -5,7 +5,7 @@
  * separate "CDN" server that must never see the API key.
  */
 import { makeNoisyPng, makePng } from './images';
-import { json, type RecordedRequest, type Reply, SimulatorServer } from './server';
+import { json, ProviderSimulator, type RecordedRequest, type Reply } from './server';
 
 type Model = 'zimage' | 'seedreamv45' | 'seedreamv4' | 'seedreamv5';
 
@@ -49,9 +49,7 @@ export interface TensorsLabSimOptions {
 	noisyImages?: boolean;
 }
 
-export class TensorsLabSimulator {
-	readonly api: SimulatorServer;
-	readonly cdn: SimulatorServer;
+export class TensorsLabSimulator extends ProviderSimulator {
 	readonly tasks = new Map<string, SimTask>();
 	readonly apiKey: string;
 	authForm: 'bearer' | 'raw' | 'either';
@@ -64,25 +62,13 @@ export class TensorsLabSimulator {
 	private counter = 0;
 
 	constructor(options: TensorsLabSimOptions = {}) {
+		super();
 		this.apiKey = options.apiKey ?? 'tl-test-key-0123456789';
 		this.authForm = options.authForm ?? 'either';
 		this.queueMs = options.queueMs ?? 30;
 		this.processMs = options.processMs ?? 120;
 		this.credits = options.credits ?? 1000;
 		this.noisyImages = options.noisyImages ?? false;
-		this.api = new SimulatorServer((request) => this.route(request));
-		this.cdn = new SimulatorServer((request) => this.serveFile(request));
-	}
-
-	async start(): Promise<this> {
-		await this.api.start();
-		await this.cdn.start();
-		return this;
-	}
-
-	async stop(): Promise<void> {
-		await this.api.stop();
-		await this.cdn.stop();
 	}
 
 	get url(): string {
@@ -114,7 +100,7 @@ export class TensorsLabSimulator {
 		return bearer || raw;
 	}
 
-	private async route(request: RecordedRequest): Promise<Reply> {
+	protected async route(request: RecordedRequest): Promise<Reply> {
 		if (!this.authorized(request)) return json(401, { code: 9999, msg: 'Unauthorized: invalid API key' });
 		const submit = /^\/v1\/images\/(zimage|seedreamv45|seedreamv4|seedreamv5)$/.exec(request.path);
 		if (submit && request.method === 'POST') return this.submit(submit[1] as Model, request);
@@ -212,7 +198,7 @@ export class TensorsLabSimulator {
 		return json(200, { code: 1000, msg: 'success', data: { status: true } });
 	}
 
-	private serveFile(request: RecordedRequest): Reply {
+	protected serveFile(request: RecordedRequest): Reply {
 		const match = /^\/files\/(.+)-(\d+)\.png$/.exec(request.path);
 		const task = match ? this.tasks.get(match[1]) : undefined;
 		if (!task || this.statusOf(task) !== 3) return { status: 404, body: 'Not Found', headers: { 'content-type': 'text/plain' } };
