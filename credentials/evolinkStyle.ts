@@ -1,5 +1,7 @@
 import type { IAuthenticateGeneric, ICredentialTestRequest, INodeProperties } from 'n8n-workflow';
 
+import { EVOLINK_PROBE_TASK_ID } from '../nodes/ZImage/providers/evolink';
+
 /** Evolink's API, shared by the hosts that serve it: key, base URL, bearer auth, a free test. */
 export function evolinkStyleCredential(
 	service: string,
@@ -33,7 +35,7 @@ export function evolinkStyleCredential(
 		test: {
 			request: {
 				baseURL: '={{$credentials.baseUrl}}',
-				url: '/v1/tasks/task-unified-0000000000-n8nprobe',
+				url: `/v1/tasks/${EVOLINK_PROBE_TASK_ID}`,
 				method: 'GET',
 				ignoreHttpStatusErrors: true,
 			},

@@ -39,7 +39,29 @@ export function readPrompt(
 	return prompt;
 }
 
-/** An integer in [min, max], or an error naming the field. */
+/** `value` within [min, max] and of the kind asked for, or an error naming the field and the range. */
+function checkRange(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	field: string,
+	value: unknown,
+	number: unknown,
+	min: number,
+	max: number,
+	whole: boolean,
+): number {
+	const fits =
+		typeof number === 'number' &&
+		(whole ? Number.isInteger(number) : Number.isFinite(number)) &&
+		number >= min &&
+		number <= max;
+	if (!fits) {
+		throw invalidInput(ctx, itemIndex, field, value, `a ${whole ? 'whole ' : ''}number from ${min} to ${max} is allowed`);
+	}
+	return number;
+}
+
+/** An integer in [min, max] (numeric text from an expression counts), or an error naming the field. */
 export function checkInteger(
 	ctx: IExecuteFunctions,
 	itemIndex: number,
@@ -49,10 +71,7 @@ export function checkInteger(
 	max: number,
 ): number {
 	const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-	if (typeof number !== 'number' || !Number.isInteger(number) || number < min || number > max) {
-		throw invalidInput(ctx, itemIndex, field, value, `a whole number from ${min} to ${max} is allowed`);
-	}
-	return number;
+	return checkRange(ctx, itemIndex, field, value, number, min, max, true);
 }
 
 /** A number in [min, max], or an error naming the field. */
@@ -64,10 +83,7 @@ export function checkNumber(
 	min: number,
 	max: number,
 ): number {
-	if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-		throw invalidInput(ctx, itemIndex, field, value, `a number from ${min} to ${max} is allowed`);
-	}
-	return value;
+	return checkRange(ctx, itemIndex, field, value, value, min, max, false);
 }
 
 /** One of the listed values, or an error listing them. */

@@ -65,7 +65,7 @@ export async function fetchTask(
 	return state;
 }
 
-export function taskFailedError(
+function taskFailedError(
 	input: OperationInput,
 	client: ProviderClient,
 	state: TaskState,

@@ -6,6 +6,7 @@ import { DEFAULT_MAX_CONCURRENT } from '../options';
 import type { Settled } from '../pool';
 import { settle, WorkPool } from '../pool';
 import { findProvider, PROVIDERS } from '../providers';
+import type { ZImageProvider } from '../providers/types';
 import type { ItemRunner, OperationInput } from './common';
 import { finished, inTurn, openClient } from './common';
 import * as deleteTask from './deleteTask.operation';
@@ -23,21 +24,24 @@ const OPERATIONS: Record<string, Prepare> = {
 	health: health.prepare,
 };
 
+type ExtraOperation = NonNullable<ZImageProvider['extraOperations']>[string];
+
 /** A provider's own operation (e.g. housekeeping) as an item runner. */
-const prepareExtra: Prepare = async (input) => {
-	const run = input.provider.extraOperations?.[input.operation];
-	const client = await openClient(input);
-	return async () =>
-		await inTurn(input, async () => {
-			const result = await run!(input.ctx, input.itemIndex, client);
-			return finished(
-				(Array.isArray(result) ? result : [result]).map((json) => ({
-					json: { provider: input.provider.name, ...json },
-					pairedItem: { item: input.itemIndex },
-				})),
-			);
-		});
-};
+function prepareExtra(run: ExtraOperation): Prepare {
+	return async (input) => {
+		const client = await openClient(input);
+		return async () =>
+			await inTurn(input, async () => {
+				const result = await run(input.ctx, input.itemIndex, client);
+				return finished(
+					(Array.isArray(result) ? result : [result]).map((json) => ({
+						json: { provider: input.provider.name, ...json },
+						pairedItem: { item: input.itemIndex },
+					})),
+				);
+			});
+	};
+}
 
 function errorItem(error: unknown, itemIndex: number): INodeExecutionData {
 	const e = error as { message?: string; description?: string; context?: IDataObject };
@@ -63,7 +67,8 @@ export async function route(this: IExecuteFunctions): Promise<INodeExecutionData
 	}
 	const operation = String(this.getNodeParameter('operation', 0));
 	const offered = provider.operations.map((option) => String(option.value));
-	const prepareItem = provider.extraOperations?.[operation] ? prepareExtra : OPERATIONS[operation];
+	const extra = provider.extraOperations?.[operation];
+	const prepareItem = extra ? prepareExtra(extra) : OPERATIONS[operation];
 	if (!offered.includes(operation) || !prepareItem) {
 		const reason = provider.unsupported?.[operation];
 		throw new NodeOperationError(
