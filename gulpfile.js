@@ -1,5 +1,11 @@
+const fs = require('fs');
 const path = require('path');
 const { task, src, dest } = require('gulp');
+
+// A file removed from the sources must not live on in dist/ (and in the published package).
+task('clean', async () => {
+	for (const target of ['dist', '.tsbuildinfo']) fs.rmSync(target, { recursive: true, force: true });
+});
 
 // tsc emits only JavaScript: n8n also needs the SVG icons and the codex (*.node.json) in dist/.
 task('build:icons', copyAssets);

@@ -6,6 +6,8 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
+import { PROBE_TASK_IDS } from './contract';
+
 export class TensorsLabApi implements ICredentialType {
 	name = 'tensorsLabApi';
 
@@ -61,7 +63,7 @@ export class TensorsLabApi implements ICredentialType {
 			baseURL: '={{$credentials.baseUrl}}',
 			url: '/v1/images/infobytaskid',
 			method: 'POST',
-			body: { taskid: 'n8n-zimage-credential-test' },
+			body: { taskid: PROBE_TASK_IDS.tensorsLab },
 		},
 	};
 }

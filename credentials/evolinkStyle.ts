@@ -1,6 +1,6 @@
 import type { IAuthenticateGeneric, ICredentialTestRequest, INodeProperties } from 'n8n-workflow';
 
-import { EVOLINK_PROBE_TASK_ID } from '../nodes/ZImage/providers/evolink';
+import { PROBE_TASK_IDS } from './contract';
 
 /** Evolink's API, shared by the hosts that serve it: key, base URL, bearer auth, a free test. */
 export function evolinkStyleCredential(
@@ -35,7 +35,7 @@ export function evolinkStyleCredential(
 		test: {
 			request: {
 				baseURL: '={{$credentials.baseUrl}}',
-				url: `/v1/tasks/${EVOLINK_PROBE_TASK_ID}`,
+				url: `/v1/tasks/${PROBE_TASK_IDS.evolink}`,
 				method: 'GET',
 				ignoreHttpStatusErrors: true,
 			},

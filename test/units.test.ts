@@ -1,11 +1,12 @@
 import { sniffImage } from '../nodes/ZImage/imageInfo';
 import { WorkPool } from '../nodes/ZImage/pool';
 import { nextPollDelayMs, POLL_SCHEDULE } from '../nodes/ZImage/poller';
-import { evolink, isPrivateHost } from '../nodes/ZImage/providers/evolink';
+import { retryAfterSeconds } from '../nodes/ZImage/failures';
+import { redact, safeUrl } from '../nodes/ZImage/http/errors';
+import { evolink } from '../nodes/ZImage/providers/evolink';
 import { tensorsLab } from '../nodes/ZImage/providers/tensorsLab';
-import type { TaskState } from '../nodes/ZImage/providers/types';
-import { redact, retryAfterSeconds, safeUrl } from '../nodes/ZImage/transport';
-import { parseSize, splitTaskIds } from '../nodes/ZImage/validation';
+import type { TaskState } from '../nodes/ZImage/types';
+import { isPrivateHost, parseSize, splitTaskIds } from '../nodes/ZImage/validation';
 import { makePng } from './simulators/images';
 
 describe('sniffImage reads type and size from the bytes', () => {

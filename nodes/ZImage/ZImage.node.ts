@@ -25,7 +25,7 @@ export class ZImage implements INodeType {
 			required: true,
 			displayOptions: { show: { provider: [provider.name] } },
 		})),
-		properties: nodeProperties,
+		properties: nodeProperties(),
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {

@@ -83,27 +83,17 @@ const sharedOptions = (waitDefault: boolean): INodeProperties[] => [
 	waitDefault ? waitOn : waitOff,
 ];
 
-/** The Options collections: Generate and Edit wait by default, Get Task does not. */
-export const optionsProperties: INodeProperties[] = [
-	{
+/** An operation's Options collection: Generate and Edit wait by default, Get Task does not. */
+export function optionsCollection(waitDefault: boolean): INodeProperties {
+	return {
 		displayName: 'Options',
 		name: 'options',
 		type: 'collection',
 		placeholder: 'Add Option',
 		default: {},
-		displayOptions: { show: { operation: ['generate', 'edit'] } },
-		options: sharedOptions(true),
-	},
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add Option',
-		default: {},
-		displayOptions: { show: { operation: ['getTask'] } },
-		options: sharedOptions(false),
-	},
-];
+		options: sharedOptions(waitDefault),
+	};
+}
 
 export function readRunOptions(
 	ctx: IExecuteFunctions,

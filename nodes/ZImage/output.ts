@@ -1,10 +1,11 @@
 import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
+import type { ProviderClient } from './http/client';
+import { tooLarge } from './http/download';
+import { safeUrl } from './http/errors';
 import type { ImageInfo } from './imageInfo';
 import { describeNonImage, sniffImage } from './imageInfo';
-import type { GenerationMeta, TaskState, ZImageProvider } from './providers/types';
-import type { ProviderClient } from './transport';
-import { safeUrl, tooLarge } from './transport';
+import type { GenerationMeta, TaskState } from './types';
 
 export interface OutputOptions {
 	binaryPropertyName: string;
@@ -12,10 +13,26 @@ export interface OutputOptions {
 	maxDownloadBytes: number;
 }
 
+/** A task to describe: the client that knows its provider, the task, what was asked for. */
+export interface TaskOutput {
+	client: ProviderClient;
+	task: TaskState;
+	meta?: GenerationMeta;
+}
+
+/** One result image of a task, to turn into an output item. */
+export interface ImageOutput extends TaskOutput {
+	ctx: IExecuteFunctions;
+	itemIndex: number;
+	options: OutputOptions;
+	/** Which of the task's images. */
+	index: number;
+}
+
 /** What is known of a task, the provider's word first, what was asked for otherwise. */
-function taskFacts(provider: ZImageProvider, task: TaskState, meta?: GenerationMeta): IDataObject {
+function taskFacts({ client, task, meta }: TaskOutput): IDataObject {
 	return {
-		provider: provider.name,
+		provider: client.provider.name,
 		model: task.model ?? meta?.model,
 		taskId: task.taskId,
 		status: task.status,
@@ -27,14 +44,10 @@ function taskFacts(provider: ZImageProvider, task: TaskState, meta?: GenerationM
 }
 
 /** The task as JSON in the shared vocabulary, with the provider's own fields under `raw`. */
-export function taskToJson(
-	client: ProviderClient,
-	provider: ZImageProvider,
-	task: TaskState,
-	meta?: GenerationMeta,
-): IDataObject {
+export function taskToJson(output: TaskOutput): IDataObject {
+	const { client, task, meta } = output;
 	const json = dropUndefined({
-		...taskFacts(provider, task, meta),
+		...taskFacts(output),
 		progress: task.progress,
 		error: task.error as IDataObject | undefined,
 		notice: meta?.notice,
@@ -42,29 +55,23 @@ export function taskToJson(
 	const urls = task.images
 		.map((image) => image.url)
 		.filter((url): url is string => !!url)
-		.map((url) => client.absoluteUrl(url));
+		.map((url) => client.resolveUrl(url));
 	if (urls.length) json.urls = urls;
 	json.raw = task.raw;
 	return json;
 }
 
+type BinarySource = Parameters<IExecuteFunctions['helpers']['prepareBinaryData']>[0];
+
 /**
  * One output item for one result image: the real bytes as n8n binary data with the type
  * and size read from the bytes themselves, and the task's facts as JSON.
  */
-export async function toBinaryItem(
-	ctx: IExecuteFunctions,
-	client: ProviderClient,
-	provider: ZImageProvider,
-	task: TaskState,
-	meta: GenerationMeta | undefined,
-	itemIndex: number,
-	options: OutputOptions,
-	index: number,
-): Promise<INodeExecutionData> {
+export async function toBinaryItem(output: ImageOutput): Promise<INodeExecutionData> {
+	const { ctx, client, task, meta, itemIndex, options, index } = output;
 	const image = task.images[index];
-	const url = image.url ? client.absoluteUrl(image.url) : undefined;
-	const json: IDataObject = { ...taskFacts(provider, task, meta), url, index, notice: meta?.notice };
+	const url = image.url ? client.resolveUrl(image.url) : undefined;
+	const json: IDataObject = { ...taskFacts(output), url, index, notice: meta?.notice };
 	if (!options.downloadImages && url) {
 		return { json: dropUndefined(json), pairedItem: { item: itemIndex } };
 	}
@@ -72,22 +79,21 @@ export async function toBinaryItem(
 		client.error({
 			message: `Result ${index + 1}${url ? ` at ${safeUrl(url)}` : ''} is not an image (${describeNonImage(head, contentType)})`,
 		});
+	/** Hands the bytes (or the stream, on disk as it arrives in filesystem mode) to n8n's binary storage. */
+	const store = async (head: Buffer, data: BinarySource, contentType?: string) => {
+		const info = sniffImage(head);
+		if (!info) throw notAnImage(head, contentType);
+		const fileName = `${task.taskId}-${index}.${info.extension}`;
+		return { binary: await ctx.helpers.prepareBinaryData(data, fileName, info.mimeType), info, fileName };
+	};
 	let stored: { binary: IBinaryData; info: ImageInfo; fileName: string };
 	if (image.base64 !== undefined) {
 		const data = Buffer.from(image.base64.replace(/^data:[^,]*,/, ''), 'base64');
-		const info = sniffImage(data);
-		if (!info) throw notAnImage(data);
-		const fileName = `${task.taskId}-${index}.${info.extension}`;
-		stored = { binary: await ctx.helpers.prepareBinaryData(data, fileName, info.mimeType), info, fileName };
+		stored = await store(data, data);
 	} else {
-		stored = await client.download(url as string, options.maxDownloadBytes, async ({ head, body, contentType }) => {
-			const info = sniffImage(head);
-			if (!info) throw notAnImage(head, contentType);
-			const fileName = `${task.taskId}-${index}.${info.extension}`;
-			// The stream goes to n8n's binary storage as it arrives (on disk in filesystem mode).
-			const data = body as unknown as Parameters<IExecuteFunctions['helpers']['prepareBinaryData']>[0];
-			return { binary: await ctx.helpers.prepareBinaryData(data, fileName, info.mimeType), info, fileName };
-		});
+		stored = await client.download(url as string, options.maxDownloadBytes, async ({ head, body, contentType }) =>
+			await store(head, body as unknown as BinarySource, contentType),
+		);
 	}
 	const { binary, info, fileName } = stored;
 	if (url && binary.bytes !== undefined && binary.bytes > options.maxDownloadBytes) {

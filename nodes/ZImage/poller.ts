@@ -2,7 +2,9 @@ import type { IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { waitOrCancel } from './cancel';
-import type { TaskState } from './providers/types';
+import type { CallPlace } from './http/errors';
+import { describePlace } from './http/errors';
+import type { TaskState } from './types';
 
 /** The polling schedule (documented in the README). */
 export const POLL_SCHEDULE = {
@@ -33,50 +35,46 @@ export function nextPollDelayMs(elapsedMs: number, state?: TaskState): number {
 	return clamp(elapsedMs * POLL_SCHEDULE.growth);
 }
 
-export interface PollOptions {
-	taskId: string;
-	itemIndex: number;
+export interface TaskToWaitFor {
+	ctx: IExecuteFunctions;
+	/** Provider, operation, item and task, for the max-wait error. */
+	place: CallPlace;
+	/** One look at the task. */
+	look: () => Promise<TaskState>;
 	maxWaitSeconds: number;
 	/** When to look first if the task gave no estimate. */
 	firstPollSeconds: number;
-	/** Provider, operation and task, for the timeout message. */
-	where: string;
-	providerName: string;
+	/** What is known of the task already, if anything. */
+	known?: TaskState;
 }
 
 /**
  * Looks at a task until it completes or fails, no longer than max wait, and stops at once
  * when the execution is cancelled.
  */
-export async function pollUntilDone(
-	ctx: IExecuteFunctions,
-	check: () => Promise<TaskState>,
-	options: PollOptions,
-	initial?: TaskState,
-): Promise<TaskState> {
-	if (initial && isFinished(initial)) return initial;
+export async function pollUntilDone(task: TaskToWaitFor): Promise<TaskState> {
+	const { ctx, place, known } = task;
+	if (known && isFinished(known)) return known;
 	const startedAt = Date.now();
-	const deadline = startedAt + options.maxWaitSeconds * 1000;
-	let state = initial;
+	const deadline = startedAt + task.maxWaitSeconds * 1000;
+	let state = known;
 	let delay =
-		initial?.etaSeconds !== undefined && initial.etaSeconds > 0
-			? clamp(initial.etaSeconds * 1000)
-			: options.firstPollSeconds * 1000;
+		known?.etaSeconds !== undefined && known.etaSeconds > 0 ? clamp(known.etaSeconds * 1000) : task.firstPollSeconds * 1000;
 	for (;;) {
 		const remaining = deadline - Date.now();
 		if (remaining <= 0) break;
-		await waitOrCancel(ctx, Math.min(delay, remaining), options.itemIndex);
-		state = await check();
+		await waitOrCancel(ctx, Math.min(delay, remaining), place.itemIndex);
+		state = await task.look();
 		if (isFinished(state)) return state;
 		delay = nextPollDelayMs(Date.now() - startedAt, state);
 	}
 	const status = state ? state.status : 'queued';
 	throw new NodeOperationError(
 		ctx.getNode(),
-		`${options.where}: still ${status} after the max wait of ${options.maxWaitSeconds} s`,
+		`${describePlace(place)}: still ${status} after the max wait of ${task.maxWaitSeconds} s`,
 		{
-			itemIndex: options.itemIndex,
-			description: `The task keeps running at ${options.providerName}. Use the Get Task operation with task ID ${options.taskId} to collect the images later, or raise "Max Wait".`,
+			itemIndex: place.itemIndex,
+			description: `The task keeps running at ${place.providerName}. Use the Get Task operation with task ID ${place.taskId} to collect the images later, or raise "Max Wait".`,
 		},
 	);
 }

@@ -1,9 +1,9 @@
 import { sleep } from 'n8n-workflow';
 
-export type Settled<R> = { ok: true; value: R } | { ok: false; error: unknown };
+export type Result<R> = { ok: true; value: R } | { ok: false; error: unknown };
 
-/** The outcome of one piece of work, failure included. */
-export async function settle<R>(work: () => Promise<R>): Promise<Settled<R>> {
+/** What one piece of work came to: its value, or the error it threw. */
+export async function toResult<R>(work: () => Promise<R>): Promise<Result<R>> {
 	try {
 		return { ok: true, value: await work() };
 	} catch (error) {

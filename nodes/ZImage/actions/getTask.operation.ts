@@ -1,30 +1,34 @@
-import type { INodeProperties } from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
 
-import { readRunOptions } from '../options';
-import type { ItemRunner, OperationInput } from './common';
-import { checkTaskId, fetchTask, inTurn, openClient, settleTask } from './common';
+import { optionsCollection, readRunOptions } from '../options';
+import type { ZImageOperation } from './operation';
+import { checkTaskId, openClient, runInPool } from './operation';
+import { collectTask, lookUpTask } from './task';
 
-export const description: INodeProperties[] = [
-	{
-		displayName: 'Task ID',
-		name: 'taskId',
-		type: 'string',
-		required: true,
-		default: '',
-		description: 'The task ID a Generate or Edit returned (with "Wait for Completion" off)',
-		displayOptions: { show: { operation: ['getTask'] } },
-	},
-];
+const show = { show: { operation: ['getTask'] } };
 
 /** Looks a task up; with "Wait for Completion" it waits and outputs the images like Generate. */
-export async function prepare(input: OperationInput): Promise<ItemRunner> {
-	const { ctx, provider, itemIndex } = input;
-	const options = readRunOptions(ctx, itemIndex, false);
-	const taskId = checkTaskId(input, String(ctx.getNodeParameter('taskId', itemIndex, '')));
-	const client = await openClient(input, options);
-	return async () =>
-		await inTurn(input, async () => {
-			const state = await fetchTask(client.forTask(taskId), provider, taskId);
-			return await settleTask(input, client, taskId, options, state, undefined, false);
-		});
-}
+export const getTask: ZImageOperation = {
+	fields: updateDisplayOptions(show, [
+		{
+			displayName: 'Task ID',
+			name: 'taskId',
+			type: 'string',
+			required: true,
+			default: '',
+			description: 'The task ID a Generate or Edit returned (with "Wait for Completion" off)',
+		},
+	]),
+	options: updateDisplayOptions(show, [optionsCollection(false)]),
+	async prepare(input) {
+		const { ctx, itemIndex } = input;
+		const options = readRunOptions(ctx, itemIndex, false);
+		const taskId = checkTaskId(input, String(ctx.getNodeParameter('taskId', itemIndex, '')));
+		const client = (await openClient(input, options.requestTimeoutSeconds)).forTask(taskId);
+		return async () =>
+			await runInPool(input, async () => {
+				const known = await lookUpTask(client, taskId);
+				return await collectTask({ input, client, options, known, failOnTaskError: false });
+			});
+	},
+};

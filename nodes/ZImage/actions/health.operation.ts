@@ -1,13 +1,16 @@
-import type { ItemRunner, OperationInput } from './common';
-import { finished, inTurn, openClient } from './common';
+import type { ZImageOperation } from './operation';
+import { openClient, readyItems, runInPool } from './operation';
 
 /** Reachability and key check, at no cost. */
-export async function prepare(input: OperationInput): Promise<ItemRunner> {
-	const { provider, itemIndex } = input;
-	const client = await openClient(input);
-	return async () =>
-		await inTurn(input, async () => {
-			const result = await provider.health(client);
-			return finished([{ json: { provider: provider.name, ...result }, pairedItem: { item: itemIndex } }]);
-		});
-}
+export const health: ZImageOperation = {
+	fields: [],
+	async prepare(input) {
+		const { provider, itemIndex } = input;
+		const client = await openClient(input);
+		return async () =>
+			await runInPool(input, async () => {
+				const result = await provider.health(client);
+				return readyItems([{ json: { provider: provider.name, ...result }, pairedItem: { item: itemIndex } }]);
+			});
+	},
+};

@@ -3,45 +3,13 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { cancelledError, isCancelled } from '../cancel';
 import { DEFAULT_MAX_CONCURRENT } from '../options';
-import type { Settled } from '../pool';
-import { settle, WorkPool } from '../pool';
+import type { Result } from '../pool';
+import { toResult, WorkPool } from '../pool';
 import { findProvider, PROVIDERS } from '../providers';
-import type { ZImageProvider } from '../providers/types';
-import type { ItemRunner, OperationInput } from './common';
-import { finished, inTurn, openClient } from './common';
-import * as deleteTask from './deleteTask.operation';
-import * as generate from './generate.operation';
-import * as getTask from './getTask.operation';
-import * as health from './health.operation';
-
-type Prepare = (input: OperationInput) => Promise<ItemRunner>;
-
-const OPERATIONS: Record<string, Prepare> = {
-	generate: generate.prepare,
-	edit: generate.prepare,
-	getTask: getTask.prepare,
-	deleteTask: deleteTask.prepare,
-	health: health.prepare,
-};
-
-type ExtraOperation = NonNullable<ZImageProvider['extraOperations']>[string];
-
-/** A provider's own operation (e.g. housekeeping) as an item runner. */
-function prepareExtra(run: ExtraOperation): Prepare {
-	return async (input) => {
-		const client = await openClient(input);
-		return async () =>
-			await inTurn(input, async () => {
-				const result = await run(input.ctx, input.itemIndex, client);
-				return finished(
-					(Array.isArray(result) ? result : [result]).map((json) => ({
-						json: { provider: input.provider.name, ...json },
-						pairedItem: { item: input.itemIndex },
-					})),
-				);
-			});
-	};
-}
+import type { ZImageProvider } from '../types';
+import { OPERATIONS } from './index';
+import type { ItemRunner, ZImageOperation } from './operation';
+import { providerOperation } from './providerOperation.operation';
 
 function errorItem(error: unknown, itemIndex: number): INodeExecutionData {
 	const e = error as { message?: string; description?: string; context?: IDataObject };
@@ -49,6 +17,19 @@ function errorItem(error: unknown, itemIndex: number): INodeExecutionData {
 	if (e?.description) json.description = e.description;
 	if (e?.context?.taskId) json.taskId = e.context.taskId;
 	return { json, pairedItem: { item: itemIndex } };
+}
+
+/** The operation the node is set to, or an error saying why this provider cannot do it. */
+function chooseOperation(ctx: IExecuteFunctions, provider: ZImageProvider, operation: string): ZImageOperation {
+	const offered = provider.operations.map((option) => String(option.value));
+	const chosen = provider.ownOperations?.[operation] ? providerOperation : OPERATIONS[operation];
+	if (offered.includes(operation) && chosen) return chosen;
+	const reason = provider.unsupported?.[operation];
+	throw new NodeOperationError(
+		ctx.getNode(),
+		`${provider.displayName} cannot do the "${operation}" operation${reason ? `: ${reason}` : ''}`,
+		{ description: `${provider.displayName} offers: ${offered.join(', ')}` },
+	);
 }
 
 /**
@@ -60,42 +41,29 @@ export async function route(this: IExecuteFunctions): Promise<INodeExecutionData
 	const providerName = String(this.getNodeParameter('provider', 0));
 	const provider = findProvider(providerName);
 	if (!provider) {
-		throw new NodeOperationError(
-			this.getNode(),
-			`Invalid Provider "${providerName}": allowed: ${PROVIDERS.map((p) => p.name).join(', ')}`,
-		);
+		const allowed = PROVIDERS.map((p) => p.name).join(', ');
+		throw new NodeOperationError(this.getNode(), `Invalid Provider "${providerName}": allowed: ${allowed}`);
 	}
-	const operation = String(this.getNodeParameter('operation', 0));
-	const offered = provider.operations.map((option) => String(option.value));
-	const extra = provider.extraOperations?.[operation];
-	const prepareItem = extra ? prepareExtra(extra) : OPERATIONS[operation];
-	if (!offered.includes(operation) || !prepareItem) {
-		const reason = provider.unsupported?.[operation];
-		throw new NodeOperationError(
-			this.getNode(),
-			`${provider.displayName} cannot do the "${operation}" operation${reason ? `: ${reason}` : ''}`,
-			{ description: `${provider.displayName} offers: ${offered.join(', ')}` },
-		);
-	}
+	const operationName = String(this.getNodeParameter('operation', 0));
+	const operation = chooseOperation(this, provider, operationName);
 
 	const continueOnFail = this.continueOnFail();
 	const options = (this.getNodeParameter('options', 0, {}) ?? {}) as IDataObject;
 	const wanted = Number(options.maxConcurrent) >= 1 ? Number(options.maxConcurrent) : DEFAULT_MAX_CONCURRENT;
 	const pool = new WorkPool(Math.min(wanted, provider.maxConcurrency?.(this) ?? wanted));
 
-	const prepared: Array<Settled<ItemRunner>> = [];
+	const prepared: Array<Result<ItemRunner>> = [];
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
-		const outcome = await settle(
-			async () => await prepareItem({ ctx: this, provider, itemIndex, operation, pool }),
-		);
-		if (!outcome.ok && !continueOnFail) throw outcome.error;
-		prepared.push(outcome);
+		const input = { ctx: this, provider, itemIndex, operation: operationName, pool };
+		const checked = await toResult(async () => await operation.prepare(input));
+		if (!checked.ok && !continueOnFail) throw checked.error;
+		prepared.push(checked);
 	}
 
 	const results = await Promise.all(
 		prepared.map(
 			async (entry, itemIndex) =>
-				await settle(async () => {
+				await toResult(async () => {
 					if (!entry.ok) throw entry.error;
 					if (isCancelled(this)) throw cancelledError(this, itemIndex);
 					return await entry.value();

@@ -1,7 +1,9 @@
 import { randomUUID } from 'crypto';
-import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { retryAfterSeconds } from '../transport';
+import type { ErrorTable } from '../failures';
+import { classifyAnswer } from '../failures';
+import type { ResultImage, SubmitOperation, SubmitPlan, TaskState, ZImageProvider } from '../types';
 import {
 	asObject,
 	checkInteger,
@@ -12,135 +14,18 @@ import {
 	readInputImages,
 	readPrompt,
 } from '../validation';
-import type {
-	HttpAnswer,
-	ProviderCall,
-	ProviderFailure,
-	ResultImage,
-	SubmitOperation,
-	SubmitPlan,
-	TaskState,
-	ZImageProvider,
-} from './types';
+import { selfHostedHealth } from './selfHosted.health';
+import { selfHostedFields } from './selfHosted.fields';
+import { offerOperations } from './operations';
 
-// Contract: shared/PROVIDERS.md §2 and the Z-Image Vision server seed document.
+// The self-hosted Z-Image Vision server (see the README's "Self-hosted server parameters"):
+// an OpenAI-style API, synchronous by default, async endpoints on newer servers.
 
 const MIN_PIXELS = 512 * 512;
 const MAX_PIXELS = 2048 * 2048;
 /** A model that failed to load is retried after this, as the server's documentation asks. */
 const MODEL_LOAD_RETRY_SECONDS = 10;
 const FORMATS = ['b64_json', 'url'] as const;
-
-const show = (operation: string[], extra: IDataObject = {}) => ({
-	show: { provider: ['selfHosted'], operation, ...extra },
-});
-
-const properties: INodeProperties[] = [
-	{
-		displayName: 'Negative Prompt',
-		name: 'negativePrompt',
-		type: 'string',
-		typeOptions: { rows: 2 },
-		default: '',
-		placeholder: 'blurry, low quality',
-		description: 'What the image should not show',
-		displayOptions: show(['generate']),
-	},
-	{
-		displayName: 'Size',
-		name: 'size',
-		type: 'string',
-		default: '1024x1024',
-		placeholder: '1024x1024',
-		description: 'Width x height; both multiples of 32, 512×512 to 2048×2048 pixels in total',
-		displayOptions: show(['generate']),
-	},
-	{
-		displayName: 'Size',
-		name: 'size',
-		type: 'string',
-		default: '',
-		placeholder: 'Same as the input image',
-		description: "Width x height of the result (multiples of 32); empty keeps the input image's size",
-		displayOptions: show(['edit']),
-	},
-	{
-		displayName: 'Size Not a Multiple of 32',
-		name: 'sizeRounding',
-		type: 'options',
-		options: [
-			{ name: 'Reject', value: 'reject', description: 'Stop with an error naming the nearest valid sizes' },
-			{ name: 'Round Down', value: 'roundDown', description: 'Round each side down and say so in the output' },
-		],
-		default: 'reject',
-		description: 'The server needs multiples of 32 and would silently round down otherwise',
-		displayOptions: show(['generate', 'edit']),
-	},
-	{
-		displayName: 'Number of Images',
-		name: 'numberOfImages',
-		type: 'number',
-		typeOptions: { minValue: 1, maxValue: 8 },
-		default: 1,
-		description: 'Images in one request (1-8)',
-		displayOptions: show(['generate']),
-	},
-	{
-		displayName: 'Inference Steps',
-		name: 'numInferenceSteps',
-		type: 'number',
-		typeOptions: { minValue: 1, maxValue: 200 },
-		default: 50,
-		description: 'More steps: better and slower. Z-Image base: 28-50; Z-Image-Turbo: 9.',
-		displayOptions: show(['generate', 'edit']),
-	},
-	{
-		displayName: 'Guidance Scale',
-		name: 'guidanceScale',
-		type: 'number',
-		typeOptions: { minValue: 0, maxValue: 30, numberPrecision: 2 },
-		default: 4,
-		description: 'How closely to follow the prompt. Z-Image base: 3-5; Z-Image-Turbo: 0.',
-		displayOptions: show(['generate']),
-	},
-	{
-		displayName: 'Guidance Scale',
-		name: 'guidanceScale',
-		type: 'number',
-		typeOptions: { minValue: 0, maxValue: 30, numberPrecision: 2 },
-		default: 1.5,
-		description: 'How closely to follow the instruction',
-		displayOptions: show(['edit']),
-	},
-	{
-		displayName: 'CFG Normalization',
-		name: 'cfgNormalization',
-		type: 'boolean',
-		default: false,
-		description: 'Whether to normalize classifier-free guidance (off for standard generation)',
-		displayOptions: show(['generate']),
-	},
-	{
-		displayName: 'Response Format',
-		name: 'responseFormat',
-		type: 'options',
-		options: [
-			{ name: 'Base64 in the Answer', value: 'b64_json', description: 'No second download' },
-			{ name: 'URL to Download', value: 'url', description: 'The node downloads each /outputs/ file' },
-		],
-		default: 'b64_json',
-		displayOptions: show(['generate', 'edit']),
-	},
-	{
-		displayName: 'Use Async Endpoints',
-		name: 'useAsync',
-		type: 'boolean',
-		default: false,
-		description:
-			'Whether to submit a task and poll it (newer servers) instead of holding one request open for minutes, which reverse proxies may cut',
-		displayOptions: show(['generate', 'edit']),
-	},
-];
 
 interface Size {
 	width: number;
@@ -159,13 +44,8 @@ function readSize(ctx: IExecuteFunctions, itemIndex: number, text: string): Size
 		const down = `${width - (width % 32)}x${height - (height % 32)}`;
 		const up = `${Math.ceil(width / 32) * 32}x${Math.ceil(height / 32) * 32}`;
 		if (ctx.getNodeParameter('sizeRounding', itemIndex, 'reject') !== 'roundDown') {
-			throw invalidInput(
-				ctx,
-				itemIndex,
-				'Size',
-				text,
-				`width and height must be multiples of 32; the nearest valid sizes are ${down} and ${up} (or set "Size Not a Multiple of 32" to Round Down)`,
-			);
+			const reason = `width and height must be multiples of 32; the nearest valid sizes are ${down} and ${up} (or set "Size Not a Multiple of 32" to Round Down)`;
+			throw invalidInput(ctx, itemIndex, 'Size', text, reason);
 		}
 		notice = `Size ${width}x${height} was rounded down to ${down} (multiples of 32)`;
 		width -= width % 32;
@@ -173,7 +53,8 @@ function readSize(ctx: IExecuteFunctions, itemIndex: number, text: string): Size
 	}
 	const pixels = width * height;
 	if (pixels < MIN_PIXELS || pixels > MAX_PIXELS) {
-		throw invalidInput(ctx, itemIndex, 'Size', `${width}x${height}`, `${pixels.toLocaleString('en-US')} pixels is outside ${allowed}`);
+		const reason = `${pixels.toLocaleString('en-US')} pixels is outside ${allowed}`;
+		throw invalidInput(ctx, itemIndex, 'Size', `${width}x${height}`, reason);
 	}
 	return { width, height, notice };
 }
@@ -183,23 +64,24 @@ async function prepareSubmit(
 	itemIndex: number,
 	operation: SubmitOperation,
 ): Promise<SubmitPlan> {
+	const param = (name: string, fallback: unknown) => ctx.getNodeParameter(name, itemIndex, fallback);
 	const prompt = readPrompt(ctx, itemIndex);
-	const format = checkOneOf(ctx, itemIndex, 'Response Format', ctx.getNodeParameter('responseFormat', itemIndex, 'b64_json'), FORMATS);
-	const steps = checkInteger(ctx, itemIndex, 'Inference Steps', ctx.getNodeParameter('numInferenceSteps', itemIndex, 50), 1, 200);
-	const useAsync = ctx.getNodeParameter('useAsync', itemIndex, false) === true;
-	const sizeText = String(ctx.getNodeParameter('size', itemIndex, operation === 'generate' ? '1024x1024' : '') ?? '').trim();
+	const format = checkOneOf(ctx, itemIndex, 'Response Format', param('responseFormat', 'b64_json'), FORMATS);
+	const steps = checkInteger(ctx, itemIndex, 'Inference Steps', param('numInferenceSteps', 50), 1, 200);
+	const useAsync = param('useAsync', false) === true;
+	const sizeText = String(param('size', operation === 'generate' ? '1024x1024' : '') ?? '').trim();
 
 	if (operation === 'generate') {
 		const size = readSize(ctx, itemIndex, sizeText);
 		const json: IDataObject = {
 			prompt,
-			negative_prompt: String(ctx.getNodeParameter('negativePrompt', itemIndex, '') ?? ''),
+			negative_prompt: String(param('negativePrompt', '') ?? ''),
 			size: `${size.width}x${size.height}`,
-			n: checkInteger(ctx, itemIndex, 'Number of Images', ctx.getNodeParameter('numberOfImages', itemIndex, 1), 1, 8),
+			n: checkInteger(ctx, itemIndex, 'Number of Images', param('numberOfImages', 1), 1, 8),
 			response_format: format,
 			num_inference_steps: steps,
-			guidance_scale: checkNumber(ctx, itemIndex, 'Guidance Scale', ctx.getNodeParameter('guidanceScale', itemIndex, 4), 0, 30),
-			cfg_normalization: ctx.getNodeParameter('cfgNormalization', itemIndex, false) === true,
+			guidance_scale: checkNumber(ctx, itemIndex, 'Guidance Scale', param('guidanceScale', 4), 0, 30),
+			cfg_normalization: param('cfgNormalization', false) === true,
 		};
 		return {
 			request: { method: 'POST', path: useAsync ? '/v1/images/async_generate' : '/v1/images/generations', json },
@@ -207,13 +89,14 @@ async function prepareSubmit(
 		};
 	}
 
-	const fields = String(ctx.getNodeParameter('inputImageFields', itemIndex, 'data') ?? '').trim();
+	const fields = String(param('inputImageFields', 'data') ?? '').trim();
 	if (!fields || fields.includes(',')) {
-		throw invalidInput(ctx, itemIndex, 'Input Image Fields', fields, 'the self-hosted server edits exactly one image: name one binary field');
+		const allowed = 'the self-hosted server edits exactly one image: name one binary field';
+		throw invalidInput(ctx, itemIndex, 'Input Image Fields', fields, allowed);
 	}
 	const [image] = await readInputImages(ctx, itemIndex, fields, 'Input Image Fields');
 	const size = sizeText ? readSize(ctx, itemIndex, sizeText) : undefined;
-	const guidance = checkNumber(ctx, itemIndex, 'Guidance Scale', ctx.getNodeParameter('guidanceScale', itemIndex, 1.5), 0, 30);
+	const guidance = checkNumber(ctx, itemIndex, 'Guidance Scale', param('guidanceScale', 1.5), 0, 30);
 	const form = [
 		{ field: 'image', file: image.data, fileName: image.fileName, mimeType: image.mimeType },
 		{ field: 'prompt', value: prompt },
@@ -243,8 +126,7 @@ function readImages(data: unknown): ResultImage[] | undefined {
 function readTask(body: unknown, taskId: string): TaskState | undefined {
 	const answer = asObject(body);
 	const status = answer?.status;
-	const raw = (answer ?? {}) as IDataObject;
-	const base = { taskId: typeof answer?.task_id === 'string' ? answer.task_id : taskId, raw };
+	const base = { taskId: typeof answer?.task_id === 'string' ? answer.task_id : taskId, raw: (answer ?? {}) as IDataObject };
 	if (status === 'processing' || status === 'pending' || status === 'queued') {
 		return { ...base, status: status === 'processing' ? 'processing' : 'queued', images: [] };
 	}
@@ -259,11 +141,11 @@ function readTask(body: unknown, taskId: string): TaskState | undefined {
 	return undefined;
 }
 
+/** FastAPI's `detail`: a text, or a list of validation errors [{loc: ['body', 'size'], msg}]. */
 function detailOf(body: unknown): string {
 	const detail = asObject(body)?.detail;
 	if (typeof detail === 'string') return detail;
 	if (Array.isArray(detail)) {
-		// FastAPI validation errors: [{loc: ['body', 'size'], msg, type}]
 		return detail
 			.map((entry) => {
 				const item = asObject(entry);
@@ -275,62 +157,39 @@ function detailOf(body: unknown): string {
 	return typeof body === 'string' ? body.slice(0, 200) : '';
 }
 
-function readFailure(answer: HttpAnswer): ProviderFailure | undefined {
-	const { statusCode } = answer;
-	const detail = detailOf(answer.body);
-	const httpCode = String(statusCode);
-	if (statusCode === 401 || statusCode === 403) {
-		return {
-			message: `the server refused the token (HTTP ${statusCode})${detail ? `: ${detail}` : ''}`,
-			description: 'Check the API Key (bearer token) of the Z-Image Server credential, or clear it if the server needs none.',
-			httpCode,
-		};
-	}
-	if (statusCode === 500 && /model/i.test(detail) && /load/i.test(detail)) {
-		// Nothing was generated: the documented cure is to wait and send the same request again.
-		return {
-			message: `the model failed to load (HTTP 500): ${detail}`,
-			httpCode,
-			notAccepted: true,
-			transient: true,
-			retryAfterSeconds: retryAfterSeconds(answer.headers) ?? MODEL_LOAD_RETRY_SECONDS,
-		};
-	}
-	if (statusCode === 429 || statusCode === 503) {
-		return {
-			message: `the server is busy (HTTP ${statusCode})${detail ? `: ${detail}` : ''}`,
-			httpCode,
-			notAccepted: true,
-			transient: true,
-			retryAfterSeconds: retryAfterSeconds(answer.headers),
-		};
-	}
-	if (statusCode === 422) {
-		return { message: `the server rejected the request (HTTP 422): ${detail || 'validation error'}`, httpCode };
-	}
-	if (statusCode === 404) {
-		return {
-			message: `not found (HTTP 404)${detail ? `: ${detail}` : ''}`,
-			description: 'Older servers have no async endpoints or task look-up: turn off "Use Async Endpoints".',
-			httpCode,
-		};
-	}
-	if (statusCode >= 400) {
-		return {
-			message: `the server answered HTTP ${statusCode}${detail ? `: ${detail}` : ''}`,
-			httpCode,
-			transient: statusCode >= 500,
-		};
-	}
-	if (!asObject(answer.body)) {
-		return {
-			message: 'the server sent an answer that is not JSON',
-			description: String(answer.body ?? '').slice(0, 200),
-			transient: true,
-		};
-	}
-	return undefined;
-}
+const errors: ErrorTable = {
+	read: (answer) => ({ message: detailOf(answer.body) }),
+	// Nothing was generated when the model failed to load: the documented cure is to send it again.
+	matches: [{ kind: 'notAccepted', when: (f) => f.statusCode === 500 && /model/i.test(f.message) && /load/i.test(f.message) }],
+	statuses: { 401: 'keyRejected', 403: 'keyRejected', 404: 'notFound', 422: 'invalid', 429: 'notAccepted', 503: 'notAccepted' },
+	retryAfter: (facts) => (facts.statusCode === 500 ? MODEL_LOAD_RETRY_SECONDS : undefined),
+	words(kind, { statusCode, message }) {
+		const said = message ? `: ${message}` : '';
+		switch (kind) {
+			case 'keyRejected':
+				return {
+					message: `the server refused the token (HTTP ${statusCode})${said}`,
+					description:
+						'Check the API Key (bearer token) of the Z-Image Server credential, or clear it if the server needs none.',
+				};
+			case 'notAccepted':
+				return statusCode === 500
+					? { message: `the model failed to load (HTTP 500)${said}` }
+					: { message: `the server is busy (HTTP ${statusCode})${said}` };
+			case 'invalid':
+				return { message: `the server rejected the request (HTTP 422): ${message || 'validation error'}` };
+			case 'notFound':
+				return {
+					message: `not found (HTTP 404)${said}`,
+					description: 'Older servers have no async endpoints or task look-up: turn off "Use Async Endpoints".',
+				};
+			case 'unreadable':
+				return { message: 'the server sent an answer that is not JSON' };
+			default:
+				return { message: `the server answered HTTP ${statusCode}${said}` };
+		}
+	},
+};
 
 function readSubmit(body: unknown): { taskId?: string; state?: TaskState } {
 	const answer = asObject(body);
@@ -345,35 +204,6 @@ function readSubmit(body: unknown): { taskId?: string; state?: TaskState } {
 	return { taskId, state: { taskId, status: 'completed', images, raw: answer as IDataObject } };
 }
 
-async function health(call: ProviderCall): Promise<IDataObject> {
-	const answer = await call.exchange({ method: 'GET', path: '/health' });
-	const failure = readFailure(answer);
-	if (failure) throw call.fail(failure);
-	const h = asObject(answer.body) ?? {};
-	const statusAnswer = await call.exchange({ method: 'GET', path: '/v1/internal/status' });
-	const s = statusAnswer.statusCode === 200 ? asObject(statusAnswer.body) : undefined;
-	const t2iLoaded = typeof h.t2i_loaded === 'boolean' ? h.t2i_loaded : undefined;
-	const editLoaded = typeof h.edit_loaded === 'boolean' ? h.edit_loaded : undefined;
-	const modelLoaded =
-		typeof h.model_loaded === 'boolean' ? h.model_loaded : t2iLoaded === undefined && editLoaded === undefined ? undefined : !!(t2iLoaded || editLoaded);
-	const result: IDataObject = {
-		reachable: true,
-		keyAccepted: true,
-		baseUrl: call.baseUrl,
-		status: h.status as string,
-		modelLoaded,
-		textToImageModel: (h.t2i_model ?? h.model) as string | undefined,
-		textToImageLoaded: t2iLoaded ?? (typeof h.model_loaded === 'boolean' ? h.model_loaded : undefined),
-		editModel: h.edit_model as string | undefined,
-		editLoaded,
-		busy: s ? s.status === 'generating' : undefined,
-		serverStatus: s?.status as string | undefined,
-		raw: { health: h, status: s ?? null } as IDataObject,
-	};
-	for (const key of Object.keys(result)) if (result[key] === undefined) delete result[key];
-	return result;
-}
-
 export const selfHosted: ZImageProvider = {
 	name: 'selfHosted',
 	displayName: 'Z-Image Server',
@@ -386,18 +216,19 @@ export const selfHosted: ZImageProvider = {
 	maxConcurrency(ctx) {
 		return ctx.getNodeParameter('useAsync', 0, false) === true ? undefined : 2;
 	},
-	operations: [
-		{ name: 'Edit', value: 'edit', action: 'Edit an image', description: 'Image to image' },
-		{ name: 'Generate', value: 'generate', action: 'Generate an image', description: 'Text to image' },
-		{ name: 'Get Task', value: 'getTask', action: 'Get a task', description: 'Look up an async task (newer servers)' },
-		{ name: 'Health', value: 'health', action: 'Check the server', description: 'Reachable, model loaded, busy or idle' },
-		{ name: 'List Models', value: 'listModels', action: 'List models', description: 'The models the server offers' },
-		{ name: 'Unload Model', value: 'unloadModel', action: 'Unload the model', description: 'Free the GPU memory now' },
-	],
+	operations: offerOperations({
+		edit: 'Image to image',
+		generate: 'Text to image',
+		getTask: 'Look up an async task (newer servers)',
+		health: { description: 'Reachable, model loaded, busy or idle', action: 'Check the server' },
+		listModels: 'The models the server offers',
+		unloadModel: 'Free the GPU memory now',
+	}),
 	unsupported: {
 		deleteTask: 'the Z-Image server keeps no deletable tasks (it has no delete endpoint)',
 	},
-	properties,
+	properties: selfHostedFields,
+	errors,
 	prepareSubmit,
 	readSubmit,
 	checkTaskId(taskId) {
@@ -407,24 +238,19 @@ export const selfHosted: ZImageProvider = {
 		return { method: 'GET', path: `/v1/images/tasks/${encodeURIComponent(taskId)}` };
 	},
 	readTask,
-	health,
-	readFailure,
-	extraOperations: {
-		async listModels(_ctx, _itemIndex, call) {
-			const body = asObject(await call.send({ method: 'GET', path: '/v1/models' }, 'read'));
+	readFailure: (answer) => classifyAnswer(errors, answer),
+	health: selfHostedHealth,
+	ownOperations: {
+		async listModels(call) {
+			const body = asObject((await call.request({ method: 'GET', path: '/v1/models' }, 'housekeeping')).body);
 			const models = Array.isArray(body?.data) ? body.data : [];
 			return models.map((entry) => {
 				const model = asObject(entry) ?? {};
-				return {
-					id: model.id,
-					ownedBy: model.owned_by,
-					created: model.created,
-					capabilities: model.capabilities,
-				} as IDataObject;
+				return { id: model.id, ownedBy: model.owned_by, created: model.created, capabilities: model.capabilities } as IDataObject;
 			});
 		},
-		async unloadModel(_ctx, _itemIndex, call) {
-			const body = asObject(await call.send({ method: 'POST', path: '/v1/internal/unload' }, 'read'));
+		async unloadModel(call) {
+			const body = asObject((await call.request({ method: 'POST', path: '/v1/internal/unload' }, 'housekeeping')).body);
 			return { unloaded: true, message: (body?.status as string | undefined) ?? 'models unloaded' };
 		},
 	},

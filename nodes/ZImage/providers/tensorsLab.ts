@@ -1,6 +1,9 @@
-import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { retryAfterSeconds } from '../transport';
+import { PROBE_TASK_IDS } from '../../../credentials/contract';
+import type { ErrorTable, FailureFacts } from '../failures';
+import { classifyAnswer } from '../failures';
+import type { FormField, SubmitOperation, SubmitPlan, TaskState, TaskStatus, ZImageProvider } from '../types';
 import {
 	asObject,
 	checkInteger,
@@ -10,165 +13,18 @@ import {
 	readInputImages,
 	readPrompt,
 } from '../validation';
-import type {
-	FormField,
-	HttpAnswer,
-	ProviderCall,
-	ProviderFailure,
-	SubmitOperation,
-	SubmitPlan,
-	TaskState,
-	TaskStatus,
-	ZImageProvider,
-} from './types';
+import { offerOperations } from './operations';
+import type { Model } from './tensorsLab.fields';
+import { MODELS, tensorsLabFields } from './tensorsLab.fields';
 
-// Contract: shared/PROVIDERS.md §1 and the TensorsLab seed documents.
-
-type Model = 'zimage' | 'seedreamv45' | 'seedreamv4';
-
-interface ModelRules {
-	label: string;
-	presets: readonly string[];
-	/** Total pixels allowed for a custom size; absent when custom sizes are not accepted. */
-	pixels?: { min: number; max: number; text: string };
-	/** How this endpoint wants a custom size written. */
-	separator: '*' | 'x';
-}
-
-const MODELS: Record<Model, ModelRules> = {
-	zimage: {
-		label: 'Z-Image Turbo',
-		presets: ['1024*1024', '1:1', '16:9', '9:16', '4:3', '3:4'],
-		pixels: { min: 512 * 512, max: 2048 * 2048, text: 'between 512×512 and 2048×2048 pixels in total' },
-		separator: '*',
-	},
-	seedreamv45: {
-		label: 'SeeDream 4.5',
-		presets: ['2K', '4K', '1:1', '16:9', '9:16', '4:3', '3:4', '2:3', '3:2'],
-		pixels: { min: 3_686_400, max: 16_777_216, text: 'between 3,686,400 and 16,777,216 pixels in total (e.g. 2560x1440)' },
-		separator: 'x',
-	},
-	seedreamv4: {
-		label: 'SeeDream 4',
-		presets: ['1:1', '16:9', '9:16', '4:3', '3:4'],
-		separator: 'x',
-	},
-};
+// TensorsLab's API (see the README's "TensorsLab parameters"): multipart submissions,
+// answers {code, msg, data} with HTTP 200 even when `code` says it failed.
 
 const EDIT_MODELS: Model[] = ['seedreamv45', 'seedreamv4'];
 const STATUS: Record<number, TaskStatus> = { 1: 'queued', 2: 'processing', 3: 'completed', 4: 'failed' };
 const TOP_UP_URL = 'https://tensorai.tensorslab.com/';
 const AUTH_WORDS =
 	/unauthori[sz]ed|invalid (api[ _-]?)?key|invalid token|token (is )?(invalid|expired|missing)|api[ _-]?key (is )?(invalid|missing|wrong|expired)/i;
-/** A task id no one has: asking for it costs nothing and still proves the key. */
-const PROBE_TASK_ID = 'n8n-zimage-health-check';
-
-const show = (extra: IDataObject = {}) => ({ show: { provider: ['tensorsLab'], ...extra } });
-
-const presetOption = (value: string) => {
-	const names: Record<string, string> = {
-		'1024*1024': 'Default (1024×1024)',
-		'2K': '2K',
-		'4K': '4K',
-	};
-	return { name: names[value] ?? `${value} Aspect Ratio`, value };
-};
-
-const resolutionProperty = (model: Model, fallback: string): INodeProperties => ({
-	displayName: 'Resolution',
-	name: 'resolution',
-	type: 'options',
-	options: [
-		...MODELS[model].presets.map(presetOption),
-		...(MODELS[model].pixels ? [{ name: 'Custom Width × Height', value: 'custom' }] : []),
-	],
-	default: fallback,
-	description: `Output size for ${MODELS[model].label}`,
-	displayOptions: show({ operation: ['generate', 'edit'], model: [model] }),
-});
-
-const properties: INodeProperties[] = [
-	{
-		displayName: 'Model',
-		name: 'model',
-		type: 'options',
-		options: [
-			{ name: 'SeeDream 4', value: 'seedreamv4', description: 'Faster, good quality' },
-			{ name: 'SeeDream 4.5', value: 'seedreamv45', description: 'Highest quality, up to 15 images' },
-			{ name: 'Z-Image Turbo', value: 'zimage', description: 'Z-Image: one image per task' },
-		],
-		default: 'zimage',
-		displayOptions: show({ operation: ['generate'] }),
-	},
-	{
-		displayName: 'Model',
-		name: 'model',
-		type: 'options',
-		options: [
-			{ name: 'SeeDream 4', value: 'seedreamv4' },
-			{ name: 'SeeDream 4.5', value: 'seedreamv45' },
-		],
-		default: 'seedreamv45',
-		description: 'Only the SeeDream models take source images',
-		displayOptions: show({ operation: ['edit'] }),
-	},
-	resolutionProperty('zimage', '1024*1024'),
-	resolutionProperty('seedreamv45', '2K'),
-	resolutionProperty('seedreamv4', '1:1'),
-	{
-		displayName: 'Width',
-		name: 'width',
-		type: 'number',
-		typeOptions: { minValue: 1 },
-		default: 1024,
-		description: 'Width in pixels',
-		displayOptions: show({ operation: ['generate', 'edit'], resolution: ['custom'] }),
-	},
-	{
-		displayName: 'Height',
-		name: 'height',
-		type: 'number',
-		typeOptions: { minValue: 1 },
-		default: 1024,
-		description: 'Height in pixels',
-		displayOptions: show({ operation: ['generate', 'edit'], resolution: ['custom'] }),
-	},
-	{
-		displayName: 'Seed',
-		name: 'seed',
-		type: 'number',
-		typeOptions: { minValue: -1 },
-		default: -1,
-		description: 'Same seed and prompt give the same image; -1 picks a random seed',
-		displayOptions: show({ operation: ['generate'], model: ['zimage'] }),
-	},
-	{
-		displayName: 'Prompt Extend',
-		name: 'promptExtend',
-		type: 'boolean',
-		default: false,
-		description: 'Whether TensorsLab should enrich the prompt before generating',
-		displayOptions: show({ operation: ['generate'], model: ['zimage'] }),
-	},
-	{
-		displayName: 'Batch Size',
-		name: 'batchSize',
-		type: 'number',
-		typeOptions: { minValue: 1, maxValue: 15 },
-		default: 1,
-		description: 'How many images one task makes (1-15)',
-		displayOptions: show({ operation: ['generate', 'edit'], model: ['seedreamv45', 'seedreamv4'] }),
-	},
-	{
-		displayName: 'Source Image URL',
-		name: 'imageUrl',
-		type: 'string',
-		default: '',
-		placeholder: 'https://example.com/photo.jpg',
-		description: 'A public image URL to edit, besides or instead of the binary fields',
-		displayOptions: show({ operation: ['edit'] }),
-	},
-];
 
 function readModel(ctx: IExecuteFunctions, itemIndex: number, operation: SubmitOperation): Model {
 	const allowed = operation === 'edit' ? EDIT_MODELS : (Object.keys(MODELS) as Model[]);
@@ -192,8 +48,7 @@ function readResolution(
 			height: checkInteger(ctx, itemIndex, 'Height', ctx.getNodeParameter('height', itemIndex), 1, 16384),
 		};
 	} else if (rules.presets.includes(value)) {
-		const preset = parseSize(value);
-		return { resolution: value, ...preset };
+		return { resolution: value, ...parseSize(value) };
 	} else {
 		size = parseSize(value);
 	}
@@ -205,15 +60,33 @@ function readResolution(
 	}
 	const pixels = size.width * size.height;
 	if (pixels < rules.pixels.min || pixels > rules.pixels.max) {
-		throw invalidInput(
-			ctx,
-			itemIndex,
-			'Resolution',
-			`${size.width}x${size.height}`,
-			`${size.width}×${size.height} is ${pixels.toLocaleString('en-US')} pixels; ${allowedText}`,
-		);
+		const shown = `${size.width}x${size.height}`;
+		const reason = `${size.width}×${size.height} is ${pixels.toLocaleString('en-US')} pixels; ${allowedText}`;
+		throw invalidInput(ctx, itemIndex, 'Resolution', shown, reason);
 	}
 	return { resolution: `${size.width}${rules.separator}${size.height}`, ...size };
+}
+
+/** The source images of an Edit: binary fields of the input item and/or a URL. */
+async function readSources(ctx: IExecuteFunctions, itemIndex: number): Promise<FormField[]> {
+	const fields = String(ctx.getNodeParameter('inputImageFields', itemIndex, '') ?? '');
+	const imageUrl = String(ctx.getNodeParameter('imageUrl', itemIndex, '') ?? '').trim();
+	if (imageUrl && !/^https?:\/\/\S+$/i.test(imageUrl)) {
+		throw invalidInput(ctx, itemIndex, 'Source Image URL', imageUrl, 'an http:// or https:// URL is required');
+	}
+	const images = await readInputImages(ctx, itemIndex, fields, 'Input Image Fields');
+	if (!images.length && !imageUrl) {
+		const allowed = 'Edit needs a source image: name a binary field of the input item, or give a Source Image URL';
+		throw invalidInput(ctx, itemIndex, 'Input Image Fields', fields, allowed);
+	}
+	const form: FormField[] = images.map((image) => ({
+		field: 'sourceImage',
+		file: image.data,
+		fileName: image.fileName,
+		mimeType: image.mimeType,
+	}));
+	if (imageUrl) form.push({ field: 'imageUrl', value: imageUrl });
+	return form;
 }
 
 async function prepareSubmit(
@@ -241,27 +114,7 @@ async function prepareSubmit(
 		const batch = checkInteger(ctx, itemIndex, 'Batch Size', ctx.getNodeParameter('batchSize', itemIndex, 1), 1, 15);
 		form.push({ field: 'batchsize', value: String(batch) });
 	}
-	if (operation === 'edit') {
-		const fields = String(ctx.getNodeParameter('inputImageFields', itemIndex, '') ?? '');
-		const imageUrl = String(ctx.getNodeParameter('imageUrl', itemIndex, '') ?? '').trim();
-		if (imageUrl && !/^https?:\/\/\S+$/i.test(imageUrl)) {
-			throw invalidInput(ctx, itemIndex, 'Source Image URL', imageUrl, 'an http:// or https:// URL is required');
-		}
-		const images = await readInputImages(ctx, itemIndex, fields, 'Input Image Fields');
-		if (!images.length && !imageUrl) {
-			throw invalidInput(
-				ctx,
-				itemIndex,
-				'Input Image Fields',
-				fields,
-				'Edit needs a source image: name a binary field of the input item, or give a Source Image URL',
-			);
-		}
-		for (const image of images) {
-			form.push({ field: 'sourceImage', file: image.data, fileName: image.fileName, mimeType: image.mimeType });
-		}
-		if (imageUrl) form.push({ field: 'imageUrl', value: imageUrl });
-	}
+	if (operation === 'edit') form.push(...(await readSources(ctx, itemIndex)));
 	return {
 		request: { method: 'POST', path: `/v1/images/${model}`, form },
 		meta: { model, prompt, seed, width, height },
@@ -283,7 +136,8 @@ function readTask(body: unknown, taskId: string): TaskState | undefined {
 	return {
 		taskId: typeof data.taskid === 'string' && data.taskid ? data.taskid : taskId,
 		status,
-		images: status === 'completed' ? urls.filter((url): url is string => typeof url === 'string').map((url) => ({ url })) : [],
+		images:
+			status === 'completed' ? urls.filter((url): url is string => typeof url === 'string').map((url) => ({ url })) : [],
 		error: status === 'failed' ? { message: message ?? 'TensorsLab gave no reason' } : undefined,
 		model: typeof data.category === 'string' ? data.category : undefined,
 		prompt: typeof data.prompt === 'string' ? data.prompt : undefined,
@@ -294,88 +148,45 @@ function readTask(body: unknown, taskId: string): TaskState | undefined {
 	};
 }
 
-function messageOf(answer: HttpAnswer): string {
-	const msg = asObject(answer.body)?.msg;
-	return typeof msg === 'string' ? msg : '';
-}
-
 /** TensorsLab may say "bad key" with an HTTP status or with a message under HTTP 200. */
-function keyRejected(answer: HttpAnswer): boolean {
-	const body = asObject(answer.body);
-	return (
-		answer.statusCode === 401 ||
-		answer.statusCode === 403 ||
-		(body !== undefined && body.code !== 1000 && AUTH_WORDS.test(messageOf(answer)))
-	);
+function keyRejected(facts: FailureFacts): boolean {
+	const { statusCode, body, code, message } = facts;
+	return statusCode === 401 || statusCode === 403 || (asObject(body) !== undefined && code !== 1000 && AUTH_WORDS.test(message));
 }
 
-function readFailure(answer: HttpAnswer): ProviderFailure | undefined {
-	const { statusCode, headers } = answer;
-	const body = asObject(answer.body);
-	const msg = messageOf(answer);
-	const httpCode = String(statusCode);
-	if (keyRejected(answer)) {
-		return {
-			message: `TensorsLab rejected the API key${msg ? ` (${msg})` : ''}`,
-			description: 'Check the API key and the "Authorization Header" form in the TensorsLab credential.',
-			httpCode,
-		};
-	}
-	if (statusCode === 429 || statusCode === 503) {
-		return {
-			message: `TensorsLab is busy (HTTP ${statusCode})${msg ? `: ${msg}` : ''}`,
-			httpCode,
-			notAccepted: true,
-			transient: true,
-			retryAfterSeconds: retryAfterSeconds(headers),
-		};
-	}
-	if (statusCode >= 400) {
-		return {
-			message: `TensorsLab answered HTTP ${statusCode}${msg ? `: ${msg}` : ''}`,
-			httpCode,
-			transient: statusCode >= 500,
-		};
-	}
-	if (!body) {
-		return {
-			message: 'TensorsLab sent an answer that is not JSON',
-			description: String(answer.body ?? '').slice(0, 200),
-			transient: true,
-		};
-	}
+const errors: ErrorTable = {
+	read(answer) {
+		const body = asObject(answer.body);
+		return { code: body?.code as number | undefined, message: typeof body?.msg === 'string' ? body.msg : '' };
+	},
+	matches: [{ kind: 'keyRejected', when: keyRejected }],
+	statuses: { 429: 'notAccepted', 503: 'notAccepted' },
 	// No code at all is not a TensorsLab refusal: the caller finds the answer unreadable.
-	if (body.code === 1000 || body.code === undefined) return undefined;
-	if (body.code === 9000) {
-		return {
-			message: `Your TensorsLab credits are used up (code 9000). Top up at ${TOP_UP_URL} and run again`,
-			description: msg || undefined,
-		};
-	}
-	return { message: `TensorsLab refused the request (code ${String(body.code)}): ${msg || 'no message'}` };
-}
-
-async function health(call: ProviderCall): Promise<IDataObject> {
-	const answer = await call.exchange({
-		method: 'POST',
-		path: '/v1/images/infobytaskid',
-		json: { taskid: PROBE_TASK_ID },
-	});
-	// An unknown task id is the expected answer; only a refused key or a broken server fail.
-	const failure = readFailure(answer);
-	if (failure && (keyRejected(answer) || answer.statusCode >= 400 || !asObject(answer.body))) {
-		throw call.fail(failure);
-	}
-	const body = asObject(answer.body);
-	return {
-		reachable: true,
-		keyAccepted: true,
-		baseUrl: call.baseUrl,
-		httpStatus: answer.statusCode,
-		providerCode: body?.code as number | undefined,
-		providerMessage: body?.msg as string | undefined,
-	};
-}
+	codes: { success: [1000, undefined], kinds: { 9000: 'credits' } },
+	words(kind, { statusCode, code, message }) {
+		const said = message ? `: ${message}` : '';
+		switch (kind) {
+			case 'keyRejected':
+				return {
+					message: `TensorsLab rejected the API key${message ? ` (${message})` : ''}`,
+					description: 'Check the API key and the "Authorization Header" form in the TensorsLab credential.',
+				};
+			case 'notAccepted':
+				return { message: `TensorsLab is busy (HTTP ${statusCode})${said}` };
+			case 'credits':
+				return {
+					message: `Your TensorsLab credits are used up (code 9000). Top up at ${TOP_UP_URL} and run again`,
+					description: message || undefined,
+				};
+			case 'unreadable':
+				return { message: 'TensorsLab sent an answer that is not JSON' };
+			default:
+				return statusCode >= 300
+					? { message: `TensorsLab answered HTTP ${statusCode}${said}` }
+					: { message: `TensorsLab refused the request (code ${String(code)}): ${message || 'no message'}` };
+		}
+	},
+};
 
 export const tensorsLab: ZImageProvider = {
 	name: 'tensorsLab',
@@ -383,18 +194,18 @@ export const tensorsLab: ZImageProvider = {
 	credentialType: 'tensorsLabApi',
 	firstPollSeconds: 1,
 	requestTimeoutSeconds: 180,
-	operations: [
-		{ name: 'Delete Task', value: 'deleteTask', action: 'Delete tasks', description: 'Delete one or more tasks' },
-		{ name: 'Edit', value: 'edit', action: 'Edit an image', description: 'Image to image with SeeDream' },
-		{ name: 'Generate', value: 'generate', action: 'Generate an image', description: 'Text to image' },
-		{ name: 'Get Task', value: 'getTask', action: 'Get a task', description: 'Look up a task, optionally wait and download its images' },
-		{ name: 'Health', value: 'health', action: 'Check the connection', description: 'Check that TensorsLab answers and accepts the key, at no cost' },
-	],
-	properties,
+	operations: offerOperations({
+		deleteTask: 'Delete one or more tasks',
+		edit: 'Image to image with SeeDream',
+		generate: 'Text to image',
+		getTask: 'Look up a task, optionally wait and download its images',
+		health: 'Check that TensorsLab answers and accepts the key, at no cost',
+	}),
+	properties: tensorsLabFields,
+	errors,
 	prepareSubmit,
 	readSubmit(body) {
-		const data = asObject(asObject(body)?.data);
-		const taskId = data?.taskid;
+		const taskId = asObject(asObject(body)?.data)?.taskid;
 		return { taskId: typeof taskId === 'string' && taskId ? taskId : undefined };
 	},
 	checkTaskId(taskId) {
@@ -406,9 +217,25 @@ export const tensorsLab: ZImageProvider = {
 		return { method: 'POST', path: '/v1/images/infobytaskid', json: { taskid: taskId } };
 	},
 	readTask,
+	readFailure: (answer) => classifyAnswer(errors, answer),
 	deleteRequest(taskIds) {
 		return { method: 'POST', path: '/v1/images/deleteimagestask', json: { taskids: taskIds } };
 	},
-	health,
-	readFailure,
+	async health(call) {
+		const probe = { method: 'POST' as const, path: '/v1/images/infobytaskid', json: { taskid: PROBE_TASK_IDS.tensorsLab } };
+		const answer = await call.request(probe, 'probe');
+		const body = asObject(answer.body);
+		// An unknown task id is the expected answer; only a refused key or a broken server fail.
+		const failure = classifyAnswer(errors, answer);
+		const refusedKey = keyRejected({ statusCode: answer.statusCode, body, ...errors.read(answer) });
+		if (failure && (refusedKey || answer.statusCode >= 400 || !body)) throw call.error(failure);
+		return {
+			reachable: true,
+			keyAccepted: true,
+			baseUrl: call.baseUrl,
+			httpStatus: answer.statusCode,
+			providerCode: body?.code as number | undefined,
+			providerMessage: body?.msg as string | undefined,
+		};
+	},
 };

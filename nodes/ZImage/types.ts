@@ -5,6 +5,8 @@ import type {
 	INodePropertyOptions,
 } from 'n8n-workflow';
 
+import type { ErrorTable } from './failures';
+
 /** The values of the node's `provider` parameter; saved workflows depend on them. */
 export type ProviderName = 'tensorsLab' | 'selfHosted' | 'evolink' | 'odkkk';
 
@@ -18,7 +20,7 @@ export type FormField =
 	| { field: string; value: string }
 	| { field: string; file: Buffer; fileName: string; mimeType: string };
 
-/** One HTTP call as a provider describes it; the transport sends it. */
+/** One HTTP call as a provider describes it; the request path sends it. */
 export interface ProviderRequest {
 	method: 'GET' | 'POST' | 'DELETE';
 	/** Joined to the credential's base URL. */
@@ -34,7 +36,7 @@ export interface HttpAnswer {
 	body: unknown;
 }
 
-/** A failed answer, worded for the user, with what the transport may do about it. */
+/** A failed answer, worded for the user, with what the retry loop may do about it. */
 export interface ProviderFailure {
 	message: string;
 	description?: string;
@@ -87,21 +89,32 @@ export interface SubmitPlan {
 	meta: GenerationMeta;
 }
 
-/** Sends provider requests with the credential, the retry rules and the cancel signal. */
+/**
+ * How a request may be retried (see http/retry.ts): a submission may bill; a status look,
+ * housekeeping and a download change nothing; a check is one look that fails on a failed
+ * answer, a probe one look that returns whatever came back.
+ */
+export type CallKind = 'submit' | 'status' | 'housekeeping' | 'download' | 'check' | 'probe';
+
+/** What a provider may ask of the request path: authenticated calls to its own base URL. */
 export interface ProviderCall {
-	/** `submit` may bill: it is repeated only when the provider said it was not accepted. */
-	send(request: ProviderRequest, kind: 'submit' | 'read'): Promise<unknown>;
-	/** One exchange, no retries, the answer as it came (for checks that read any status). */
-	exchange(request: ProviderRequest): Promise<HttpAnswer>;
+	/**
+	 * Sends a request under the rules of its kind. A `probe` returns whatever came back;
+	 * every other kind throws the worded error of a failed answer, after the retries it allows.
+	 */
+	request(request: ProviderRequest, kind: CallKind): Promise<HttpAnswer>;
 	/** The error to throw for a failure, worded and stripped of secrets. */
-	fail(failure: ProviderFailure): Error;
+	error(failure: ProviderFailure): Error;
 	/** The credential's base URL, without a trailing slash. */
 	readonly baseUrl: string;
 }
 
+/** An operation only some providers have (e.g. housekeeping): one JSON item or a list. */
+export type ProviderOperation = (call: ProviderCall) => Promise<IDataObject | IDataObject[]>;
+
 /**
- * One provider API. Everything provider-specific lives behind this interface; the node,
- * the poller and the binary output never ask which provider they are talking to.
+ * One provider API: data plus a few small functions. The node, the poller and the binary
+ * output never ask which provider they are talking to.
  */
 export interface ZImageProvider {
 	readonly name: ProviderName;
@@ -111,11 +124,13 @@ export interface ZImageProvider {
 	readonly operations: INodePropertyOptions[];
 	/** Why an operation is not offered, for workflows that ask for it anyway. */
 	readonly unsupported?: Record<string, string>;
-	/** Its own parameters; each must show only for this provider. */
+	/** Its own parameters; each shows only for this provider. */
 	readonly properties: INodeProperties[];
+	/** Its error shapes as data, read by failures.ts. */
+	readonly errors: ErrorTable;
 	/** When to look at a new task first, if the task gives no hint. */
 	readonly firstPollSeconds: number;
-	/** Timeout of one HTTP request unless the user sets another. */
+	/** Timeout of one HTTP request unless the user or the credential sets another. */
 	readonly requestTimeoutSeconds: number;
 	/** At most this many items at once, whatever the user set (e.g. one GPU behind a synchronous API). */
 	maxConcurrency?(ctx: IExecuteFunctions): number | undefined;
@@ -137,13 +152,10 @@ export interface ZImageProvider {
 	statusRequest?(taskId: string): ProviderRequest;
 	/** The task in the shared vocabulary; undefined when the answer cannot be read. */
 	readTask(body: unknown, taskId: string): TaskState | undefined;
-	deleteRequest?(taskIds: string[]): ProviderRequest;
-	health(call: ProviderCall): Promise<IDataObject>;
 	/** Undefined for a good answer; otherwise what went wrong, in the user's words. */
 	readFailure(answer: HttpAnswer): ProviderFailure | undefined;
-	/** Operations only this provider has (e.g. housekeeping), by operation value; a list is one item each. */
-	readonly extraOperations?: Record<
-		string,
-		(ctx: IExecuteFunctions, itemIndex: number, call: ProviderCall) => Promise<IDataObject | IDataObject[]>
-	>;
+	deleteRequest?(taskIds: string[]): ProviderRequest;
+	health(call: ProviderCall): Promise<IDataObject>;
+	/** Operations only this provider has, by operation value. */
+	readonly ownOperations?: Record<string, ProviderOperation>;
 }

@@ -1,0 +1,62 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+
+import { ProviderClient } from '../http/client';
+import type { WorkPool } from '../pool';
+import type { ZImageProvider } from '../types';
+import { invalidInput } from '../validation';
+
+/** One item's work, run once every item has passed its checks. */
+export type ItemRunner = () => Promise<INodeExecutionData[]>;
+
+/** What an operation gets for one input item. */
+export interface ItemInput {
+	ctx: IExecuteFunctions;
+	provider: ZImageProvider;
+	itemIndex: number;
+	operation: string;
+	/** The execution's one bounded pool: every item's work takes its turn in it. */
+	pool: WorkPool;
+}
+
+/** An operation: the parameters it owns, and how it runs one item. */
+export interface ZImageOperation {
+	/** Its own parameters, shown above the provider's. */
+	fields: INodeProperties[];
+	/** Its Options collection, shown last. */
+	options?: INodeProperties[];
+	/** Reads and checks one item's parameters (nothing is sent) and returns the work to run. */
+	prepare(input: ItemInput): Promise<ItemRunner>;
+}
+
+export async function openClient(input: ItemInput, timeoutSeconds?: number): Promise<ProviderClient> {
+	return await ProviderClient.open({
+		ctx: input.ctx,
+		provider: input.provider,
+		operation: input.operation,
+		itemIndex: input.itemIndex,
+		timeoutSeconds,
+		onRateLimited: (seconds) => input.pool.slowDown(seconds),
+	});
+}
+
+export function checkTaskId(input: ItemInput, taskId: string, field = 'Task ID'): string {
+	const { ctx, provider, itemIndex } = input;
+	const id = taskId.trim();
+	if (!id) throw invalidInput(ctx, itemIndex, field, taskId, 'a task ID is required');
+	const problem = provider.checkTaskId?.(id);
+	if (problem) throw invalidInput(ctx, itemIndex, field, id, problem);
+	return id;
+}
+
+/** An item's output items, some still being produced: a finished task's downloads, already queued. */
+export interface PendingItems {
+	items: Array<Promise<INodeExecutionData>>;
+}
+
+export const readyItems = (items: INodeExecutionData[]): PendingItems => ({ items: items.map(async (item) => item) });
+
+/** Runs an item's main work in its pool turn, then collects the output items it queued. */
+export async function runInPool(input: ItemInput, work: () => Promise<PendingItems>): Promise<INodeExecutionData[]> {
+	const pending = await input.pool.run(work);
+	return await Promise.all(pending.items);
+}

@@ -1,0 +1,99 @@
+import type { INodeExecutionData } from 'n8n-workflow';
+
+import type { ProviderClient } from '../http/client';
+import type { RunOptions } from '../options';
+import { readRunOptions } from '../options';
+import { taskToJson, toBinaryItem } from '../output';
+import { pollUntilDone } from '../poller';
+import type { GenerationMeta, SubmitOperation, TaskState } from '../types';
+import type { ItemInput, ItemRunner, PendingItems } from './operation';
+import { openClient, runInPool } from './operation';
+
+/** One look at a task, in the shared vocabulary. */
+export async function lookUpTask(client: ProviderClient, taskId: string): Promise<TaskState> {
+	const { provider } = client;
+	if (!provider.statusRequest) {
+		throw client.error({ message: `${provider.displayName} cannot look tasks up` });
+	}
+	const { body } = await client.request(provider.statusRequest(taskId), 'status');
+	const state = provider.readTask(body, taskId);
+	if (!state) {
+		throw client.error({
+			message: `${provider.displayName} answered the status request in a form the node cannot read`,
+			description: client.redact(JSON.stringify(body ?? null).slice(0, 300)),
+		});
+	}
+	return state;
+}
+
+/** What collecting a task needs. */
+export interface TaskToCollect {
+	input: ItemInput;
+	/** The item's client, already naming the task. */
+	client: ProviderClient;
+	options: RunOptions;
+	/** What is known of the task already (a submission's answer, a first look). */
+	known?: TaskState;
+	meta?: GenerationMeta;
+	/** Generate and Edit fail on a failed task; Get Task reports it. */
+	failOnTaskError: boolean;
+}
+
+/**
+ * Waits for a task (unless told not to), then queues its image downloads in the pool — ahead
+ * of items not yet started — or outputs the task itself when it is not finished.
+ * Call it inside the item's pool turn; await the items after the turn ends.
+ */
+export async function collectTask(task: TaskToCollect): Promise<PendingItems> {
+	const { input, client, options, meta } = task;
+	const taskId = client.place.taskId ?? '';
+	let state = task.known;
+	if (options.waitForCompletion) {
+		state = await pollUntilDone({
+			ctx: input.ctx,
+			place: client.place,
+			look: async () => await lookUpTask(client, taskId),
+			maxWaitSeconds: options.maxWaitSeconds,
+			firstPollSeconds: input.provider.firstPollSeconds,
+			known: task.known,
+		});
+	}
+	state ??= { taskId, status: 'queued', images: [], raw: {} };
+	if (state.status === 'failed' && task.failOnTaskError) {
+		const code = state.error?.code ? `${state.error.code}: ` : '';
+		const reason = state.error?.message ?? 'no reason given';
+		throw client.error({ message: `the task failed: ${code}${reason}`, description: `Task ID: ${state.taskId}` });
+	}
+	const pairedItem = { item: input.itemIndex };
+	if (state.status !== 'completed') {
+		return { items: [Promise.resolve({ json: taskToJson({ client, task: state, meta }), pairedItem })] };
+	}
+	if (state.images.length === 0) {
+		throw client.error({ message: 'The task completed but the provider returned no images' });
+	}
+	const done = state;
+	const download = async (index: number): Promise<INodeExecutionData> =>
+		await toBinaryItem({ ctx: input.ctx, client, task: done, meta, itemIndex: input.itemIndex, options, index });
+	return { items: done.images.map(async (_, index) => await input.pool.run(async () => await download(index), 'continue')) };
+}
+
+/** Generate and Edit: check the item, then submit it, wait for it and output its images. */
+export async function prepareSubmission(input: ItemInput): Promise<ItemRunner> {
+	const { ctx, provider, itemIndex, operation } = input;
+	const options = readRunOptions(ctx, itemIndex, true);
+	const plan = await provider.prepareSubmit(ctx, itemIndex, operation as SubmitOperation);
+	const client = await openClient(input, options.requestTimeoutSeconds);
+	return async () =>
+		await runInPool(input, async () => {
+			const { body } = await client.request(plan.request, 'submit');
+			const { taskId, state } = provider.readSubmit(body, plan);
+			if (!taskId) {
+				throw client.error({
+					message: `${provider.displayName} answered the submission without a task ID; it was not sent again, so nothing is billed twice`,
+					description: client.redact(JSON.stringify(body ?? null).slice(0, 300)),
+				});
+			}
+			const taskClient = client.forTask(taskId);
+			return await collectTask({ input, client: taskClient, options, known: state, meta: plan.meta, failOnTaskError: true });
+		});
+}

@@ -1,0 +1,148 @@
+import type { IDataObject } from 'n8n-workflow';
+
+import type { HttpAnswer, ProviderFailure } from './types';
+
+/**
+ * What a failed answer means. The kind alone decides what may be sent again: only a
+ * `notAccepted` answer proves a submission was not taken.
+ */
+export type FailureKind =
+	| 'keyRejected'
+	| 'credits'
+	| 'noAccess'
+	| 'notFound'
+	| 'invalid'
+	| 'refused'
+	| 'notAccepted'
+	| 'serverError'
+	| 'unreadable';
+
+const RETRY_BY_KIND: Record<FailureKind, Pick<ProviderFailure, 'notAccepted' | 'transient'>> = {
+	keyRejected: {},
+	credits: {},
+	noAccess: {},
+	notFound: {},
+	invalid: {},
+	refused: {},
+	notAccepted: { notAccepted: true, transient: true },
+	serverError: { transient: true },
+	unreadable: { transient: true },
+};
+
+/** The facts of one failed answer, as a provider's wording reads them. */
+export interface FailureFacts {
+	statusCode: number;
+	body: unknown;
+	/** The provider's own error code, when its answer carries one. */
+	code?: string | number;
+	/** The provider's own message; '' when it gives none. */
+	message: string;
+	/** Anything else the provider says about it (a suggestion, the parameter at fault). */
+	hint?: string;
+	param?: string;
+}
+
+/** A provider's error shapes as data: the shared classifier below reads them. */
+export interface ErrorTable {
+	/** Reads the provider's error fields out of any answer. */
+	read(answer: HttpAnswer): Pick<FailureFacts, 'code' | 'message' | 'hint' | 'param'>;
+	/** HTTP statuses with a meaning of their own; other 5xx are server errors, other 4xx refusals. */
+	statuses: Partial<Record<number, FailureKind>>;
+	/** Answers known by their text, before the status decides (e.g. a refused key under HTTP 200). */
+	matches?: Array<{ kind: FailureKind; when(facts: FailureFacts): boolean }>;
+	/** Error codes inside a 2xx answer: those meaning success, and those with a meaning (others: refused). */
+	codes?: { success: ReadonlyArray<string | number | undefined>; kinds: Record<string, FailureKind> };
+	/** Seconds to wait before sending a not-accepted request again, when Retry-After does not say. */
+	retryAfter?(facts: FailureFacts): number | undefined;
+	/** The user's words for a failure of this kind. */
+	words(kind: FailureKind, facts: FailureFacts): { message: string; description?: string };
+	/** Codes of failed tasks that a later run may not hit again. */
+	temporaryTaskErrors?: readonly string[];
+}
+
+function isObject(value: unknown): value is IDataObject {
+	return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function kindOf(table: ErrorTable, facts: FailureFacts): FailureKind | undefined {
+	const match = table.matches?.find((rule) => rule.when(facts));
+	if (match) return match.kind;
+	const { statusCode } = facts;
+	const byStatus = table.statuses[statusCode];
+	if (byStatus) return byStatus;
+	if (statusCode >= 500) return 'serverError';
+	if (statusCode >= 300) return 'refused';
+	if (!isObject(facts.body)) return 'unreadable';
+	if (!table.codes || table.codes.success.includes(facts.code)) return undefined;
+	return table.codes.kinds[String(facts.code)] ?? 'refused';
+}
+
+/** Undefined for a good answer; otherwise the failure in the provider's words, with its retry rule. */
+export function classifyAnswer(table: ErrorTable, answer: HttpAnswer): ProviderFailure | undefined {
+	const facts: FailureFacts = { statusCode: answer.statusCode, body: answer.body, ...table.read(answer) };
+	const kind = kindOf(table, facts);
+	if (!kind) return undefined;
+	const failure: ProviderFailure = { ...table.words(kind, facts), ...RETRY_BY_KIND[kind] };
+	if (kind === 'unreadable' && failure.description === undefined) {
+		failure.description = String(answer.body ?? '').slice(0, 200);
+	}
+	if (answer.statusCode >= 300) failure.httpCode = String(answer.statusCode);
+	if (kind === 'notAccepted') {
+		failure.retryAfterSeconds = retryAfterSeconds(answer.headers) ?? table.retryAfter?.(facts);
+	}
+	return failure;
+}
+
+/** The reason of a failed task as the user reads it, saying when running again usually works. */
+export function taskErrorMessage(table: ErrorTable, code: string | undefined, message: string): string {
+	const temporary = code !== undefined && table.temporaryTaskErrors?.includes(code);
+	return temporary ? `${message} (temporary: running the item again usually works)` : message;
+}
+
+/** Reads Retry-After (seconds or an HTTP date). */
+export function retryAfterSeconds(headers: IDataObject): number | undefined {
+	const value = headers['retry-after'] ?? headers['Retry-After'];
+	if (value === undefined || value === null || value === '') return undefined;
+	const seconds = Number(value);
+	if (Number.isFinite(seconds)) return Math.max(0, seconds);
+	const date = Date.parse(String(value));
+	if (Number.isNaN(date)) return undefined;
+	return Math.max(0, (date - Date.now()) / 1000);
+}
+
+const NETWORK_REASONS: Record<string, string> = {
+	ECONNRESET: 'the connection was reset',
+	EPIPE: 'the connection was reset',
+	ECONNREFUSED: 'the connection was refused (is the server running?)',
+	ENOTFOUND: 'the host name could not be resolved',
+	EAI_AGAIN: 'the host name could not be resolved',
+	ETIMEDOUT: 'no answer came within the request timeout',
+	ECONNABORTED: 'no answer came within the request timeout',
+	ERR_CANCELED: 'the request was cancelled',
+};
+
+/** A thrown network error in plain words (n8n rewrites messages that carry raw codes). */
+export function networkReason(error: unknown): string {
+	const e = error as { code?: unknown; cause?: { code?: unknown }; message?: unknown };
+	const code = e?.cause?.code ?? e?.code;
+	const text = String(e?.message ?? '');
+	if (typeof code === 'string' && NETWORK_REASONS[code]) return NETWORK_REASONS[code];
+	if (/timeout/i.test(text)) return NETWORK_REASONS.ETIMEDOUT;
+	if (/socket hang up/i.test(text)) return NETWORK_REASONS.ECONNRESET;
+	return 'a network error occurred';
+}
+
+/** A request that got no answer; the original error, which holds the request headers, is dropped. */
+export function networkFailure(providerName: string, url: string, error: unknown): ProviderFailure {
+	let host = url;
+	try {
+		host = new URL(url).host;
+	} catch {
+		// keep the raw text: it is the user's own base URL
+	}
+	return {
+		message: `Could not get an answer from ${providerName} at ${host}: ${networkReason(error)}`,
+		description: String((error as Error)?.message ?? ''),
+		transient: true,
+	};
+}

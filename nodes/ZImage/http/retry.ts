@@ -1,0 +1,64 @@
+import type { IExecuteFunctions } from 'n8n-workflow';
+
+import { waitOrCancel } from '../cancel';
+import type { CallKind, ProviderFailure } from '../types';
+
+/** What may be sent again, per kind of call: one table, read by the one retry loop below. */
+export interface RetryRule {
+	/** How many times the call may be sent again. */
+	retries: number;
+	/** Which failures are worth another try: only "not accepted" ones may re-send a submission. */
+	retryWhen: 'notAccepted' | 'transient';
+	/** A call whose connection broke may have been carried out: say so, and do not send it again. */
+	brokenConnectionIsFinal: boolean;
+}
+
+export const RETRY_RULES: Record<CallKind, RetryRule> = {
+	submit: { retries: 3, retryWhen: 'notAccepted', brokenConnectionIsFinal: true },
+	status: { retries: 4, retryWhen: 'transient', brokenConnectionIsFinal: false },
+	housekeeping: { retries: 4, retryWhen: 'transient', brokenConnectionIsFinal: false },
+	download: { retries: 4, retryWhen: 'transient', brokenConnectionIsFinal: false },
+	check: { retries: 0, retryWhen: 'transient', brokenConnectionIsFinal: false },
+	probe: { retries: 0, retryWhen: 'transient', brokenConnectionIsFinal: false },
+};
+
+/** Never sit longer than this on one Retry-After. */
+const MAX_RETRY_WAIT_SECONDS = 60;
+
+/** Seconds to wait before trying again: what the provider asked, else 1, 2, 4 … 16, bounded. */
+export function retryDelaySeconds(failure: ProviderFailure, attempt: number): number {
+	const hinted = failure.retryAfterSeconds;
+	const seconds = hinted !== undefined && hinted >= 0 ? hinted : Math.min(2 ** attempt, 16);
+	return Math.min(seconds, MAX_RETRY_WAIT_SECONDS);
+}
+
+/** One try's result: the value, or the failure (with the status, to notice rate limits). */
+export type Attempt<T> = { value: T } | { failure: ProviderFailure; statusCode?: number };
+
+export interface RetryContext {
+	ctx: IExecuteFunctions;
+	itemIndex: number;
+	/** Told when the provider says "too many requests", with the seconds it will be left alone. */
+	onRateLimited?: (seconds: number) => void;
+	/** The error to throw for the failure that ends the call. */
+	error(failure: ProviderFailure): Error;
+}
+
+/** Tries a call as often as its kind allows, waiting between tries; cancelling stops the wait. */
+export async function withRetries<T>(
+	kind: CallKind,
+	context: RetryContext,
+	attempt: () => Promise<Attempt<T>>,
+): Promise<T> {
+	const rule = RETRY_RULES[kind];
+	for (let tries = 0; ; tries++) {
+		const result = await attempt();
+		if ('value' in result) return result.value;
+		const { failure } = result;
+		const retryable = rule.retryWhen === 'notAccepted' ? failure.notAccepted === true : failure.transient === true;
+		if (!retryable || tries >= rule.retries) throw context.error(failure);
+		const delay = retryDelaySeconds(failure, tries);
+		if (result.statusCode === 429) context.onRateLimited?.(delay);
+		await waitOrCancel(context.ctx, delay * 1000, context.itemIndex);
+	}
+}
