@@ -1,21 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import type { HttpAnswer, ProviderFailure } from './types';
-
-/**
- * What a failed answer means. The kind alone decides what may be sent again: only a
- * `notAccepted` answer proves a submission was not taken.
- */
-export type FailureKind =
-	| 'keyRejected'
-	| 'credits'
-	| 'noAccess'
-	| 'notFound'
-	| 'invalid'
-	| 'refused'
-	| 'notAccepted'
-	| 'serverError'
-	| 'unreadable';
+import type { ErrorTable, FailureFacts, FailureKind, HttpAnswer, ProviderFailure } from './types';
 
 const RETRY_BY_KIND: Record<FailureKind, Pick<ProviderFailure, 'notAccepted' | 'transient'>> = {
 	keyRejected: {},
@@ -28,37 +13,6 @@ const RETRY_BY_KIND: Record<FailureKind, Pick<ProviderFailure, 'notAccepted' | '
 	serverError: { transient: true },
 	unreadable: { transient: true },
 };
-
-/** The facts of one failed answer, as a provider's wording reads them. */
-export interface FailureFacts {
-	statusCode: number;
-	body: unknown;
-	/** The provider's own error code, when its answer carries one. */
-	code?: string | number;
-	/** The provider's own message; '' when it gives none. */
-	message: string;
-	/** Anything else the provider says about it (a suggestion, the parameter at fault). */
-	hint?: string;
-	param?: string;
-}
-
-/** A provider's error shapes as data: the shared classifier below reads them. */
-export interface ErrorTable {
-	/** Reads the provider's error fields out of any answer. */
-	read(answer: HttpAnswer): Pick<FailureFacts, 'code' | 'message' | 'hint' | 'param'>;
-	/** HTTP statuses with a meaning of their own; other 5xx are server errors, other 4xx refusals. */
-	statuses: Partial<Record<number, FailureKind>>;
-	/** Answers known by their text, before the status decides (e.g. a refused key under HTTP 200). */
-	matches?: Array<{ kind: FailureKind; when(facts: FailureFacts): boolean }>;
-	/** Error codes inside a 2xx answer: those meaning success, and those with a meaning (others: refused). */
-	codes?: { success: ReadonlyArray<string | number | undefined>; kinds: Record<string, FailureKind> };
-	/** Seconds to wait before sending a not-accepted request again, when Retry-After does not say. */
-	retryAfter?(facts: FailureFacts): number | undefined;
-	/** The user's words for a failure of this kind. */
-	words(kind: FailureKind, facts: FailureFacts): { message: string; description?: string };
-	/** Codes of failed tasks that a later run may not hit again. */
-	temporaryTaskErrors?: readonly string[];
-}
 
 function isObject(value: unknown): value is IDataObject {
 	return value !== null && typeof value === 'object' && !Array.isArray(value);

@@ -5,8 +5,6 @@ import type {
 	INodePropertyOptions,
 } from 'n8n-workflow';
 
-import type { ErrorTable } from './failures';
-
 /** The values of the node's `provider` parameter; saved workflows depend on them. */
 export type ProviderName = 'tensorsLab' | 'selfHosted' | 'evolink' | 'odkkk';
 
@@ -46,6 +44,52 @@ export interface ProviderFailure {
 	/** Worth trying again for a request that changes nothing (status, download). */
 	transient?: boolean;
 	retryAfterSeconds?: number;
+}
+
+/**
+ * What a failed answer means. The kind alone decides what may be sent again: only a
+ * `notAccepted` answer proves a submission was not taken.
+ */
+export type FailureKind =
+	| 'keyRejected'
+	| 'credits'
+	| 'noAccess'
+	| 'notFound'
+	| 'invalid'
+	| 'refused'
+	| 'notAccepted'
+	| 'serverError'
+	| 'unreadable';
+
+/** The facts of one failed answer, as a provider's wording reads them. */
+export interface FailureFacts {
+	statusCode: number;
+	body: unknown;
+	/** The provider's own error code, when its answer carries one. */
+	code?: string | number;
+	/** The provider's own message; '' when it gives none. */
+	message: string;
+	/** Anything else the provider says about it (a suggestion, the parameter at fault). */
+	hint?: string;
+	param?: string;
+}
+
+/** A provider's error shapes as data: the shared classifier below reads them. */
+export interface ErrorTable {
+	/** Reads the provider's error fields out of any answer. */
+	read(answer: HttpAnswer): Pick<FailureFacts, 'code' | 'message' | 'hint' | 'param'>;
+	/** HTTP statuses with a meaning of their own; other 5xx are server errors, other 4xx refusals. */
+	statuses: Partial<Record<number, FailureKind>>;
+	/** Answers known by their text, before the status decides (e.g. a refused key under HTTP 200). */
+	matches?: Array<{ kind: FailureKind; when(facts: FailureFacts): boolean }>;
+	/** Error codes inside a 2xx answer: those meaning success, and those with a meaning (others: refused). */
+	codes?: { success: ReadonlyArray<string | number | undefined>; kinds: Record<string, FailureKind> };
+	/** Seconds to wait before sending a not-accepted request again, when Retry-After does not say. */
+	retryAfter?(facts: FailureFacts): number | undefined;
+	/** The user's words for a failure of this kind. */
+	words(kind: FailureKind, facts: FailureFacts): { message: string; description?: string };
+	/** Codes of failed tasks that a later run may not hit again. */
+	temporaryTaskErrors?: readonly string[];
 }
 
 /** A result image: a URL to download at once, or the bytes inline. */
@@ -126,7 +170,7 @@ export interface ZImageProvider {
 	readonly unsupported?: Record<string, string>;
 	/** Its own parameters; each shows only for this provider. */
 	readonly properties: INodeProperties[];
-	/** Its error shapes as data, read by failures.ts. */
+	/** Its error shapes as data, read by the shared classifier (failures.ts). */
 	readonly errors: ErrorTable;
 	/** When to look at a new task first, if the task gives no hint. */
 	readonly firstPollSeconds: number;

@@ -1,9 +1,8 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import { PROBE_TASK_IDS } from '../../../credentials/contract';
-import type { ErrorTable, FailureFacts } from '../failures';
 import { classifyAnswer, taskErrorMessage } from '../failures';
-import type { ProviderName, SubmitPlan, TaskState, TaskStatus, ZImageProvider } from '../types';
+import type { ErrorTable, FailureFacts, ProviderName, SubmitPlan, TaskState, TaskStatus, ZImageProvider } from '../types';
 import { asObject, checkInteger, checkOneOf, invalidInput, isPrivateHost, readPrompt } from '../validation';
 import { evolinkFields, SIDE } from './evolink.fields';
 import { offerOperations } from './operations';

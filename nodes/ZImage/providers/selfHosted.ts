@@ -1,9 +1,8 @@
 import { randomUUID } from 'crypto';
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import type { ErrorTable } from '../failures';
 import { classifyAnswer } from '../failures';
-import type { ResultImage, SubmitOperation, SubmitPlan, TaskState, ZImageProvider } from '../types';
+import type { ErrorTable, ResultImage, SubmitOperation, SubmitPlan, TaskState, ZImageProvider } from '../types';
 import {
 	asObject,
 	checkInteger,

@@ -1,9 +1,17 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import { PROBE_TASK_IDS } from '../../../credentials/contract';
-import type { ErrorTable, FailureFacts } from '../failures';
 import { classifyAnswer } from '../failures';
-import type { FormField, SubmitOperation, SubmitPlan, TaskState, TaskStatus, ZImageProvider } from '../types';
+import type {
+	ErrorTable,
+	FailureFacts,
+	FormField,
+	SubmitOperation,
+	SubmitPlan,
+	TaskState,
+	TaskStatus,
+	ZImageProvider,
+} from '../types';
 import {
 	asObject,
 	checkInteger,
