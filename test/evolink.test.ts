@@ -170,11 +170,12 @@ describe.each(HOSTS)('$name', ({ flavor, provider, credential, name }) => {
 			expect(result.items).toHaveLength(1);
 		});
 
-		test('429 retries are bounded', async () => {
-			sim.planError('submit', 429, 10, { 'retry-after': '0' });
-			const error = await failureOf(generate({}));
+		test('429 retries are bounded by Max Wait', async () => {
+			// A refused submission is sent again until Max Wait runs out (issue #14), no longer.
+			sim.planError('submit', 429, 10, { 'retry-after': '1' });
+			const error = await failureOf(generate({ options: { maxWaitSeconds: 2 } }));
 			expect(error.message).toMatch(new RegExp(`^${name} \\(generate\\): ${name} is rate limiting requests \\(HTTP 429\\)`));
-			expect(sim.submits()).toHaveLength(4);
+			expect(sim.submits()).toHaveLength(2);
 			expect(sim.tasks.size).toBe(0);
 		});
 

@@ -1,5 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
+import { DEFAULT_STATUS_PER_SECOND } from './pacing/statusPace';
 import { checkInteger, invalidInput } from './validation';
 
 /** What the user set for how an item runs, checked before anything is sent. */
@@ -10,6 +11,8 @@ export interface RunOptions {
 	binaryPropertyName: string;
 	maxConcurrent: number;
 	maxDownloadBytes: number;
+	/** Status requests per second to one provider key, shared by every item and execution using it. */
+	maxStatusPerSecond: number;
 	/** 0: the provider's own default. */
 	requestTimeoutSeconds: number;
 }
@@ -53,7 +56,7 @@ const sharedOptions = (waitDefault: boolean): INodeProperties[] => [
 		typeOptions: { minValue: 1 },
 		default: DEFAULT_MAX_CONCURRENT,
 		description:
-			'How many input items run at the same time; image downloads take turns in the same pool. A self-hosted server without async endpoints runs at most 2.',
+			'How many input items run at the same time; image downloads take turns in the same pool. Fewer run while the provider answers "too many requests". A self-hosted server without async endpoints runs at most 2.',
 	},
 	{
 		displayName: 'Max Download Size (MB)',
@@ -62,6 +65,15 @@ const sharedOptions = (waitDefault: boolean): INodeProperties[] => [
 		typeOptions: { minValue: 1 },
 		default: DEFAULT_MAX_DOWNLOAD_MB,
 		description: 'A result image larger than this fails the item instead of filling memory',
+	},
+	{
+		displayName: 'Max Status Requests per Second',
+		name: 'maxStatusPerSecond',
+		type: 'number',
+		typeOptions: { minValue: 1 },
+		default: DEFAULT_STATUS_PER_SECOND,
+		description:
+			'How many status requests per second the node sends to one provider key while waiting for tasks, across all items and executions using it',
 	},
 	{
 		displayName: 'Max Wait (Seconds)',
@@ -115,6 +127,7 @@ export function readRunOptions(
 		maxConcurrent: positive('Max Concurrent Items', raw.maxConcurrent, DEFAULT_MAX_CONCURRENT, 100),
 		maxDownloadBytes:
 			positive('Max Download Size (MB)', raw.maxDownloadMb, DEFAULT_MAX_DOWNLOAD_MB, 4096) * 1024 * 1024,
+		maxStatusPerSecond: positive('Max Status Requests per Second', raw.maxStatusPerSecond, DEFAULT_STATUS_PER_SECOND, 1000),
 		requestTimeoutSeconds:
 			raw.requestTimeoutSeconds === undefined
 				? 0

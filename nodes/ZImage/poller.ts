@@ -4,6 +4,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import { waitOrCancel } from './cancel';
 import type { CallPlace } from './http/errors';
 import { describePlace } from './http/errors';
+import { learnedDelayMs } from './pacing/durations';
 import type { TaskState } from './types';
 
 /** The polling schedule (documented in the README). */
@@ -26,13 +27,21 @@ function clamp(ms: number): number {
 
 /**
  * How long to wait before the next look: the provider's own estimate when it gives one,
- * otherwise a share of the time spent so far (quick at first, then backing off to a cap).
+ * else what the key's earlier tasks took (`expectedMs`), otherwise a share of the time
+ * spent so far (quick at first, then backing off to a cap).
  */
-export function nextPollDelayMs(elapsedMs: number, state?: TaskState): number {
+export function nextPollDelayMs(elapsedMs: number, state?: TaskState, expectedMs?: number): number {
 	if (state?.etaSeconds !== undefined && state.etaSeconds > 0) {
 		return clamp(state.etaSeconds * 1000);
 	}
-	return clamp(elapsedMs * POLL_SCHEDULE.growth);
+	const learned = expectedMs === undefined ? undefined : learnedDelayMs(elapsedMs, expectedMs);
+	return learned ?? clamp(elapsedMs * POLL_SCHEDULE.growth);
+}
+
+/** What a provider key's finished tasks took (pacing/durations.ts). */
+export interface LearnedDurations {
+	expectedMs(): number | undefined;
+	observe(lastRunningMs: number | undefined, doneMs: number): void;
 }
 
 export interface TaskToWaitFor {
@@ -46,6 +55,8 @@ export interface TaskToWaitFor {
 	firstPollSeconds: number;
 	/** What is known of the task already, if anything. */
 	known?: TaskState;
+	/** For a task just submitted: what earlier tasks took, to learn from and to time the looks by. */
+	durations?: LearnedDurations;
 }
 
 /**
@@ -58,15 +69,24 @@ export async function pollUntilDone(task: TaskToWaitFor): Promise<TaskState> {
 	const startedAt = Date.now();
 	const deadline = startedAt + task.maxWaitSeconds * 1000;
 	let state = known;
+	const expected = task.durations?.expectedMs();
 	let delay =
-		known?.etaSeconds !== undefined && known.etaSeconds > 0 ? clamp(known.etaSeconds * 1000) : task.firstPollSeconds * 1000;
+		known?.etaSeconds !== undefined && known.etaSeconds > 0
+			? clamp(known.etaSeconds * 1000)
+			: ((expected === undefined ? undefined : learnedDelayMs(0, expected)) ?? task.firstPollSeconds * 1000);
+	let lastRunningMs: number | undefined;
 	for (;;) {
 		const remaining = deadline - Date.now();
 		if (remaining <= 0) break;
 		await waitOrCancel(ctx, Math.min(delay, remaining), place.itemIndex);
+		const lookedAt = Date.now() - startedAt;
 		state = await task.look();
-		if (isFinished(state)) return state;
-		delay = nextPollDelayMs(Date.now() - startedAt, state);
+		if (isFinished(state)) {
+			if (state.status === 'completed') task.durations?.observe(lastRunningMs, lookedAt);
+			return state;
+		}
+		lastRunningMs = lookedAt;
+		delay = nextPollDelayMs(Date.now() - startedAt, state, task.durations?.expectedMs());
 	}
 	const status = state ? state.status : 'queued';
 	throw new NodeOperationError(

@@ -4,7 +4,8 @@
  * estimated_time, results on a separate CDN as PNG, WebP or JPEG, every HTTP error of the
  * contract on demand (Retry-After on 429/503), and a log of every request.
  */
-import { type ImageFormat, makeImage, MIME_TYPES } from './images';
+import { type ImageFormat, makeImage, makeNoisyPng, MIME_TYPES } from './images';
+import { type KeyLimitOptions, KeyLimits } from './limits';
 import { json, ProviderSimulator, type RecordedRequest, type Reply } from './server';
 
 export type Flavor = 'evolink' | 'odkkk';
@@ -51,6 +52,10 @@ export interface EvolinkSimOptions {
 	/** How long a task takes, reported as estimated_time too. */
 	taskMs?: number;
 	format?: ImageFormat;
+	/** Limits of the key: tasks running at once, submissions per window; 429 past them. */
+	limits?: KeyLimitOptions;
+	/** Serve incompressible PNGs of this many bytes or so (photo-like results) instead of small images. */
+	noisyImageBytes?: number;
 }
 
 export class EvolinkSimulator extends ProviderSimulator {
@@ -60,6 +65,8 @@ export class EvolinkSimulator extends ProviderSimulator {
 	readonly tasks = new Map<string, EvolinkTask>();
 	taskMs: number;
 	format: ImageFormat;
+	readonly limits?: KeyLimits;
+	private readonly noisyImage?: Buffer;
 	private failNext?: { code: string; message: string };
 	private counter = 0;
 
@@ -70,6 +77,25 @@ export class EvolinkSimulator extends ProviderSimulator {
 		this.apiKey = options.apiKey ?? `${this.flavor}-test-key-5f2c9a`;
 		this.taskMs = options.taskMs ?? 300;
 		this.format = options.format ?? 'png';
+		if (options.limits) this.limits = new KeyLimits(options.limits);
+		if (options.noisyImageBytes) {
+			const side = Math.round(Math.sqrt(options.noisyImageBytes / 3));
+			this.noisyImage = makeNoisyPng(side, side);
+		}
+	}
+
+	/** Tasks still running, and when the first of them ends (ms from now). */
+	running(now = Date.now()): { count: number; firstEndsInMs: number } {
+		let count = 0;
+		let first = Infinity;
+		for (const task of this.tasks.values()) {
+			const left = task.createdMs + this.taskMs - now;
+			if (left > 0) {
+				count++;
+				first = Math.min(first, left);
+			}
+		}
+		return { count, firstEndsInMs: Number.isFinite(first) ? first : 0 };
 	}
 
 	/** The base URL a credential points at (with /apiv1 for ODKKK). */
@@ -152,6 +178,15 @@ export class EvolinkSimulator extends ProviderSimulator {
 		const known = ['model', 'prompt', 'size', 'seed', 'nsfw_check', 'callback_url'];
 		const unknown = Object.keys(body).find((key) => !known.includes(key));
 		if (unknown) return this.invalid(`unknown parameter: ${unknown}`, unknown);
+		if (this.limits) {
+			const { count, firstEndsInMs } = this.running();
+			const refusal = this.limits.admit(count, firstEndsInMs);
+			if (refusal) {
+				const reply = this.error(429);
+				reply.headers = refusal.retryAfter ? { 'retry-after': refusal.retryAfter } : {};
+				return reply;
+			}
+		}
 
 		const now = Date.now();
 		const id = `task-unified-${Math.floor(now / 1000)}-${(++this.counter).toString(36).padStart(8, 'x')}`;
@@ -195,6 +230,7 @@ export class EvolinkSimulator extends ProviderSimulator {
 		const match = /^\/results\/(.+)-(\d+)\.(png|webp|jpg)$/.exec(request.path);
 		const task = match ? this.tasks.get(match[1]) : undefined;
 		if (!task || this.progressOf(task) < 100 || task.failWith) return { status: 404, body: 'Not Found', headers: { 'content-type': 'text/plain' } };
+		if (this.noisyImage) return { status: 200, body: this.noisyImage, headers: { 'content-type': 'image/png' } };
 		const bytes = await makeImage(task.format, task.width, task.height, task.created % 97);
 		return { status: 200, body: bytes, headers: { 'content-type': MIME_TYPES[task.format] } };
 	}

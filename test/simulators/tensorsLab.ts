@@ -5,6 +5,7 @@
  * separate "CDN" server that must never see the API key.
  */
 import { makeNoisyPng, makePng } from './images';
+import { type KeyLimitOptions, KeyLimits } from './limits';
 import { json, ProviderSimulator, type RecordedRequest, type Reply } from './server';
 
 type Model = 'zimage' | 'seedreamv45' | 'seedreamv4' | 'seedreamv5';
@@ -47,6 +48,8 @@ export interface TensorsLabSimOptions {
 	credits?: number;
 	/** Serve incompressible (photo-sized) PNGs instead of small gradient ones. */
 	noisyImages?: boolean;
+	/** Limits of the key: tasks running at once, submissions per window; 429 past them. */
+	limits?: KeyLimitOptions;
 }
 
 export class TensorsLabSimulator extends ProviderSimulator {
@@ -57,6 +60,7 @@ export class TensorsLabSimulator extends ProviderSimulator {
 	processMs: number;
 	credits: number;
 	noisyImages: boolean;
+	readonly limits?: KeyLimits;
 	private failNext?: string;
 	private readonly noisy = new Map<string, Buffer>();
 	private counter = 0;
@@ -69,6 +73,21 @@ export class TensorsLabSimulator extends ProviderSimulator {
 		this.processMs = options.processMs ?? 120;
 		this.credits = options.credits ?? 1000;
 		this.noisyImages = options.noisyImages ?? false;
+		if (options.limits) this.limits = new KeyLimits(options.limits);
+	}
+
+	/** Tasks still running, and when the first of them ends (ms from now). */
+	running(now = Date.now()): { count: number; firstEndsInMs: number } {
+		let count = 0;
+		let first = Infinity;
+		for (const task of this.tasks.values()) {
+			const left = task.createdAt + this.queueMs + this.processMs - now;
+			if (left > 0) {
+				count++;
+				first = Math.min(first, left);
+			}
+		}
+		return { count, firstEndsInMs: Number.isFinite(first) ? first : 0 };
 	}
 
 	get url(): string {
@@ -144,6 +163,11 @@ export class TensorsLabSimulator extends ProviderSimulator {
 		if (model !== 'zimage') {
 			count = Number(fields.batchsize?.[0] ?? '1');
 			if (!Number.isInteger(count) || count < 1 || count > 15) return json(200, { code: 9999, msg: 'batchsize must be 1-15' });
+		}
+		if (this.limits) {
+			const { count, firstEndsInMs } = this.running();
+			const refusal = this.limits.admit(count, firstEndsInMs);
+			if (refusal) return json(429, { code: 9999, msg: 'Too many requests' }, refusal.retryAfter ? { 'retry-after': refusal.retryAfter } : undefined);
 		}
 		if (this.credits <= 0) return json(200, { code: 9000, msg: 'Insufficient credits' });
 		this.credits--;

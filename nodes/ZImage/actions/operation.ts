@@ -1,6 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { ProviderClient } from '../http/client';
+import type { ExecutionPacing } from '../pacing/budget';
 import type { WorkPool } from '../pool';
 import type { ZImageProvider } from '../types';
 import { invalidInput } from '../validation';
@@ -16,6 +17,8 @@ export interface ItemInput {
 	operation: string;
 	/** The execution's one bounded pool: every item's work takes its turn in it. */
 	pool: WorkPool;
+	/** The execution's share of its provider keys' budgets, shared with other executions. */
+	pacing?: ExecutionPacing;
 }
 
 /** An operation: the parameters it owns, and how it runs one item. */
@@ -35,7 +38,7 @@ export async function openClient(input: ItemInput, timeoutSeconds?: number): Pro
 		operation: input.operation,
 		itemIndex: input.itemIndex,
 		timeoutSeconds,
-		onRateLimited: (seconds) => input.pool.slowDown(seconds),
+		pacing: input.pacing,
 	});
 }
 
@@ -59,4 +62,21 @@ export const readyItems = (items: INodeExecutionData[]): PendingItems => ({ item
 export async function runInPool(input: ItemInput, work: () => Promise<PendingItems>): Promise<INodeExecutionData[]> {
 	const pending = await input.pool.run(work);
 	return await Promise.all(pending.items);
+}
+
+/** Runs a submission and the wait for its task in the item's pool turn, holding the task's slot in its provider key's window meanwhile. */
+export async function runTaskInPool(
+	input: ItemInput,
+	client: ProviderClient,
+	maxWaitSeconds: number,
+	work: () => Promise<PendingItems>,
+): Promise<INodeExecutionData[]> {
+	return await runInPool(input, async () => {
+		const slot = await client.pace?.startTask(maxWaitSeconds);
+		try {
+			return await work();
+		} finally {
+			slot?.end();
+		}
+	});
 }

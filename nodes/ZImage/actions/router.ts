@@ -3,6 +3,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { cancelledError, isCancelled } from '../cancel';
 import { DEFAULT_MAX_CONCURRENT } from '../options';
+import { ExecutionPacing, pacingSettings } from '../pacing/budget';
 import type { Result } from '../pool';
 import { toResult, WorkPool } from '../pool';
 import { findProvider, PROVIDERS } from '../providers';
@@ -51,10 +52,30 @@ export async function route(this: IExecuteFunctions): Promise<INodeExecutionData
 	const options = (this.getNodeParameter('options', 0, {}) ?? {}) as IDataObject;
 	const wanted = Number(options.maxConcurrent) >= 1 ? Number(options.maxConcurrent) : DEFAULT_MAX_CONCURRENT;
 	const pool = new WorkPool(Math.min(wanted, provider.maxConcurrency?.(this) ?? wanted));
+	const statusPerSecond = Number(options.maxStatusPerSecond) > 0 ? Number(options.maxStatusPerSecond) : undefined;
+	const pacing = new ExecutionPacing(pacingSettings(pool.concurrency, statusPerSecond));
+	try {
+		return await runItems(this, { items, operation, operationName, provider, pool, pacing, continueOnFail });
+	} finally {
+		pacing.release();
+	}
+}
 
+interface ItemsToRun {
+	items: INodeExecutionData[];
+	operation: ZImageOperation;
+	operationName: string;
+	provider: ZImageProvider;
+	pool: WorkPool;
+	pacing: ExecutionPacing;
+	continueOnFail: boolean;
+}
+
+async function runItems(ctx: IExecuteFunctions, run: ItemsToRun): Promise<INodeExecutionData[]> {
+	const { items, operation, operationName, provider, pool, pacing, continueOnFail } = run;
 	const prepared: Array<Result<ItemRunner>> = [];
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
-		const input = { ctx: this, provider, itemIndex, operation: operationName, pool };
+		const input = { ctx, provider, itemIndex, operation: operationName, pool, pacing };
 		const checked = await toResult(async () => await operation.prepare(input));
 		if (!checked.ok && !continueOnFail) throw checked.error;
 		prepared.push(checked);
@@ -65,7 +86,7 @@ export async function route(this: IExecuteFunctions): Promise<INodeExecutionData
 			async (entry, itemIndex) =>
 				await toResult(async () => {
 					if (!entry.ok) throw entry.error;
-					if (isCancelled(this)) throw cancelledError(this, itemIndex);
+					if (isCancelled(ctx)) throw cancelledError(ctx, itemIndex);
 					return await entry.value();
 				}),
 		),

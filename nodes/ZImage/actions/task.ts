@@ -7,7 +7,7 @@ import { taskToJson, toBinaryItem } from '../output';
 import { pollUntilDone } from '../poller';
 import type { GenerationMeta, SubmitOperation, TaskState } from '../types';
 import type { ItemInput, ItemRunner, PendingItems } from './operation';
-import { openClient, runInPool } from './operation';
+import { openClient, runTaskInPool } from './operation';
 
 /** One look at a task, in the shared vocabulary. */
 export async function lookUpTask(client: ProviderClient, taskId: string): Promise<TaskState> {
@@ -56,6 +56,7 @@ export async function collectTask(task: TaskToCollect): Promise<PendingItems> {
 			maxWaitSeconds: options.maxWaitSeconds,
 			firstPollSeconds: input.provider.firstPollSeconds,
 			known: task.known,
+			durations: client.pace?.durations,
 		});
 	}
 	state ??= { taskId, status: 'queued', images: [], raw: {} };
@@ -84,7 +85,7 @@ export async function prepareSubmission(input: ItemInput): Promise<ItemRunner> {
 	const plan = await provider.prepareSubmit(ctx, itemIndex, operation as SubmitOperation);
 	const client = await openClient(input, options.requestTimeoutSeconds);
 	return async () =>
-		await runInPool(input, async () => {
+		await runTaskInPool(input, client, options.maxWaitSeconds, async () => {
 			const { body } = await client.request(plan.request, 'submit');
 			const { taskId, state } = provider.readSubmit(body, plan);
 			if (!taskId) {

@@ -4,6 +4,9 @@ import { NodeOperationError } from 'n8n-workflow';
 import type { ZImageCredential } from '../../../credentials/contract';
 import { cancelledError, isCancelled } from '../cancel';
 import { networkFailure } from '../failures';
+import type { ExecutionPacing } from '../pacing/budget';
+import { budgetKey } from '../pacing/budget';
+import { TaskPacer } from '../pacing/taskPacer';
 import type { CallKind, HttpAnswer, ProviderCall, ProviderFailure, ProviderRequest, ZImageProvider } from '../types';
 import { download, type IncomingImage } from './download';
 import type { CallPlace } from './errors';
@@ -23,6 +26,8 @@ export interface ClientSetup {
 	timeoutSeconds?: number;
 	/** Told when the provider says "too many requests", with the seconds it asked for. */
 	onRateLimited?: (seconds: number) => void;
+	/** The execution's share of its provider keys' budgets (pacing/); absent: unpaced. */
+	pacing?: ExecutionPacing;
 }
 
 /**
@@ -35,6 +40,8 @@ export class ProviderClient implements ProviderCall {
 		private readonly http: RequestContext,
 		private readonly secrets: string[],
 		readonly place: CallPlace,
+		/** This item's side of its provider key's budget: task slot, status turns, refusals. */
+		readonly pace?: TaskPacer,
 	) {}
 
 	static async open(setup: ClientSetup): Promise<ProviderClient> {
@@ -58,7 +65,10 @@ export class ProviderClient implements ProviderCall {
 			ignoreSslIssues: credential.ignoreSslIssues === true,
 		};
 		const place = { providerName: provider.displayName, operation: setup.operation, itemIndex };
-		return new ProviderClient(setup, http, [String(credential.apiKey ?? '')], place);
+		const apiKey = String(credential.apiKey ?? '');
+		const budget = setup.pacing?.budget(budgetKey(ctx, provider.credentialType, baseUrl, apiKey));
+		const pace = budget ? new TaskPacer(budget, ctx, itemIndex) : undefined;
+		return new ProviderClient(setup, http, [apiKey], place, pace);
 	}
 
 	get baseUrl(): string {
@@ -71,7 +81,7 @@ export class ProviderClient implements ProviderCall {
 
 	/** The same client, for errors about a known task. */
 	forTask(taskId: string): ProviderClient {
-		return new ProviderClient(this.setup, this.http, this.secrets, { ...this.place, taskId });
+		return new ProviderClient(this.setup, this.http, this.secrets, { ...this.place, taskId }, this.pace);
 	}
 
 	error(failure: ProviderFailure): Error {
@@ -95,8 +105,9 @@ export class ProviderClient implements ProviderCall {
 		const url = `${this.baseUrl}${request.path}`;
 		const options = buildRequestOptions(this.http, url, request);
 		const rule = RETRY_RULES[kind];
-		return await withRetries<HttpAnswer>(kind, this.retryContext(), async () => {
+		const answer = await withRetries<HttpAnswer>(kind, this.retryContext(kind), async () => {
 			let answer: HttpAnswer;
+			if (kind === 'status') await this.pace?.statusTurn();
 			try {
 				const response = await sendRequest(this.http, { ...options });
 				answer = { statusCode: response.statusCode, headers: response.headers ?? {}, body: parseJsonBody(response.body) };
@@ -115,17 +126,21 @@ export class ProviderClient implements ProviderCall {
 			const failure = kind === 'probe' ? undefined : this.provider.readFailure(answer);
 			return failure ? { failure, statusCode: answer.statusCode } : { value: answer };
 		});
+		if (kind === 'submit') this.pace?.accepted();
+		return answer;
 	}
 
 	async download<T>(url: string, maxBytes: number, consume: (image: IncomingImage) => Promise<T>): Promise<T> {
 		return await download(this.http, this.retryContext(), url, maxBytes, consume);
 	}
 
-	private retryContext(): RetryContext {
+	private retryContext(kind?: CallKind): RetryContext {
+		const { pace } = this;
 		return {
 			ctx: this.setup.ctx,
 			itemIndex: this.place.itemIndex,
-			onRateLimited: this.setup.onRateLimited,
+			onRateLimited: kind === 'status' && pace ? (seconds) => pace.statusRateLimited(seconds) : this.setup.onRateLimited,
+			whenNotAccepted: pace?.holdsSlot ? async (failure) => await pace.notAccepted(failure.retryAfterSeconds) : undefined,
 			error: (failure) => this.error(failure),
 		};
 	}

@@ -40,6 +40,11 @@ export interface RetryContext {
 	itemIndex: number;
 	/** Told when the provider says "too many requests", with the seconds it will be left alone. */
 	onRateLimited?: (seconds: number) => void;
+	/**
+	 * Told when a submission was not accepted (429/503) under a paced window: resolves true
+	 * once it may be sent again (that try is not counted), false to give up.
+	 */
+	whenNotAccepted?: (failure: ProviderFailure) => Promise<boolean>;
 	/** The error to throw for the failure that ends the call. */
 	error(failure: ProviderFailure): Error;
 }
@@ -55,6 +60,12 @@ export async function withRetries<T>(
 		const result = await attempt();
 		if ('value' in result) return result.value;
 		const { failure } = result;
+		const refused = result.statusCode === 429 || result.statusCode === 503;
+		if (kind === 'submit' && failure.notAccepted && refused && context.whenNotAccepted) {
+			if (!(await context.whenNotAccepted(failure))) throw context.error(failure);
+			tries--;
+			continue;
+		}
 		const retryable = rule.retryWhen === 'notAccepted' ? failure.notAccepted === true : failure.transient === true;
 		if (!retryable || tries >= rule.retries) throw context.error(failure);
 		const delay = retryDelaySeconds(failure, tries);

@@ -1,0 +1,79 @@
+import type { IExecuteFunctions } from 'n8n-workflow';
+
+import type { CredentialBudget } from './budget';
+import type { TaskDurations } from './durations';
+
+/** A task's slot in the provider key's window: ended once the task is finished or given up. */
+export interface TaskSlot {
+	end(): void;
+}
+
+/**
+ * One item's side of its provider key's budget: its task's slot, its status looks' turns,
+ * and what to do when the provider does not take its submission.
+ */
+export class TaskPacer {
+	private holding = false;
+	private deadline = 0;
+	private refusals = 0;
+	private submitted = false;
+
+	constructor(
+		private readonly budget: CredentialBudget,
+		private readonly ctx: IExecuteFunctions,
+		private readonly itemIndex: number,
+	) {}
+
+	/** Waits for a slot for a new task; "not accepted" answers are retried until `maxWaitSeconds` from now. */
+	/** Whether this item holds a slot: its submission's "not accepted" answers are then paced here. */
+	get holdsSlot(): boolean {
+		return this.holding;
+	}
+
+	async startTask(maxWaitSeconds: number): Promise<TaskSlot> {
+		await this.budget.window.acquire(this.ctx, this.itemIndex);
+		this.holding = true;
+		this.deadline = Date.now() + maxWaitSeconds * 1000;
+		return {
+			end: () => {
+				if (this.holding) this.budget.window.release();
+				this.holding = false;
+			},
+		};
+	}
+
+	async statusTurn(): Promise<void> {
+		await this.budget.status.turn(this.ctx, this.itemIndex);
+	}
+
+	/** The provider took the submission. */
+	accepted(): void {
+		this.submitted = true;
+		if (this.holding) this.budget.window.accepted();
+	}
+
+	/**
+	 * The provider did not take the submission (429/503): the slot goes back, and once the
+	 * window has room again (and any Retry-After has passed) it may be sent again. False
+	 * when max wait would run out first.
+	 */
+	async notAccepted(retryAfterSeconds: number | undefined): Promise<boolean> {
+		const { window } = this.budget;
+		window.notAccepted(retryAfterSeconds, Math.min(2 ** this.refusals++, 16));
+		this.holding = false;
+		if (Math.max(Date.now(), window.heldUntil) >= this.deadline) return false;
+		await window.acquire(this.ctx, this.itemIndex);
+		this.holding = true;
+		return Date.now() < this.deadline;
+	}
+
+	/** A status look was answered "too many requests": hold the key's looks. */
+	statusRateLimited(seconds: number): void {
+		this.budget.status.hold(seconds);
+	}
+
+	/** What the key's finished tasks took, for a task this item submitted (not one looked up later). */
+	get durations(): TaskDurations | undefined {
+		return this.submitted ? this.budget.durations : undefined;
+	}
+}

@@ -1,0 +1,168 @@
+import type { IExecuteFunctions } from 'n8n-workflow';
+import { sleep } from 'n8n-workflow';
+
+import { cancelledError } from '../cancel';
+
+/** How the window of tasks in flight reacts to a provider's limits (documented in the README). */
+export const WINDOW_RULES = {
+	/** After a narrowing, wait this long before trying one task more than the provider took. */
+	firstProbeMs: 2_000,
+	/** Each further narrowing doubles that wait, up to this. */
+	maxProbeMs: 30_000,
+	/** Never hold submissions longer than this on one Retry-After. */
+	maxHoldMs: 60_000,
+};
+
+interface Waiter {
+	grant(): void;
+}
+
+/**
+ * How many tasks one provider key may have in flight, learned from its answers. A "not
+ * accepted" answer (429/503) gives the slot back and narrows the window to the tasks still
+ * in flight (what the provider evidently takes); a Retry-After holds new submissions.
+ * After a quiet while, each accepted submission widens the window by one, up to the
+ * ceiling (Max Concurrent Items); probing above a level the provider refused backs off.
+ */
+export class TaskWindow {
+	private size: number;
+	private running = 0;
+	private readonly waiting: Waiter[] = [];
+	private holdUntil = 0;
+	private probeAt = 0;
+	private probeDelayMs = WINDOW_RULES.firstProbeMs;
+	/** Tasks in flight when the provider last refused one; Infinity before any refusal. */
+	private refusedAt = Infinity;
+	private wakeAt = 0;
+	/** One slot more is being tried; the provider's answer ends the try. */
+	private probing = false;
+	readonly counts = { accepted: 0, notAccepted: 0 };
+
+	constructor(private maxSize: number) {
+		this.size = maxSize;
+	}
+
+	/** Tasks that may be in flight at once now. */
+	get limit(): number {
+		return Math.floor(this.size);
+	}
+
+	get inFlight(): number {
+		return this.running;
+	}
+
+	get ceiling(): number {
+		return this.maxSize;
+	}
+
+	/** A new ceiling (the largest Max Concurrent Items of the executions sharing the key). */
+	set ceiling(value: number) {
+		this.maxSize = Math.max(1, value);
+		this.size = Math.min(this.size, this.maxSize);
+		this.pump();
+	}
+
+	/** No submission before this moment (epoch ms). */
+	get heldUntil(): number {
+		return this.holdUntil;
+	}
+
+	/** Waits for a free slot (first come, first served); cancelling the execution stops the wait. */
+	async acquire(ctx: IExecuteFunctions, itemIndex: number): Promise<void> {
+		const signal = ctx.getExecutionCancelSignal();
+		if (signal?.aborted) throw cancelledError(ctx, itemIndex);
+		if (this.waiting.length === 0 && this.canStart()) {
+			this.running++;
+			return;
+		}
+		await new Promise<void>((resolve, reject) => {
+			const onAbort = () => {
+				const at = this.waiting.indexOf(waiter);
+				if (at !== -1) this.waiting.splice(at, 1);
+				reject(cancelledError(ctx, itemIndex));
+			};
+			const waiter: Waiter = {
+				grant: () => {
+					signal?.removeEventListener('abort', onAbort);
+					resolve();
+				},
+			};
+			signal?.addEventListener('abort', onAbort, { once: true });
+			this.waiting.push(waiter);
+			this.pump();
+		});
+	}
+
+	/** The task finished (or gave up): its slot goes to the next waiting one. */
+	release(): void {
+		this.running = Math.max(0, this.running - 1);
+		this.pump();
+	}
+
+	/** The provider took a submission: after a quiet while, widen by one. */
+	accepted(): void {
+		this.counts.accepted++;
+		const now = Date.now();
+		if (this.running > this.refusedAt) {
+			// It took more than it once refused: its limit moved, probe freely again.
+			this.refusedAt = Infinity;
+			this.probeDelayMs = WINDOW_RULES.firstProbeMs;
+		}
+		if (now >= this.probeAt) this.size = Math.min(this.maxSize, this.size + 1);
+		this.probing = false;
+		this.pump();
+	}
+
+	/**
+	 * The provider did not take a submission: its slot is given back and the window narrows
+	 * to what is still in flight; a Retry-After, or a pause when nothing else is in flight,
+	 * holds new submissions. The caller then waits for a slot again.
+	 */
+	notAccepted(holdSeconds: number | undefined, fallbackSeconds: number): void {
+		this.counts.notAccepted++;
+		const now = Date.now();
+		this.running = Math.max(0, this.running - 1);
+		this.size = Math.max(1, Math.min(this.size, this.running));
+		this.refusedAt = this.running;
+		if (now >= this.probeAt) {
+			this.probeAt = now + this.probeDelayMs;
+			this.probeDelayMs = Math.min(WINDOW_RULES.maxProbeMs, this.probeDelayMs * 2);
+		}
+		this.probing = false;
+		// Without a Retry-After, a finishing task is the signal to try again; with none in flight, a pause is.
+		const seconds = holdSeconds ?? (this.running === 0 ? fallbackSeconds : 0);
+		if (seconds > 0) this.holdUntil = Math.max(this.holdUntil, now + Math.min(seconds * 1000, WINDOW_RULES.maxHoldMs));
+		this.pump();
+	}
+
+	private canStart(): boolean {
+		return this.running < this.limit && Date.now() >= this.holdUntil;
+	}
+
+	private pump(): void {
+		while (this.waiting.length > 0 && this.canStart()) {
+			this.running++;
+			this.waiting.shift()!.grant();
+		}
+		if (this.waiting.length === 0) return;
+		const now = Date.now();
+		const narrowed = this.running >= this.limit && this.size < this.maxSize && !this.probing;
+		if (narrowed && this.probeAt <= now && this.holdUntil <= now) {
+			// A probe is due while everything waits on a full window: one slot more, the provider's answer decides.
+			this.probing = true;
+			this.size = this.limit + 1;
+			this.pump();
+			return;
+		}
+		// Wake up when the hold ends, or when a probe is due.
+		let wake = this.holdUntil > now ? this.holdUntil : 0;
+		if (!wake && narrowed) wake = this.probeAt;
+		if (wake && (this.wakeAt <= now || wake < this.wakeAt)) {
+			this.wakeAt = wake;
+			void sleep(wake - now).then(() => {
+				if (this.wakeAt === wake) this.wakeAt = 0;
+				this.pump();
+			});
+		}
+	}
+}

@@ -1,0 +1,198 @@
+/**
+ * Pacing against a provider's limits (issue #14): the control rules of the window of tasks
+ * in flight, the polling budget and the learned schedule, pinned against simulators that
+ * enforce per-key caps. No timing figures here: those live in `npm run bench`.
+ */
+import type { IDataObject } from 'n8n-workflow';
+
+import { activeBudgets } from '../nodes/ZImage/pacing/budget';
+import { learnedDelayMs, TaskDurations } from '../nodes/ZImage/pacing/durations';
+import { TaskWindow, WINDOW_RULES } from '../nodes/ZImage/pacing/taskWindow';
+import { runNode } from './harness';
+import { EvolinkSimulator } from './simulators/evolink';
+import type { KeyLimitOptions } from './simulators/limits';
+import { TensorsLabSimulator } from './simulators/tensorsLab';
+
+const ctx = { getExecutionCancelSignal: () => undefined } as never;
+const prompts = (count: number) => Array.from({ length: count }, (_, i) => ({ json: { prompt: `prompt ${i}` } }));
+
+describe('the window of tasks in flight', () => {
+	const firstProbe = WINDOW_RULES.firstProbeMs;
+	afterEach(() => {
+		WINDOW_RULES.firstProbeMs = firstProbe;
+	});
+
+	test('a refusal narrows the window to the tasks still in flight, and gives the slot back', async () => {
+		const window = new TaskWindow(10);
+		for (let i = 0; i < 6; i++) await window.acquire(ctx, i);
+		window.notAccepted(undefined, 1);
+		expect(window.inFlight).toBe(5);
+		expect(window.limit).toBe(5);
+		window.notAccepted(undefined, 1);
+		expect(window.limit).toBe(4);
+	});
+
+	test('a Retry-After holds every submission for the time asked; with nothing in flight, a pause does', async () => {
+		const window = new TaskWindow(4);
+		await window.acquire(ctx, 0);
+		await window.acquire(ctx, 1);
+		const before = Date.now();
+		window.notAccepted(0.3, 1);
+		expect(window.heldUntil).toBeGreaterThanOrEqual(before + 300);
+		let granted = 0;
+		const waiting = window.acquire(ctx, 2).then(() => (granted = Date.now()));
+		window.release();
+		await waiting;
+		expect(granted - before).toBeGreaterThanOrEqual(290);
+		const alone = new TaskWindow(4);
+		await alone.acquire(ctx, 0);
+		const at = Date.now();
+		alone.notAccepted(undefined, 0.2);
+		expect(alone.heldUntil).toBeGreaterThanOrEqual(at + 200);
+	});
+
+	test('accepted submissions widen it again, after a quiet while, up to the ceiling', async () => {
+		WINDOW_RULES.firstProbeMs = 50;
+		const window = new TaskWindow(6);
+		for (let i = 0; i < 3; i++) await window.acquire(ctx, i);
+		window.notAccepted(undefined, 1);
+		expect(window.limit).toBe(2);
+		window.accepted();
+		expect(window.limit).toBe(2);
+		await new Promise((resolve) => setTimeout(resolve, 60));
+		for (let i = 0; i < 10; i++) window.accepted();
+		expect(window.limit).toBe(6);
+	});
+
+	test('waiting slots go first come, first served', async () => {
+		const window = new TaskWindow(1);
+		await window.acquire(ctx, 0);
+		const order: number[] = [];
+		const waits = [1, 2, 3].map((i) => window.acquire(ctx, i).then(() => order.push(i)));
+		for (let i = 0; i < 3; i++) window.release();
+		await Promise.all(waits);
+		expect(order).toEqual([1, 2, 3]);
+	});
+});
+
+describe('the learned schedule', () => {
+	test('the first look comes just before the typical time, then in small steps, then the usual schedule', () => {
+		expect(learnedDelayMs(0, 30_000)).toBe(28_500);
+		expect(learnedDelayMs(28_500, 30_000)).toBe(1_500);
+		expect(learnedDelayMs(46_000, 30_000)).toBeUndefined();
+		expect(learnedDelayMs(0, 1_000)).toBe(500);
+	});
+	test('the estimate is the median of the tasks seen, between the last look that found it running and the one that found it done', () => {
+		const durations = new TaskDurations();
+		expect(durations.expectedMs()).toBeUndefined();
+		durations.observe(28_000, 32_000);
+		durations.observe(29_000, 31_000);
+		durations.observe(1_000, 99_000);
+		expect(durations.expectedMs()).toBe(30_000);
+	});
+});
+
+describe('against providers that cap a key', () => {
+	const evolink = async (limits: KeyLimitOptions, taskMs = 300) => await new EvolinkSimulator({ taskMs, limits }).start();
+	const generate = (sim: EvolinkSimulator, count: number, options: IDataObject = {}) =>
+		runNode({
+			parameters: { provider: 'evolink', operation: 'generate', prompt: '={{ $json.prompt }}', size: '1:1', options },
+			credentials: { evolinkApi: { apiKey: sim.apiKey, baseUrl: sim.url } },
+			items: prompts(count),
+		});
+
+	test('every item succeeds against a cap of 3 running tasks; each is submitted until taken, once', async () => {
+		const sim = await evolink({ maxRunning: 3, retryAfter: true });
+		try {
+			const result = await generate(sim, 12, { maxConcurrent: 10 });
+			expect(result.items).toHaveLength(12);
+			expect(result.items.every((item) => item.json.status === 'completed')).toBe(true);
+			expect(sim.tasks.size).toBe(12);
+			expect(new Set(result.items.map((item) => item.json.taskId)).size).toBe(12);
+			expect(sim.submits()).toHaveLength(12 + sim.limits!.refused);
+			// narrowed after the first refusals: far fewer 429s than submissions
+			expect(sim.limits!.refused).toBeLessThan(12);
+		} finally {
+			await sim.stop();
+		}
+	});
+
+	test("after a 429 with Retry-After, no submission is sent before the provider's time", async () => {
+		const sim = await evolink({ maxRunning: 2, retryAfter: true }, 600);
+		try {
+			await generate(sim, 5, { maxConcurrent: 5 });
+			expect(sim.limits!.refusals.length).toBeGreaterThan(0);
+			for (const refusal of sim.limits!.refusals) {
+				// Submissions already under way when the 429 came (the first burst) are not held back.
+				const early = sim.submits().filter((r) => r.at > refusal.at + 250 && r.at < refusal.at + refusal.retryAfter! * 1000 - 20);
+				expect(early.map((r) => r.at - refusal.at)).toEqual([]);
+			}
+		} finally {
+			await sim.stop();
+		}
+	});
+
+	test('a submit-rate cap without Retry-After (TensorsLab): every item succeeds, none counted twice', async () => {
+		const sim = await new TensorsLabSimulator({ queueMs: 0, processMs: 300, limits: { submitsPerWindow: 2, windowMs: 500 } }).start();
+		try {
+			const result = await runNode({
+				parameters: { provider: 'tensorsLab', operation: 'generate', prompt: '={{ $json.prompt }}', model: 'zimage', resolution: '1:1', options: { maxConcurrent: 8 } },
+				credentials: { tensorsLabApi: { apiKey: sim.apiKey, baseUrl: sim.url, authHeaderFormat: 'bearer' } },
+				items: prompts(6),
+			});
+			expect(result.items).toHaveLength(6);
+			expect(sim.tasks.size).toBe(6);
+			expect(sim.submits()).toHaveLength(6 + sim.limits!.refused);
+		} finally {
+			await sim.stop();
+		}
+	});
+
+	test('executions using the same key share one window; the budget is dropped when they end', async () => {
+		const sim = await evolink({ maxRunning: 3, retryAfter: true });
+		try {
+			const runs = await Promise.all([generate(sim, 6, { maxConcurrent: 6 }), generate(sim, 6, { maxConcurrent: 6 })]);
+			expect(runs.map((run) => run.items.length)).toEqual([6, 6]);
+			expect(sim.tasks.size).toBe(12);
+			expect(sim.limits!.refused).toBeLessThan(12);
+			expect(activeBudgets()).toBe(0);
+		} finally {
+			await sim.stop();
+		}
+	});
+
+	test('status requests to one key stay within Max Status Requests per Second', async () => {
+		const sim = await new TensorsLabSimulator({ queueMs: 0, processMs: 1500 }).start();
+		try {
+			await runNode({
+				parameters: { provider: 'tensorsLab', operation: 'generate', prompt: '={{ $json.prompt }}', model: 'zimage', resolution: '1:1', options: { maxStatusPerSecond: 4 } },
+				credentials: { tensorsLabApi: { apiKey: sim.apiKey, baseUrl: sim.url, authHeaderFormat: 'bearer' } },
+				items: prompts(8),
+			});
+			const looks = sim.api.requestsTo(/infobytaskid/).map((r) => r.at);
+			for (const at of looks) {
+				// any one second holds at most 4 looks (+1 for where the window starts)
+				expect(looks.filter((other) => other >= at && other < at + 1000).length).toBeLessThanOrEqual(5);
+			}
+		} finally {
+			await sim.stop();
+		}
+	});
+
+	test('tasks submitted after the first ones finished are looked at on the learned schedule', async () => {
+		const sim = await new TensorsLabSimulator({ queueMs: 0, processMs: 3000 }).start();
+		try {
+			await runNode({
+				parameters: { provider: 'tensorsLab', operation: 'generate', prompt: '={{ $json.prompt }}', model: 'zimage', resolution: '1:1', options: { maxConcurrent: 1 } },
+				credentials: { tensorsLabApi: { apiKey: sim.apiKey, baseUrl: sim.url, authHeaderFormat: 'bearer' } },
+				items: prompts(2),
+			});
+			const [first, second] = [...sim.tasks.keys()];
+			const looksAt = (taskId: string) => sim.api.requestsTo(/infobytaskid/).filter((r) => (r.json as { taskid: string }).taskid === taskId).length;
+			expect(looksAt(second)).toBeLessThan(looksAt(first));
+			expect(looksAt(second)).toBeLessThanOrEqual(3);
+		} finally {
+			await sim.stop();
+		}
+	});
+});

@@ -1,0 +1,57 @@
+/**
+ * A provider's limits per API key, as heavy users meet them: at most N tasks running at
+ * once, and at most M submissions per time window. A submission past either is answered
+ * 429, with or without a Retry-After saying when room comes back.
+ */
+export interface KeyLimitOptions {
+	/** At most this many tasks running at once. */
+	maxRunning?: number;
+	/** At most this many submissions per window (sliding). */
+	submitsPerWindow?: number;
+	/** The window of `submitsPerWindow`; 1 s by default. */
+	windowMs?: number;
+	/** Send Retry-After (whole seconds until room comes back, at least 1) with each 429. */
+	retryAfter?: boolean;
+}
+
+export interface Refusal {
+	/** Seconds for the Retry-After header, when the limits send one. */
+	retryAfter?: string;
+}
+
+export class KeyLimits {
+	private readonly submitted: number[] = [];
+	/** Submissions answered 429. */
+	refused = 0;
+	/** When each 429 was sent, and the Retry-After it carried (seconds). */
+	readonly refusals: Array<{ at: number; retryAfter?: number }> = [];
+	/** Most tasks seen running at once. */
+	peakRunning = 0;
+
+	constructor(readonly options: KeyLimitOptions) {}
+
+	/**
+	 * Whether a submission is taken, given the key's running tasks and when the first of
+	 * them ends (ms from now); a taken one counts against the window.
+	 */
+	admit(running: number, firstEndsInMs: number): Refusal | undefined {
+		const now = Date.now();
+		const { maxRunning, submitsPerWindow } = this.options;
+		const windowMs = this.options.windowMs ?? 1000;
+		while (this.submitted.length > 0 && this.submitted[0] <= now - windowMs) this.submitted.shift();
+		let waitMs: number | undefined;
+		if (maxRunning !== undefined && running >= maxRunning) waitMs = firstEndsInMs;
+		if (submitsPerWindow !== undefined && this.submitted.length >= submitsPerWindow) {
+			waitMs = Math.max(waitMs ?? 0, this.submitted[0] + windowMs - now);
+		}
+		if (waitMs !== undefined) {
+			this.refused++;
+			const retryAfter = this.options.retryAfter ? Math.max(1, Math.ceil(waitMs / 1000)) : undefined;
+			this.refusals.push({ at: now, retryAfter });
+			return retryAfter === undefined ? {} : { retryAfter: String(retryAfter) };
+		}
+		this.submitted.push(now);
+		this.peakRunning = Math.max(this.peakRunning, running + 1);
+		return undefined;
+	}
+}
