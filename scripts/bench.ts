@@ -12,6 +12,7 @@ import { ensureRuntime, N8nInstance, ROOT } from '../e2e/lib/n8n';
 import { runNode } from '../test/harness';
 import { EvolinkSimulator } from '../test/simulators/evolink';
 import { TensorsLabSimulator } from '../test/simulators/tensorsLab';
+import { learnedSchedule, providerCaps, sharedKey, thousandInRealN8n } from './bench-limits';
 
 const lines: string[] = [];
 const say = (line = '') => {
@@ -211,28 +212,55 @@ async function realN8nComparison(): Promise<{ node: number; loop: number }> {
 	}
 }
 
+/** Sections by name: `npm run bench -- caps shared` runs only those (and writes bench-results/bench-partial.md). */
+const SECTIONS = ['batches', 'polling', 'memory', 'real', 'caps', 'shared', 'learned', 'thousand'] as const;
+
 async function main(): Promise<void> {
+	const asked = process.argv.slice(2);
+	const unknown = asked.filter((name) => !(SECTIONS as readonly string[]).includes(name));
+	if (unknown.length) throw new Error(`unknown section(s) ${unknown.join(', ')}; sections: ${SECTIONS.join(', ')}`);
+	const runs = (name: (typeof SECTIONS)[number]) => asked.length === 0 || asked.includes(name);
 	say('# Z-Image node benchmark');
 	say();
 	say(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 1024 ** 3).toFixed(0)} GB RAM, Node ${process.version} (the node), n8n 2.41.1 on Node 24 (real-n8n rows). ${new Date().toISOString().slice(0, 10)}.`);
 	say();
-	const batches = await batchTimes();
-	const polling = await pollingCosts();
-	const memory = await memoryGrowth();
-	const real = await realN8nComparison();
-	const thirty = polling.filter((row) => row.taskSeconds === 30 && row.provider.startsWith('Evolink'));
+	const batches = runs('batches') ? await batchTimes() : undefined;
+	const polling = runs('polling') ? await pollingCosts() : undefined;
+	const memory = runs('memory') ? await memoryGrowth() : undefined;
+	const real = runs('real') ? await realN8nComparison() : undefined;
+	const caps = runs('caps') ? await providerCaps(say) : undefined;
+	const shared = runs('shared') ? await sharedKey(say) : undefined;
+	const learned = runs('learned') ? await learnedSchedule(say) : undefined;
+	const thousand = runs('thousand') ? await thousandInRealN8n(say) : undefined;
 	say('## Targets');
 	say();
-	say(`- 20 items ≤ 1.3 × one item: ${seconds(batches.twenty)} vs ${seconds(batches.single)} → ${(batches.twenty / batches.single).toFixed(2)}× ${mark(batches.twenty <= 1.3 * batches.single)}`);
-	say(`- ≥ 10× faster than one after another (20 items): ${(batches.twentySerial / batches.twenty).toFixed(1)}× ${mark(batches.twentySerial >= 10 * batches.twenty)}`);
-	say(`- faster than the hand-built loop in the same n8n: ${seconds(real.node)} vs ${seconds(real.loop)} ${mark(real.node < real.loop)}`);
-	say(`- detection lag ≤ max(0.5 s, 15 % of the task time): ${polling.map((row) => `${row.provider.split(' ')[0]} ${row.taskSeconds} s: ${seconds(row.lagMs)}`).join(', ')} ${mark(polling.every((row) => row.lagMs <= Math.max(500, row.taskSeconds * 150)))}`);
-	say(`- ≤ 10 status requests for a 30 s task (with the provider's estimate): ${thirty.map((row) => row.polls).join(', ')} ${mark(thirty.every((row) => row.polls <= 10))}`);
-	say(`- memory growth ≤ 2 × the image's bytes: ${(memory.growth / memory.bytes).toFixed(2)}× ${mark(memory.growth <= 2 * memory.bytes)}`);
+	if (batches) {
+		say(`- 20 items ≤ 1.3 × one item: ${seconds(batches.twenty)} vs ${seconds(batches.single)} → ${(batches.twenty / batches.single).toFixed(2)}× ${mark(batches.twenty <= 1.3 * batches.single)}`);
+		say(`- ≥ 10× faster than one after another (20 items): ${(batches.twentySerial / batches.twenty).toFixed(1)}× ${mark(batches.twentySerial >= 10 * batches.twenty)}`);
+	}
+	if (real) say(`- faster than the hand-built loop in the same n8n: ${seconds(real.node)} vs ${seconds(real.loop)} ${mark(real.node < real.loop)}`);
+	if (polling) {
+		const thirty = polling.filter((row) => row.taskSeconds === 30 && row.provider.startsWith('Evolink'));
+		say(`- detection lag ≤ max(0.5 s, 15 % of the task time): ${polling.map((row) => `${row.provider.split(' ')[0]} ${row.taskSeconds} s: ${seconds(row.lagMs)}`).join(', ')} ${mark(polling.every((row) => row.lagMs <= Math.max(500, row.taskSeconds * 150)))}`);
+		say(`- ≤ 10 status requests for a 30 s task (with the provider's estimate): ${thirty.map((row) => row.polls).join(', ')} ${mark(thirty.every((row) => row.polls <= 10))}`);
+	}
+	if (memory) say(`- memory growth ≤ 2 × the image's bytes: ${(memory.growth / memory.bytes).toFixed(2)}× ${mark(memory.growth <= 2 * memory.bytes)}`);
+	if (caps) {
+		const worst = Math.max(...caps.map((row) => row.ratio));
+		const failed = caps.reduce((sum, row) => sum + row.failed, 0);
+		say(`- under a key's limits, every item succeeds and wall ≤ 1.25 × ideal: worst ${worst.toFixed(2)}×, ${failed} failed ${mark(worst <= 1.25 && failed === 0)}`);
+	}
+	if (shared) say(`- 4 executions sharing a key capped at 8: wall ≤ 1.3 × ideal: ${shared.ratio.toFixed(2)}×, ${shared.failed} failed ${mark(shared.ratio <= 1.3 && shared.failed === 0)}`);
+	if (learned) say(`- TensorsLab 30 s task on the learned schedule ≤ 8 status requests, lag ≤ 3 s: ${learned.looks.toFixed(1)}, ${seconds(learned.lagMs)} ${mark(learned.looks <= 8 && learned.lagMs <= 3000)}`);
+	if (thousand) {
+		say(`- 1,000 items in a real n8n: peak memory growth ≤ 150 MB: ${(thousand.rssGrowth / 1024 / 1024).toFixed(1)} MB ${mark(thousand.rssGrowth <= 150 * 1024 * 1024)}`);
+		say(`- 1,000 items in a real n8n: CPU ≤ 5 ms per item: ${thousand.cpuMsPerItem.toFixed(2)} ms ${mark(thousand.cpuMsPerItem <= 5)}`);
+	}
 	const dir = join(ROOT, 'bench-results');
 	mkdirSync(dir, { recursive: true });
-	writeFileSync(join(dir, 'bench.md'), `${lines.join('\n')}\n`);
-	console.log(`\nWritten to ${join(dir, 'bench.md')}`);
+	const file = join(dir, asked.length === 0 ? 'bench.md' : 'bench-partial.md');
+	writeFileSync(file, `${lines.join('\n')}\n`);
+	console.log(`\nWritten to ${file}`);
 }
 
 void main().catch((error: Error) => {

@@ -76,11 +76,12 @@ describe('the window of tasks in flight', () => {
 });
 
 describe('the learned schedule', () => {
-	test('the first look comes just before the typical time, then in small steps, then the usual schedule', () => {
-		expect(learnedDelayMs(0, 30_000)).toBe(28_500);
-		expect(learnedDelayMs(28_500, 30_000)).toBe(1_500);
+	test('the first look comes at the typical time, then in small steps, then the usual schedule', () => {
+		expect(learnedDelayMs(0, 30_000)).toBe(30_000);
+		expect(learnedDelayMs(30_000, 30_000)).toBe(1_500);
 		expect(learnedDelayMs(46_000, 30_000)).toBeUndefined();
-		expect(learnedDelayMs(0, 1_000)).toBe(500);
+		expect(learnedDelayMs(0, 1_000)).toBe(1_000);
+		expect(learnedDelayMs(1_000, 1_000)).toBe(500);
 	});
 	test('the estimate is the median of the tasks seen, between the last look that found it running and the one that found it done', () => {
 		const durations = new TaskDurations();

@@ -137,6 +137,26 @@ export class N8nInstance {
 	/** Runs a workflow to the end in a fresh n8n process, as `n8n execute` does. */
 	async execute(workflowId: string): Promise<Execution> {
 		const result = await this.cli(['execute', `--id=${workflowId}`, '--rawOutput']);
+		return this.readExecution(workflowId, result);
+	}
+
+	/** `execute`, telling `watch` the n8n process's id as soon as it runs (to measure it). */
+	async executeWatched(workflowId: string, env: NodeJS.ProcessEnv, watch: (pid: number) => void): Promise<Execution> {
+		const child = spawn(this.node, [N8N_BIN, 'execute', `--id=${workflowId}`, '--rawOutput'], {
+			env: { ...this.baseEnv, ...env },
+			cwd: this.userFolder,
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
+		if (child.pid) watch(child.pid);
+		const out: Buffer[] = [];
+		const err: Buffer[] = [];
+		child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+		child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+		const code = await new Promise<number>((resolve) => child.on('close', (exit) => resolve(exit ?? 1)));
+		return this.readExecution(workflowId, { code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+	}
+
+	private readExecution(workflowId: string, result: RunResult): Execution {
 		const start = result.stdout.search(/^\{/m);
 		const end = result.stdout.lastIndexOf('\n}');
 		if (start === -1 || end === -1) {

@@ -2,7 +2,7 @@
 export const LEARNED_SCHEDULE = {
 	/** How many finished tasks the estimate is taken from (their median). */
 	remember: 9,
-	/** After the expected time, look again every this share of it… */
+	/** From the expected time on, look every this share of it… */
 	stepShare: 0.05,
 	/** …but never sooner than this. */
 	minStepMs: 500,
@@ -22,7 +22,8 @@ export class TaskDurations {
 	 * and done at `doneMs`, both from its submission.
 	 */
 	observe(lastRunningMs: number | undefined, doneMs: number): void {
-		const estimate = lastRunningMs !== undefined ? (lastRunningMs + doneMs) / 2 : doneMs * 0.9;
+		// Done at the first look: it took a little less than that.
+		const estimate = lastRunningMs !== undefined ? (lastRunningMs + doneMs) / 2 : doneMs * 0.95;
 		this.seen.push(estimate);
 		if (this.seen.length > LEARNED_SCHEDULE.remember) this.seen.shift();
 	}
@@ -36,12 +37,11 @@ export class TaskDurations {
 }
 
 /**
- * When to look next at a task expected to take `expectedMs`: once, just before that time,
- * then in small steps; undefined once the task is far past it (the usual schedule then).
+ * When to look next at a task expected to take `expectedMs`: at that time, then in small
+ * steps; undefined once the task is far past it (the usual schedule then).
  */
 export function learnedDelayMs(elapsedMs: number, expectedMs: number): number | undefined {
 	const step = Math.max(LEARNED_SCHEDULE.minStepMs, expectedMs * LEARNED_SCHEDULE.stepShare);
 	if (elapsedMs > expectedMs * LEARNED_SCHEDULE.giveUpShare) return undefined;
-	const firstLook = expectedMs - step;
-	return elapsedMs < firstLook ? firstLook - elapsedMs : step;
+	return elapsedMs < expectedMs - step / 2 ? expectedMs - elapsedMs : step;
 }

@@ -9,24 +9,31 @@ export const DEFAULT_STATUS_PER_SECOND = 20;
 const MAX_HOLD_MS = 60_000;
 
 /**
- * The polling budget of one provider key: status looks take turns, evenly spaced, so that
- * however many tasks are in flight the provider sees at most `perSecond` looks a second.
+ * The polling budget of one provider key: at most `perSecond` status looks in any one
+ * second, however many tasks are in flight. Looks that are due together go at once while
+ * the second has room (no lag added to a batch finishing together); the rest take turns.
  */
 export class StatusPace {
-	private nextAt = 0;
+	/** When the last `perSecond` looks went (or will go), oldest first. */
+	private readonly recent: number[] = [];
+	private holdUntil = 0;
 
 	constructor(public perSecond: number) {}
 
 	/** Waits for this look's turn; cancelling the execution stops the wait. */
 	async turn(ctx: IExecuteFunctions, itemIndex: number): Promise<void> {
 		const now = Date.now();
-		const at = Math.max(now, this.nextAt);
-		this.nextAt = at + 1000 / this.perSecond;
+		const limit = Math.max(1, Math.floor(this.perSecond));
+		while (this.recent.length > limit) this.recent.shift();
+		let at = Math.max(now, this.holdUntil, this.recent[this.recent.length - 1] ?? 0);
+		if (this.recent.length === limit) at = Math.max(at, this.recent[0] + 1000);
+		this.recent.push(at);
+		if (this.recent.length > limit) this.recent.shift();
 		if (at > now) await waitOrCancel(ctx, at - now, itemIndex);
 	}
 
 	/** The provider said "too many requests" to a look: no look before `seconds` from now. */
 	hold(seconds: number): void {
-		this.nextAt = Math.max(this.nextAt, Date.now() + Math.min(seconds * 1000, MAX_HOLD_MS));
+		this.holdUntil = Math.max(this.holdUntil, Date.now() + Math.min(seconds * 1000, MAX_HOLD_MS));
 	}
 }

@@ -1,0 +1,254 @@
+/**
+ * Benchmark rows of issue #14: throughput under a provider's per-key limits, several
+ * executions sharing a key, the learned polling schedule, and a batch of 1,000 items in a
+ * real n8n (filesystem binary mode) with its process's memory and CPU.
+ */
+import { readFileSync } from 'node:fs';
+
+import { ensureRuntime, N8nInstance } from '../e2e/lib/n8n';
+import { runNode } from '../test/harness';
+import { EvolinkSimulator } from '../test/simulators/evolink';
+import type { KeyLimitOptions } from '../test/simulators/limits';
+import { TensorsLabSimulator } from '../test/simulators/tensorsLab';
+
+export type Say = (line?: string) => void;
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const mark = (ok: boolean) => (ok ? '✓' : '✗');
+const prompts = (count: number) => Array.from({ length: count }, (_, i) => ({ json: { prompt: `prompt ${i}` } }));
+
+type Provider = 'evolink' | 'tensorsLab';
+type Sim = EvolinkSimulator | TensorsLabSimulator;
+
+async function startSim(provider: Provider, taskMs: number, limits?: KeyLimitOptions): Promise<Sim> {
+	return provider === 'evolink'
+		? await new EvolinkSimulator({ taskMs, limits }).start()
+		: await new TensorsLabSimulator({ queueMs: 0, processMs: taskMs, limits }).start();
+}
+
+/** Runs `count` items through the node in this process (harness); failed items come back as error items. */
+async function generate(provider: Provider, sim: Sim, count: number, options: Record<string, unknown> = {}) {
+	const parameters =
+		provider === 'evolink'
+			? { provider, operation: 'generate', prompt: '={{ $json.prompt }}', size: '1:1', options }
+			: { provider, operation: 'generate', prompt: '={{ $json.prompt }}', model: 'zimage', resolution: '1:1', options };
+	const credentials: Record<string, Record<string, string>> =
+		provider === 'evolink'
+			? { evolinkApi: { apiKey: sim.apiKey, baseUrl: sim.url } }
+			: { tensorsLabApi: { apiKey: sim.apiKey, baseUrl: sim.url, authHeaderFormat: 'bearer' } };
+	const result = await runNode({ parameters, credentials, items: prompts(count), continueOnFail: true });
+	return { done: result.items.filter((item) => item.json.error === undefined).length, failed: result.items.filter((item) => item.json.error !== undefined).length };
+}
+
+const looksOf = (sim: Sim) => (sim instanceof EvolinkSimulator ? sim.polls().length : sim.api.requestsTo(/infobytaskid/).length);
+
+export async function providerCaps(say: Say): Promise<Array<{ ratio: number; failed: number }>> {
+	const items = 200;
+	const taskMs = 1000;
+	const rows: Array<{ ratio: number; failed: number }> = [];
+	say(`## Under a provider's limits: ${items} items, 1 s tasks, Max Concurrent Items 20`);
+	say();
+	say('The simulator refuses (HTTP 429) what goes past the key\'s limit. Ideal: ceil(200 / cap) × 1 s, the time the cap itself allows.');
+	say();
+	say('| limit of the key | 429 says | cap | ideal | wall | wall ÷ ideal | 429s received | items failed | most running at once | status requests per task | target ≤ 1.25 × ideal |');
+	say('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |');
+	const configs: Array<{ label: string; provider: Provider; retryAfter: boolean; limits: (cap: number) => KeyLimitOptions }> = [
+		{ label: 'tasks running at once (Evolink)', provider: 'evolink', retryAfter: true, limits: (cap) => ({ maxRunning: cap, retryAfter: true }) },
+		{ label: 'tasks running at once (TensorsLab)', provider: 'tensorsLab', retryAfter: false, limits: (cap) => ({ maxRunning: cap }) },
+		{ label: 'submissions per second (Evolink)', provider: 'evolink', retryAfter: true, limits: (cap) => ({ submitsPerWindow: cap, windowMs: 1000, retryAfter: true }) },
+		{ label: 'submissions per second (TensorsLab)', provider: 'tensorsLab', retryAfter: false, limits: (cap) => ({ submitsPerWindow: cap, windowMs: 1000 }) },
+	];
+	// BENCH_CAPS=8,2 and BENCH_LIMITS=TensorsLab run a part of the table.
+	const only = process.env.BENCH_CAPS?.split(',').map(Number);
+	for (const config of configs) {
+		if (process.env.BENCH_LIMITS && !config.label.includes(process.env.BENCH_LIMITS)) continue;
+		for (const cap of [8, 5, 2]) {
+			if (only && !only.includes(cap)) continue;
+			const sim = await startSim(config.provider, taskMs, config.limits(cap));
+			try {
+				const started = Date.now();
+				const { failed } = await generate(config.provider, sim, items, { maxConcurrent: 20 });
+				const wall = Date.now() - started;
+				const ideal = Math.ceil(items / cap) * taskMs;
+				const ratio = wall / ideal;
+				rows.push({ ratio, failed });
+				const limits = sim.limits!;
+				say(
+					`| ${config.label} | ${config.retryAfter ? 'Retry-After' : 'no Retry-After'} | ${cap} | ${seconds(ideal)} | ${seconds(wall)} | ${ratio.toFixed(2)} | ${limits.refused} | ${failed} | ${limits.peakRunning} | ${(looksOf(sim) / items).toFixed(2)} | ${mark(ratio <= 1.25 && failed === 0)} |`,
+				);
+			} finally {
+				await sim.stop();
+			}
+		}
+	}
+	say();
+	return rows;
+}
+
+export async function sharedKey(say: Say): Promise<{ ratio: number; failed: number }> {
+	const sim = (await startSim('evolink', 1000, { maxRunning: 8, retryAfter: true })) as EvolinkSimulator;
+	try {
+		const started = Date.now();
+		const runs = await Promise.all(Array.from({ length: 4 }, async () => await generate('evolink', sim, 50)));
+		const wall = Date.now() - started;
+		const ideal = Math.ceil(200 / 8) * 1000;
+		const failed = runs.reduce((sum, run) => sum + run.failed, 0);
+		const done = runs.reduce((sum, run) => sum + run.done, 0);
+		say('## One key, several executions: 4 executions × 50 items started together, cap of 8 running tasks (one process)');
+		say();
+		say('| executions | items done | items failed | 429s received | most running at once | ideal | wall | wall ÷ ideal | target ≤ 1.3 × ideal |');
+		say('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |');
+		say(`| 4 | ${done} | ${failed} | ${sim.limits!.refused} | ${sim.limits!.peakRunning} | ${seconds(ideal)} | ${seconds(wall)} | ${(wall / ideal).toFixed(2)} | ${mark(wall <= 1.3 * ideal && failed === 0)} |`);
+		say();
+		return { ratio: wall / ideal, failed };
+	} finally {
+		await sim.stop();
+	}
+}
+
+export async function learnedSchedule(say: Say): Promise<{ looks: number; lagMs: number }> {
+	const taskMs = 30_000;
+	const sim = (await startSim('tensorsLab', taskMs)) as TensorsLabSimulator;
+	try {
+		await generate('tensorsLab', sim, 10, { maxConcurrent: 5 });
+		const tasks = [...sim.tasks.values()].sort((a, b) => a.createdAt - b.createdAt);
+		const looks = sim.api.requestsTo(/infobytaskid/);
+		const measure = (wave: typeof tasks) => {
+			const perTask = wave.map((task) => {
+				const own = looks.filter((look) => (look.json as { taskid?: string }).taskid === task.taskid);
+				return { looks: own.length, lagMs: own[own.length - 1].at - (task.createdAt + taskMs) };
+			});
+			return {
+				looks: perTask.reduce((sum, t) => sum + t.looks, 0) / perTask.length,
+				lagMs: Math.max(...perTask.map((t) => t.lagMs)),
+			};
+		};
+		const first = measure(tasks.slice(0, 5));
+		const later = measure(tasks.slice(5));
+		say('## Learned schedule: TensorsLab (no estimate), 30 s tasks, 10 items, Max Concurrent Items 5');
+		say();
+		say('The first five tasks are looked at on the usual schedule; the next five on what the first ones took. Lag: from the task completing to the look that found it done.');
+		say();
+		say('| tasks | status requests per task | largest lag | target (≤ 8 requests, lag ≤ 10 % = 3 s) |');
+		say('| --- | ---: | ---: | :---: |');
+		say(`| first five (nothing learned yet) | ${first.looks.toFixed(1)} | ${seconds(first.lagMs)} | |`);
+		say(`| next five (learned schedule) | ${later.looks.toFixed(1)} | ${seconds(later.lagMs)} | ${mark(later.looks <= 8 && later.lagMs <= 3000)} |`);
+		say();
+		return later;
+	} finally {
+		await sim.stop();
+	}
+}
+
+interface Sample {
+	at: number;
+	rss: number;
+	cpuMs: number;
+}
+
+function sampleProcess(pid: number): Sample | undefined {
+	try {
+		const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+		const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+		const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+		const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+		// utime and stime, in clock ticks of 10 ms
+		const cpuMs = (Number(fields[11]) + Number(fields[12])) * 10;
+		return { at: Date.now(), rss, cpuMs };
+	} catch {
+		return undefined;
+	}
+}
+
+export interface ThousandResult {
+	wallMs: number;
+	looksPerTask: number;
+	rssGrowth: number;
+	cpuMsPerItem: number;
+	done: number;
+}
+
+/** 1,000 items of 1 MB images through the node in a real n8n, filesystem binary mode. */
+export async function thousandInRealN8n(say: Say): Promise<ThousandResult> {
+	const count = 1000;
+	const sim = await new EvolinkSimulator({ taskMs: 2000, noisyImageBytes: 1024 * 1024 }).start();
+	const n8n = new N8nInstance(ensureRuntime());
+	try {
+		n8n.installPackage();
+		await n8n.importCredentials([{ id: 'bench-evolink', name: 'Evolink (simulator)', type: 'evolinkApi', data: { apiKey: sim.apiKey, baseUrl: sim.url } }]);
+		await n8n.importWorkflows([
+			{
+				id: 'benchThousand',
+				name: 'Bench: 1,000 items',
+				nodes: [
+					{ parameters: {}, name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], id: 'c0000000-0000-4000-8000-000000000001' },
+					{
+						parameters: { jsCode: `return Array.from({ length: ${count} }, (_, i) => ({ json: { prompt: \`prompt \${i}\` } }));` },
+						name: 'Prompts',
+						type: 'n8n-nodes-base.code',
+						typeVersion: 2,
+						position: [220, 0],
+						id: 'c0000000-0000-4000-8000-000000000002',
+					},
+					{
+						parameters: { provider: 'evolink', operation: 'generate', model: 'z-image-turbo', prompt: '={{ $json.prompt }}', size: '1:1', options: {} },
+						name: 'Z-Image',
+						type: 'n8n-nodes-zimage.zImage',
+						typeVersion: 1,
+						position: [440, 0],
+						id: 'c0000000-0000-4000-8000-000000000003',
+						credentials: { evolinkApi: { id: 'bench-evolink', name: 'Evolink (simulator)' } },
+					},
+				],
+				connections: {
+					Start: { main: [[{ node: 'Prompts', type: 'main', index: 0 }]] },
+					Prompts: { main: [[{ node: 'Z-Image', type: 'main', index: 0 }]] },
+				},
+				settings: { executionOrder: 'v1' },
+				active: false,
+			},
+		]);
+		const samples: Sample[] = [];
+		let timer: NodeJS.Timeout | undefined;
+		const run = await n8n.executeWatched('benchThousand', { N8N_DEFAULT_BINARY_DATA_MODE: 'filesystem' }, (pid) => {
+			timer = setInterval(() => {
+				const sample = sampleProcess(pid);
+				if (sample) samples.push(sample);
+			}, 50);
+		});
+		clearInterval(timer);
+		if (run.status !== 'success') throw new Error(`1,000 items: ${run.error}`);
+		const submits = sim.submits();
+		const firstSubmit = submits[0].at;
+		const lastDownload = Math.max(...sim.cdn.requests.map((r) => r.at));
+		const before = samples.filter((s) => s.at <= firstSubmit);
+		const during = samples.filter((s) => s.at > firstSubmit && s.at <= lastDownload + 100);
+		const idle = before[before.length - 1] ?? samples[0];
+		const peak = Math.max(...during.map((s) => s.rss));
+		const end = during[during.length - 1];
+		const out = run.outputs['Z-Image'] ?? [];
+		const done = out.filter((item) => item.binary?.data).length;
+		const result: ThousandResult = {
+			wallMs: lastDownload - firstSubmit,
+			looksPerTask: sim.polls().length / count,
+			rssGrowth: peak - idle.rss,
+			cpuMsPerItem: (end.cpuMs - idle.cpuMs) / count,
+			done,
+		};
+		const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+		say('## 1,000 items in a real n8n: 2 s tasks, 1 MB images, filesystem binary mode, default options');
+		say();
+		say("Measured on the n8n process itself (`/proc`): wall from the first submission to the last download; its resident memory just before the node's first request, and its peak while the node ran; its CPU time over that span (the node, n8n's binary writes and bookkeeping) per item. Ideal with the default Max Concurrent Items (20): 1,000 / 20 × 2 s = 100 s.");
+		say();
+		say('| items | images stored | submissions | wall | status requests per task | resident memory before | peak | growth | CPU per item | targets (growth ≤ 150 MB, CPU ≤ 5 ms) |');
+		say('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |');
+		say(
+			`| ${count} | ${done} | ${submits.length} | ${seconds(result.wallMs)} | ${result.looksPerTask.toFixed(2)} | ${mb(idle.rss)} | ${mb(peak)} | ${mb(result.rssGrowth)} | ${result.cpuMsPerItem.toFixed(2)} ms | ${mark(result.rssGrowth <= 150 * 1024 * 1024 && result.cpuMsPerItem <= 5 && done === count)} |`,
+		);
+		say();
+		return result;
+	} finally {
+		await sim.stop();
+		n8n.remove();
+	}
+}
