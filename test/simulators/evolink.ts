@@ -180,7 +180,7 @@ export class EvolinkSimulator extends ProviderSimulator {
 		if (unknown) return this.invalid(`unknown parameter: ${unknown}`, unknown);
 		if (this.limits) {
 			const { count, firstEndsInMs } = this.running();
-			const refusal = this.limits.admit(count, firstEndsInMs);
+			const refusal = this.limits.admit(count, firstEndsInMs, prompt);
 			if (refusal) {
 				const reply = this.error(429);
 				reply.headers = refusal.retryAfter ? { 'retry-after': refusal.retryAfter } : {};

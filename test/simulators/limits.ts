@@ -24,7 +24,7 @@ export class KeyLimits {
 	/** Submissions answered 429. */
 	refused = 0;
 	/** When each 429 was sent, and the Retry-After it carried (seconds). */
-	readonly refusals: Array<{ at: number; retryAfter?: number }> = [];
+	readonly refusals: Array<{ at: number; retryAfter?: number; prompt?: string }> = [];
 	/** Most tasks seen running at once. */
 	peakRunning = 0;
 
@@ -34,7 +34,7 @@ export class KeyLimits {
 	 * Whether a submission is taken, given the key's running tasks and when the first of
 	 * them ends (ms from now); a taken one counts against the window.
 	 */
-	admit(running: number, firstEndsInMs: number): Refusal | undefined {
+	admit(running: number, firstEndsInMs: number, prompt?: string): Refusal | undefined {
 		const now = Date.now();
 		const { maxRunning, submitsPerWindow } = this.options;
 		const windowMs = this.options.windowMs ?? 1000;
@@ -47,7 +47,7 @@ export class KeyLimits {
 		if (waitMs !== undefined) {
 			this.refused++;
 			const retryAfter = this.options.retryAfter ? Math.max(1, Math.ceil(waitMs / 1000)) : undefined;
-			this.refusals.push({ at: now, retryAfter });
+			this.refusals.push({ at: now, retryAfter, prompt });
 			return retryAfter === undefined ? {} : { retryAfter: String(retryAfter) };
 		}
 		this.submitted.push(now);

@@ -166,7 +166,7 @@ export class TensorsLabSimulator extends ProviderSimulator {
 		}
 		if (this.limits) {
 			const { count, firstEndsInMs } = this.running();
-			const refusal = this.limits.admit(count, firstEndsInMs);
+			const refusal = this.limits.admit(count, firstEndsInMs, prompt);
 			if (refusal) return json(429, { code: 9999, msg: 'Too many requests' }, refusal.retryAfter ? { 'retry-after': refusal.retryAfter } : undefined);
 		}
 		if (this.credits <= 0) return json(200, { code: 9000, msg: 'Insufficient credits' });

@@ -1,7 +1,12 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 
+import { waitOrCancel } from '../cancel';
+
 import type { CredentialBudget } from './budget';
 import type { TaskDurations } from './durations';
+
+/** Never wait longer than this on one Retry-After (as the retry loop). */
+const MAX_RETRY_AFTER_SECONDS = 60;
 
 /** A task's slot in the provider key's window: ended once the task is finished or given up. */
 export interface TaskSlot {
@@ -53,15 +58,18 @@ export class TaskPacer {
 	}
 
 	/**
-	 * The provider did not take the submission (429/503): the slot goes back, and once the
-	 * window has room again (and any Retry-After has passed) it may be sent again. False
-	 * when max wait would run out first.
+	 * The provider did not take the submission (429/503): the slot goes back (others may use
+	 * it meanwhile), the submission waits out its Retry-After, then waits for a turn in the
+	 * window and may be sent again. False when max wait would run out first.
 	 */
 	async notAccepted(retryAfterSeconds: number | undefined): Promise<boolean> {
 		const { window } = this.budget;
 		window.notAccepted(retryAfterSeconds, Math.min(2 ** this.refusals++, 16));
 		this.holding = false;
-		if (Math.max(Date.now(), window.heldUntil) >= this.deadline) return false;
+		const now = Date.now();
+		const resumeAt = Math.max(now + Math.min(retryAfterSeconds ?? 0, MAX_RETRY_AFTER_SECONDS) * 1000, window.heldUntil);
+		if (resumeAt >= this.deadline) return false;
+		await waitOrCancel(this.ctx, resumeAt - now, this.itemIndex);
 		await window.acquire(this.ctx, this.itemIndex);
 		this.holding = true;
 		return Date.now() < this.deadline;

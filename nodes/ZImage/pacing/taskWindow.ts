@@ -58,7 +58,8 @@ export class TaskWindow {
 	/** A new ceiling (the largest Max Concurrent Items of the executions sharing the key). */
 	set ceiling(value: number) {
 		this.maxSize = Math.max(1, value);
-		this.size = Math.min(this.size, this.maxSize);
+		// Never refused yet: the window is simply the ceiling.
+		this.size = this.refusedAt === Infinity ? this.maxSize : Math.min(this.size, this.maxSize);
 		this.pump();
 	}
 
@@ -115,10 +116,10 @@ export class TaskWindow {
 
 	/**
 	 * The provider did not take a submission: its slot is given back and the window narrows
-	 * to what is still in flight; a Retry-After, or a pause when nothing else is in flight,
-	 * holds new submissions. The caller then waits for a slot again.
+	 * to what is still in flight. With nothing else in flight, no task's end will free a turn:
+	 * the Retry-After (else `fallbackSeconds`) then holds every new submission.
 	 */
-	notAccepted(holdSeconds: number | undefined, fallbackSeconds: number): void {
+	notAccepted(retryAfterSeconds: number | undefined, fallbackSeconds: number): void {
 		this.counts.notAccepted++;
 		const now = Date.now();
 		this.running = Math.max(0, this.running - 1);
@@ -129,8 +130,7 @@ export class TaskWindow {
 			this.probeDelayMs = Math.min(WINDOW_RULES.maxProbeMs, this.probeDelayMs * 2);
 		}
 		this.probing = false;
-		// Without a Retry-After, a finishing task is the signal to try again; with none in flight, a pause is.
-		const seconds = holdSeconds ?? (this.running === 0 ? fallbackSeconds : 0);
+		const seconds = this.running === 0 ? (retryAfterSeconds ?? fallbackSeconds) : 0;
 		if (seconds > 0) this.holdUntil = Math.max(this.holdUntil, now + Math.min(seconds * 1000, WINDOW_RULES.maxHoldMs));
 		this.pump();
 	}
