@@ -15,7 +15,7 @@ const MAX_HOLD_MS = 60_000;
  */
 export class StatusPace {
 	/** When the last `perSecond` looks went (or will go), oldest first. */
-	private readonly recent: number[] = [];
+	private readonly recent: Array<{ at: number }> = [];
 	private holdUntil = 0;
 
 	constructor(public perSecond: number) {}
@@ -25,11 +25,15 @@ export class StatusPace {
 		const now = Date.now();
 		const limit = Math.max(1, Math.floor(this.perSecond));
 		while (this.recent.length > limit) this.recent.shift();
-		let at = Math.max(now, this.holdUntil, this.recent[this.recent.length - 1] ?? 0);
-		if (this.recent.length === limit) at = Math.max(at, this.recent[0] + 1000);
-		this.recent.push(at);
+		let at = Math.max(now, this.holdUntil, this.recent[this.recent.length - 1]?.at ?? 0);
+		if (this.recent.length === limit) at = Math.max(at, this.recent[0].at + 1000);
+		const mine = { at };
+		this.recent.push(mine);
 		if (this.recent.length > limit) this.recent.shift();
-		if (at > now) await waitOrCancel(ctx, at - now, itemIndex);
+		if (at <= now) return;
+		await waitOrCancel(ctx, at - now, itemIndex);
+		// A late wake-up counts from when the look really goes.
+		mine.at = Math.max(mine.at, Date.now());
 	}
 
 	/** The provider said "too many requests" to a look: no look before `seconds` from now. */
