@@ -1,8 +1,9 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { waitOrCancel } from './cancel';
 import type { CallPlace } from './http/errors';
+import type { RunControl } from './run';
+import { StoppedError } from './run';
 import { describePlace } from './http/errors';
 import type { TaskState } from './types';
 
@@ -37,11 +38,14 @@ export function nextPollDelayMs(elapsedMs: number, state?: TaskState): number {
 
 export interface TaskToWaitFor {
 	ctx: IExecuteFunctions;
+	run: RunControl;
 	/** Provider, operation, item and task, for the max-wait error. */
 	place: CallPlace;
 	/** One look at the task. */
 	look: () => Promise<TaskState>;
 	maxWaitSeconds: number;
+	/** Epoch ms when Max Wait runs out for the item. */
+	deadline: number;
 	/** When to look first if the task gave no estimate. */
 	firstPollSeconds: number;
 	/** What is known of the task already, if anything. */
@@ -53,18 +57,24 @@ export interface TaskToWaitFor {
  * when the execution is cancelled.
  */
 export async function pollUntilDone(task: TaskToWaitFor): Promise<TaskState> {
-	const { ctx, place, known } = task;
+	const { ctx, place, known, deadline } = task;
 	if (known && isFinished(known)) return known;
 	const startedAt = Date.now();
-	const deadline = startedAt + task.maxWaitSeconds * 1000;
 	let state = known;
 	let delay =
 		known?.etaSeconds !== undefined && known.etaSeconds > 0 ? clamp(known.etaSeconds * 1000) : task.firstPollSeconds * 1000;
 	for (;;) {
 		const remaining = deadline - Date.now();
 		if (remaining <= 0) break;
-		await waitOrCancel(ctx, Math.min(delay, remaining), place.itemIndex);
-		state = await task.look();
+		await task.run.wait(Math.min(delay, remaining), place.itemIndex);
+		if (Date.now() >= deadline) break;
+		try {
+			state = await task.look();
+		} catch (error) {
+			// A look cut short by Max Wait ends like any wait that ran out.
+			if (Date.now() >= deadline && !(error instanceof StoppedError)) break;
+			throw error;
+		}
 		if (isFinished(state)) return state;
 		delay = nextPollDelayMs(Date.now() - startedAt, state);
 	}

@@ -25,6 +25,8 @@ export interface ProviderRequest {
 	path: string;
 	json?: IDataObject;
 	form?: FormField[];
+	/** How many images the answer may carry inline (base64): each may take 4/3 of Max Download Size. */
+	inlineImages?: number;
 }
 
 /** What came back, whatever the status code. */
@@ -176,6 +178,8 @@ export interface ZImageProvider {
 	readonly firstPollSeconds: number;
 	/** Timeout of one HTTP request unless the user or the credential sets another. */
 	readonly requestTimeoutSeconds: number;
+	/** Whether result files on the provider's own origin need the key (documented only for the self-hosted server). */
+	readonly downloadsNeedKey?: boolean;
 	/** At most this many items at once, whatever the user set (e.g. one GPU behind a synchronous API). */
 	maxConcurrency?(ctx: IExecuteFunctions): number | undefined;
 

@@ -24,9 +24,10 @@ export const getTask: ZImageOperation = {
 		const { ctx, itemIndex } = input;
 		const options = readRunOptions(ctx, itemIndex, false);
 		const taskId = checkTaskId(input, String(ctx.getNodeParameter('taskId', itemIndex, '')));
-		const client = (await openClient(input, options.requestTimeoutSeconds)).forTask(taskId);
+		const taskClient = (await openClient(input, options)).forTask(taskId);
 		return async () =>
 			await runInPool(input, async () => {
+				const client = options.waitForCompletion ? taskClient.withMaxWait(options.maxWaitSeconds) : taskClient;
 				const known = await lookUpTask(client, taskId);
 				return await collectTask({ input, client, options, known, failOnTaskError: false });
 			});

@@ -1,7 +1,9 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { ProviderClient } from '../http/client';
+import type { RunOptions } from '../options';
 import type { WorkPool } from '../pool';
+import type { RunControl } from '../run';
 import type { ZImageProvider } from '../types';
 import { invalidInput } from '../validation';
 
@@ -16,6 +18,8 @@ export interface ItemInput {
 	operation: string;
 	/** The execution's one bounded pool: every item's work takes its turn in it. */
 	pool: WorkPool;
+	/** The execution's stop switch: cancelled, or lost to another item's failure. */
+	run: RunControl;
 }
 
 /** An operation: the parameters it owns, and how it runs one item. */
@@ -28,13 +32,19 @@ export interface ZImageOperation {
 	prepare(input: ItemInput): Promise<ItemRunner>;
 }
 
-export async function openClient(input: ItemInput, timeoutSeconds?: number): Promise<ProviderClient> {
+/** The item's client; the options, where the operation has them, set its timeout and download limit. */
+export async function openClient(
+	input: ItemInput,
+	options?: Pick<RunOptions, 'requestTimeoutSeconds' | 'maxDownloadBytes'>,
+): Promise<ProviderClient> {
 	return await ProviderClient.open({
 		ctx: input.ctx,
 		provider: input.provider,
 		operation: input.operation,
 		itemIndex: input.itemIndex,
-		timeoutSeconds,
+		run: input.run,
+		timeoutSeconds: options?.requestTimeoutSeconds,
+		maxDownloadBytes: options?.maxDownloadBytes,
 		onRateLimited: (seconds) => input.pool.slowDown(seconds),
 	});
 }
@@ -57,6 +67,15 @@ export const readyItems = (items: INodeExecutionData[]): PendingItems => ({ item
 
 /** Runs an item's main work in its pool turn, then collects the output items it queued. */
 export async function runInPool(input: ItemInput, work: () => Promise<PendingItems>): Promise<INodeExecutionData[]> {
-	const pending = await input.pool.run(work);
+	const pending = await input.pool.run(async () => {
+		// A turn that comes after the run was lost starts nothing.
+		input.run.check(input.itemIndex);
+		try {
+			return await work();
+		} catch (error) {
+			input.run.itemFailed();
+			throw error;
+		}
+	});
 	return await Promise.all(pending.items);
 }

@@ -50,10 +50,12 @@ export async function collectTask(task: TaskToCollect): Promise<PendingItems> {
 	let state = task.known;
 	if (options.waitForCompletion) {
 		state = await pollUntilDone({
+			run: input.run,
 			ctx: input.ctx,
 			place: client.place,
 			look: async () => await lookUpTask(client, taskId),
 			maxWaitSeconds: options.maxWaitSeconds,
+			deadline: client.maxWaitDeadline ?? Date.now() + options.maxWaitSeconds * 1000,
 			firstPollSeconds: input.provider.firstPollSeconds,
 			known: task.known,
 		});
@@ -82,9 +84,11 @@ export async function prepareSubmission(input: ItemInput): Promise<ItemRunner> {
 	const { ctx, provider, itemIndex, operation } = input;
 	const options = readRunOptions(ctx, itemIndex, true);
 	const plan = await provider.prepareSubmit(ctx, itemIndex, operation as SubmitOperation);
-	const client = await openClient(input, options.requestTimeoutSeconds);
+	const itemClient = await openClient(input, options);
 	return async () =>
 		await runInPool(input, async () => {
+			// Max Wait bounds the whole item, the submission included.
+			const client = options.waitForCompletion ? itemClient.withMaxWait(options.maxWaitSeconds) : itemClient;
 			const { body } = await client.request(plan.request, 'submit');
 			const { taskId, state } = provider.readSubmit(body, plan);
 			if (!taskId) {

@@ -2,16 +2,22 @@ import type { IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import type { ZImageCredential } from '../../../credentials/contract';
-import { cancelledError, isCancelled } from '../cancel';
 import { networkFailure } from '../failures';
+import type { RunControl } from '../run';
+import { StoppedError } from '../run';
 import type { CallKind, HttpAnswer, ProviderCall, ProviderFailure, ProviderRequest, ZImageProvider } from '../types';
 import { download, type IncomingImage } from './download';
 import type { CallPlace } from './errors';
 import { providerError, redact } from './errors';
+import type { RequestBounds } from './limits';
+import { LimitError, readBody } from './limits';
 import type { RequestContext } from './request';
-import { buildRequestOptions, parseJsonBody, sendRequest } from './request';
+import { parseJsonBody, RedirectRefused, sendRequest } from './request';
 import type { RetryContext } from './retry';
 import { RETRY_RULES, withRetries } from './retry';
+
+/** A JSON answer (a task, an error) is small: more than this is not one. */
+export const MAX_JSON_BYTES = 1024 * 1024;
 
 /** What opening a client needs: the provider, where the call is, and the user's settings. */
 export interface ClientSetup {
@@ -19,15 +25,22 @@ export interface ClientSetup {
 	provider: ZImageProvider;
 	operation: string;
 	itemIndex: number;
+	/** The execution's stop switch (cancel, or another item's fatal failure). */
+	run: RunControl;
 	/** Per-request timeout set on the node; 0 or absent: the credential's, else the provider's. */
 	timeoutSeconds?: number;
+	/** Max Download Size: also bounds images that come inline in a JSON answer. */
+	maxDownloadBytes?: number;
 	/** Told when the provider says "too many requests", with the seconds it asked for. */
 	onRateLimited?: (seconds: number) => void;
 }
 
+const DEFAULT_MAX_DOWNLOAD_BYTES = 50 * 1024 * 1024;
+
 /**
  * A provider's HTTP client for one item: every request it sends is built by one function,
- * passes one retry loop, and fails with one kind of worded, redacted error.
+ * bounded in bytes and time, passes one retry loop, and fails with one kind of worded,
+ * redacted error.
  */
 export class ProviderClient implements ProviderCall {
 	private constructor(
@@ -35,6 +48,8 @@ export class ProviderClient implements ProviderCall {
 		private readonly http: RequestContext,
 		private readonly secrets: string[],
 		readonly place: CallPlace,
+		/** Epoch ms when Max Wait runs out for this item, if it has one. */
+		private readonly maxWaitAt?: number,
 	) {}
 
 	static async open(setup: ClientSetup): Promise<ProviderClient> {
@@ -56,6 +71,7 @@ export class ProviderClient implements ProviderCall {
 			baseUrl,
 			timeoutMs: timeoutSeconds * 1000,
 			ignoreSslIssues: credential.ignoreSslIssues === true,
+			downloadsNeedKey: provider.downloadsNeedKey === true,
 		};
 		const place = { providerName: provider.displayName, operation: setup.operation, itemIndex };
 		return new ProviderClient(setup, http, [String(credential.apiKey ?? '')], place);
@@ -71,7 +87,17 @@ export class ProviderClient implements ProviderCall {
 
 	/** The same client, for errors about a known task. */
 	forTask(taskId: string): ProviderClient {
-		return new ProviderClient(this.setup, this.http, this.secrets, { ...this.place, taskId });
+		return new ProviderClient(this.setup, this.http, this.secrets, { ...this.place, taskId }, this.maxWaitAt);
+	}
+
+	/** The same client, with Max Wait counting from now: no request of the item outlives it. */
+	withMaxWait(seconds: number): ProviderClient {
+		return new ProviderClient(this.setup, this.http, this.secrets, this.place, Date.now() + seconds * 1000);
+	}
+
+	/** When Max Wait runs out for this item (epoch ms), if it has one. */
+	get maxWaitDeadline(): number | undefined {
+		return this.maxWaitAt;
 	}
 
 	error(failure: ProviderFailure): Error {
@@ -93,17 +119,20 @@ export class ProviderClient implements ProviderCall {
 
 	async request(request: ProviderRequest, kind: CallKind): Promise<HttpAnswer> {
 		const url = `${this.baseUrl}${request.path}`;
-		const options = buildRequestOptions(this.http, url, request);
 		const rule = RETRY_RULES[kind];
+		const imageBytes = Math.ceil(((this.setup.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES) * 4) / 3);
+		const maxBytes = MAX_JSON_BYTES + (request.inlineImages ?? 0) * imageBytes;
 		return await withRetries<HttpAnswer>(kind, this.retryContext(), async () => {
 			let answer: HttpAnswer;
 			try {
-				const response = await sendRequest(this.http, { ...options });
-				answer = { statusCode: response.statusCode, headers: response.headers ?? {}, body: parseJsonBody(response.body) };
+				const bounds = this.bounds(maxBytes);
+				const streamed = await sendRequest(this.http, { ...request, url, purpose: 'api' }, bounds);
+				const body = parseJsonBody(await readBody(streamed.body, bounds));
+				answer = { statusCode: streamed.statusCode, headers: streamed.headers, body };
 			} catch (error) {
-				if (isCancelled(this.setup.ctx)) throw cancelledError(this.setup.ctx, this.place.itemIndex);
-				const failure = networkFailure(this.provider.displayName, url, error);
-				if (!rule.brokenConnectionIsFinal) return { failure };
+				const failure = this.failureOf(error, url, maxBytes);
+				// A submission that got no readable answer may have been taken: it is never sent again.
+				if (!rule.brokenConnectionIsFinal || error instanceof RedirectRefused) return { failure };
 				return {
 					failure: {
 						...failure,
@@ -118,15 +147,46 @@ export class ProviderClient implements ProviderCall {
 	}
 
 	async download<T>(url: string, maxBytes: number, consume: (image: IncomingImage) => Promise<T>): Promise<T> {
-		return await download(this.http, this.retryContext(), url, maxBytes, consume);
+		return await download(this.http, this.retryContext(), () => this.bounds(maxBytes), url, consume);
+	}
+
+	/** A request that brought no usable answer, in the user's words; a stop or a refusal is final. */
+	private failureOf(error: unknown, url: string, maxBytes: number): ProviderFailure {
+		if (error instanceof StoppedError) throw error;
+		if (error instanceof RedirectRefused) return { message: `${this.provider.displayName} was not asked: ${error.message}` };
+		if (error instanceof LimitError && error.limit === 'tooLarge') {
+			return {
+				message: `${this.provider.displayName} sent an answer of more than ${maxBytes} bytes; it was not read further`,
+				description: 'Answers that carry images inline may take 4/3 of "Max Download Size" per image; raise it if your images are larger.',
+			};
+		}
+		if (error instanceof LimitError && error.limit === 'maxWait') {
+			return { message: `Max Wait ran out while waiting for ${this.provider.displayName} to answer` };
+		}
+		const reason = error instanceof LimitError ? Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' }) : error;
+		return networkFailure(this.provider.displayName, url, reason);
+	}
+
+	/** The bounds of one request: the request timeout or Max Wait, whichever ends first. */
+	private bounds(maxBytes: number): RequestBounds {
+		const timeoutAt = Date.now() + this.http.timeoutMs;
+		const maxWaitFirst = this.maxWaitAt !== undefined && this.maxWaitAt < timeoutAt;
+		return {
+			deadline: maxWaitFirst ? (this.maxWaitAt as number) : timeoutAt,
+			deadlineIs: maxWaitFirst ? 'maxWait' : 'requestTimeout',
+			maxBytes,
+			run: this.setup.run,
+			itemIndex: this.place.itemIndex,
+		};
 	}
 
 	private retryContext(): RetryContext {
 		return {
-			ctx: this.setup.ctx,
+			run: this.setup.run,
 			itemIndex: this.place.itemIndex,
 			onRateLimited: this.setup.onRateLimited,
 			error: (failure) => this.error(failure),
+			maxWaitAt: this.maxWaitAt,
 		};
 	}
 }

@@ -53,8 +53,11 @@ export function providerError(
 export function safeUrl(url: string): string {
 	try {
 		const parsed = new URL(url);
-		return `${parsed.origin}${parsed.pathname}`;
+		if (parsed.origin !== 'null') return `${parsed.origin}${parsed.pathname}`;
+		// file:, data:, javascript: … have no origin: show the scheme and the start of the rest.
+		const rest = `${parsed.host ? `//${parsed.host}` : ''}${parsed.pathname}`;
+		return `${parsed.protocol}${rest.length > 40 ? `${rest.slice(0, 40)}…` : rest}`;
 	} catch {
-		return url.split('?')[0];
+		return url.split('?')[0].slice(0, 200);
 	}
 }

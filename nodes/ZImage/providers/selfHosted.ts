@@ -25,6 +25,8 @@ const MAX_PIXELS = 2048 * 2048;
 /** A model that failed to load is retried after this, as the server's documentation asks. */
 const MODEL_LOAD_RETRY_SECONDS = 10;
 const FORMATS = ['b64_json', 'url'] as const;
+/** The most images one request may ask for (`n`). */
+const MAX_IMAGES = 8;
 
 interface Size {
 	width: number;
@@ -76,14 +78,15 @@ async function prepareSubmit(
 			prompt,
 			negative_prompt: String(param('negativePrompt', '') ?? ''),
 			size: `${size.width}x${size.height}`,
-			n: checkInteger(ctx, itemIndex, 'Number of Images', param('numberOfImages', 1), 1, 8),
+			n: checkInteger(ctx, itemIndex, 'Number of Images', param('numberOfImages', 1), 1, MAX_IMAGES),
 			response_format: format,
 			num_inference_steps: steps,
 			guidance_scale: checkNumber(ctx, itemIndex, 'Guidance Scale', param('guidanceScale', 4), 0, 30),
 			cfg_normalization: param('cfgNormalization', false) === true,
 		};
+		const path = useAsync ? '/v1/images/async_generate' : '/v1/images/generations';
 		return {
-			request: { method: 'POST', path: useAsync ? '/v1/images/async_generate' : '/v1/images/generations', json },
+			request: { method: 'POST', path, json, inlineImages: format === 'b64_json' && !useAsync ? Number(json.n) : 0 },
 			meta: { model: 'z-image', prompt, width: size.width, height: size.height, notice: size.notice },
 		};
 	}
@@ -105,7 +108,12 @@ async function prepareSubmit(
 		{ field: 'guidance_scale', value: String(guidance) },
 	];
 	return {
-		request: { method: 'POST', path: useAsync ? '/v1/images/async_edit' : '/v1/images/edits', form },
+		request: {
+			method: 'POST',
+			path: useAsync ? '/v1/images/async_edit' : '/v1/images/edits',
+			form,
+			inlineImages: format === 'b64_json' && !useAsync ? 1 : 0,
+		},
 		meta: { model: 'z-image-edit', prompt, width: size?.width, height: size?.height, notice: size?.notice },
 	};
 }
@@ -210,6 +218,8 @@ export const selfHosted: ZImageProvider = {
 	// The server is on the user's own GPU: the first request may load the model for minutes.
 	requestTimeoutSeconds: 600,
 	firstPollSeconds: 2,
+	// The server serves /outputs/ behind the same token as its API (when it has one).
+	downloadsNeedKey: true,
 	// One GPU generates one image at a time: more synchronous requests would only queue
 	// there, each holding a connection open towards its timeout.
 	maxConcurrency(ctx) {
@@ -234,7 +244,8 @@ export const selfHosted: ZImageProvider = {
 		return /^[A-Za-z0-9_.:-]{1,128}$/.test(taskId) ? undefined : 'a task id is letters, digits, ".", "_", ":" or "-"';
 	},
 	statusRequest(taskId) {
-		return { method: 'GET', path: `/v1/images/tasks/${encodeURIComponent(taskId)}` };
+		// A finished task may carry its images inline: as many as a task may make.
+		return { method: 'GET', path: `/v1/images/tasks/${encodeURIComponent(taskId)}`, inlineImages: MAX_IMAGES };
 	},
 	readTask,
 	readFailure: (answer) => classifyAnswer(errors, answer),
