@@ -68,13 +68,14 @@ export async function pollUntilDone(task: TaskToWaitFor): Promise<TaskState> {
 		if (remaining <= 0) break;
 		await task.run.wait(Math.min(delay, remaining), place.itemIndex);
 		if (Date.now() >= deadline) break;
-		try {
-			state = await task.look();
-		} catch (error) {
-			// A look cut short by Max Wait ends like any wait that ran out.
-			if (Date.now() >= deadline && !(error instanceof StoppedError)) break;
-			throw error;
-		}
+		const looked = await task.look().then(
+			(value) => ({ value }),
+			(error: unknown) => ({ error }),
+		);
+		// A look cut short by Max Wait ends like any wait that ran out.
+		if ('error' in looked && Date.now() >= deadline && !(looked.error instanceof StoppedError)) break;
+		if ('error' in looked) throw looked.error;
+		state = looked.value;
 		if (isFinished(state)) return state;
 		delay = nextPollDelayMs(Date.now() - startedAt, state);
 	}

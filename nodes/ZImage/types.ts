@@ -46,6 +46,8 @@ export interface ProviderFailure {
 	/** Worth trying again for a request that changes nothing (status, download). */
 	transient?: boolean;
 	retryAfterSeconds?: number;
+	/** The run was stopped (cancelled, or lost to another item): this error ends the call as it is. */
+	stopped?: Error;
 }
 
 /**

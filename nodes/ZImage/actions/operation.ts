@@ -70,12 +70,11 @@ export async function runInPool(input: ItemInput, work: () => Promise<PendingIte
 	const pending = await input.pool.run(async () => {
 		// A turn that comes after the run was lost starts nothing.
 		input.run.check(input.itemIndex);
-		try {
-			return await work();
-		} catch (error) {
+		// A failure loses the run (without Continue On Fail) before this turn passes to another item.
+		return await work().catch(async (error: unknown) => {
 			input.run.itemFailed();
-			throw error;
-		}
+			return await Promise.reject(error);
+		});
 	});
 	return await Promise.all(pending.items);
 }

@@ -132,7 +132,7 @@ export class ProviderClient implements ProviderCall {
 			} catch (error) {
 				const failure = this.failureOf(error, url, maxBytes);
 				// A submission that got no readable answer may have been taken: it is never sent again.
-				if (!rule.brokenConnectionIsFinal || error instanceof RedirectRefused) return { failure };
+				if (!rule.brokenConnectionIsFinal || failure.stopped || error instanceof RedirectRefused) return { failure };
 				return {
 					failure: {
 						...failure,
@@ -152,7 +152,7 @@ export class ProviderClient implements ProviderCall {
 
 	/** A request that brought no usable answer, in the user's words; a stop or a refusal is final. */
 	private failureOf(error: unknown, url: string, maxBytes: number): ProviderFailure {
-		if (error instanceof StoppedError) throw error;
+		if (error instanceof StoppedError) return { message: error.message, stopped: error };
 		if (error instanceof RedirectRefused) return { message: `${this.provider.displayName} was not asked: ${error.message}` };
 		if (error instanceof LimitError && error.limit === 'tooLarge') {
 			return {

@@ -5,7 +5,7 @@ import { StoppedError } from '../run';
 import type { ProviderFailure } from '../types';
 import { safeUrl } from './errors';
 import type { RequestBounds } from './limits';
-import { boundStream, LimitError } from './limits';
+import { guardStream, LimitError } from './limits';
 import type { RequestContext } from './request';
 import { RedirectRefused, sendRequest } from './request';
 import type { RetryContext } from './retry';
@@ -15,8 +15,9 @@ import { withRetries } from './retry';
 const HEAD_BYTES = 64 * 1024;
 
 /** The parts of a Node.js readable stream used here (n8n's helper hands back an IncomingMessage). */
-export interface BodyStream {
+export interface BodyStream extends AsyncIterable<unknown> {
 	read(size?: number): Buffer | null;
+	push(chunk: Buffer | null, encoding?: BufferEncoding): boolean;
 	unshift(chunk: Buffer): void;
 	once(event: string, listener: (...args: unknown[]) => void): unknown;
 	removeListener(event: string, listener: (...args: unknown[]) => void): unknown;
@@ -118,6 +119,13 @@ export async function download<T>(
 		message: `Downloading the result image at ${safeUrl(url)} failed: ${reason}`,
 		transient: true,
 	});
+	/** A download that got no answer: a stop, a refused redirect and Max Wait are final, the rest is tried again. */
+	const unanswered = (error: unknown): ProviderFailure => {
+		if (error instanceof StoppedError) return { message: error.message, stopped: error };
+		if (error instanceof RedirectRefused) return { message: `The result image at ${safeUrl(url)} was not downloaded: ${error.message}` };
+		if (error instanceof LimitError && error.limit === 'maxWait') return maxWaitFailure(url);
+		return failed(networkReason(error));
+	};
 	const scheme = refusedScheme(url);
 	if (scheme) throw retry.error({ message: `The result URL ${safeUrl(url)} was not downloaded: ${scheme}` });
 	return await withRetries<T>('download', retry, async () => {
@@ -126,10 +134,7 @@ export async function download<T>(
 		try {
 			answer = await sendRequest(request, { method: 'GET', url, purpose: 'download' }, limits);
 		} catch (error) {
-			if (error instanceof StoppedError) throw error;
-			if (error instanceof RedirectRefused) throw retry.error({ message: `The result image at ${safeUrl(url)} was not downloaded: ${error.message}` });
-			if (error instanceof LimitError && error.limit === 'maxWait') throw retry.error(maxWaitFailure(url));
-			return { failure: failed(networkReason(error)) };
+			return { failure: unanswered(error) };
 		}
 		const { statusCode: status, headers, body: source } = answer;
 		if (status < 200 || status >= 300) {
@@ -151,7 +156,8 @@ export async function download<T>(
 			source.destroy();
 			throw retry.error(tooLarge(url, contentLength, limits.maxBytes));
 		}
-		const stream = boundStream(source, limits);
+		guardStream(source, limits);
+		const stream = source;
 		let verdict: unknown;
 		try {
 			const { head, complete } = await peek(stream, HEAD_BYTES);

@@ -1,4 +1,3 @@
-import { Transform } from 'node:stream';
 import { sleep } from 'n8n-workflow';
 
 import type { RunControl } from '../run';
@@ -40,56 +39,52 @@ function deadlineTimer(bounds: RequestBounds, onExpiry: () => void): () => void 
  * that is handed to `onLate` (to close the answer it brought).
  */
 export async function withinBounds<T>(work: Promise<T>, bounds: RequestBounds, onLate: (value: T) => void): Promise<T> {
-	let lost = false;
 	let expire: (error: Error) => void = () => undefined;
 	const expired = new Promise<never>((_, reject) => (expire = reject));
 	const cancelTimer = deadlineTimer(bounds, () => expire(new LimitError(bounds.deadlineIs)));
 	const onStop = () => expire(bounds.run.error(bounds.itemIndex));
 	bounds.run.signal.addEventListener('abort', onStop, { once: true });
 	if (bounds.run.stopped) onStop();
-	try {
-		return await Promise.race([work, expired]);
-	} catch (error) {
-		lost = true;
-		throw error;
-	} finally {
-		cancelTimer();
-		bounds.run.signal.removeEventListener('abort', onStop);
-		void work.then((value) => lost && onLate(value), () => undefined);
-	}
+	const winner = await Promise.race([work, expired]).then(
+		(value) => ({ value }),
+		(error: unknown) => ({ error }),
+	);
+	cancelTimer();
+	bounds.run.signal.removeEventListener('abort', onStop);
+	if ('value' in winner) return winner.value;
+	void work.then(onLate, () => undefined);
+	throw winner.error;
 }
 
 /**
- * The same stream, bounded: past `maxBytes` or the deadline, or when the run stops, it is
- * destroyed with the reason, and so is its source (the connection closes: nothing more is read).
+ * Bounds a stream where its data comes in: past `maxBytes` or the deadline, or when the run
+ * stops, it is destroyed with the reason (the connection closes, nothing more is read) and
+ * whoever reads it gets that error. Done on the stream itself, whatever reads it afterwards.
  */
-export function boundStream(source: BodyStream & NodeJS.ReadableStream, bounds: RequestBounds): Transform {
+export function guardStream(source: BodyStream, bounds: RequestBounds): void {
 	let bytes = 0;
-	const bounded = new Transform({
-		transform(chunk: Buffer, _encoding, done) {
-			bytes += chunk.length;
-			if (bytes > bounds.maxBytes) done(new LimitError('tooLarge', bytes));
-			else done(null, chunk);
-		},
-	});
-	const fail = (error: Error) => bounded.destroy(error);
+	const fail = (error: Error) => source.destroy(error);
+	const push = source.push.bind(source);
+	source.push = (chunk: Buffer | null, encoding?: BufferEncoding) => {
+		bytes += chunk?.length ?? 0;
+		if (bytes <= bounds.maxBytes) return push(chunk, encoding);
+		fail(new LimitError('tooLarge', bytes));
+		return false;
+	};
 	const cancelTimer = deadlineTimer(bounds, () => fail(new LimitError(bounds.deadlineIs)));
 	const onStop = () => fail(bounds.run.error(bounds.itemIndex));
 	bounds.run.signal.addEventListener('abort', onStop, { once: true });
 	if (bounds.run.stopped) onStop();
-	bounded.once('close', () => {
+	source.once('close', () => {
 		cancelTimer();
 		bounds.run.signal.removeEventListener('abort', onStop);
-		source.destroy();
 	});
-	source.once('error', (error) => fail(error as Error));
-	source.pipe(bounded);
-	return bounded;
 }
 
 /** Reads a whole (JSON) answer within its bounds. */
-export async function readBody(source: BodyStream & NodeJS.ReadableStream, bounds: RequestBounds): Promise<Buffer> {
+export async function readBody(source: BodyStream, bounds: RequestBounds): Promise<Buffer> {
+	guardStream(source, bounds);
 	const chunks: Buffer[] = [];
-	for await (const chunk of boundStream(source, bounds)) chunks.push(chunk as Buffer);
+	for await (const chunk of source) chunks.push(chunk as Buffer);
 	return Buffer.concat(chunks);
 }

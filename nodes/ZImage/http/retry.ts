@@ -55,6 +55,7 @@ export async function withRetries<T>(
 		const result = await attempt();
 		if ('value' in result) return result.value;
 		const { failure } = result;
+		if (failure.stopped) throw failure.stopped;
 		const retryable = rule.retryWhen === 'notAccepted' ? failure.notAccepted === true : failure.transient === true;
 		if (!retryable || tries >= rule.retries) throw context.error(failure);
 		const delay = retryDelaySeconds(failure, tries);
