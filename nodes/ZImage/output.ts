@@ -6,6 +6,7 @@ import { safeUrl } from './http/errors';
 import type { ImageInfo } from './imageInfo';
 import { describeNonImage, sniffImage } from './imageInfo';
 import type { GenerationMeta, TaskState } from './types';
+import { safeFileName } from './validation';
 
 export interface OutputOptions {
 	binaryPropertyName: string;
@@ -83,7 +84,7 @@ export async function toBinaryItem(output: ImageOutput): Promise<INodeExecutionD
 	const store = async (head: Buffer, data: BinarySource, contentType?: string) => {
 		const info = sniffImage(head);
 		if (!info) throw notAnImage(head, contentType);
-		const fileName = `${task.taskId}-${index}.${info.extension}`;
+		const fileName = safeFileName(client.redact(task.taskId), index, info.extension);
 		return { binary: await ctx.helpers.prepareBinaryData(data, fileName, info.mimeType), info, fileName };
 	};
 	let stored: { binary: IBinaryData; info: ImageInfo; fileName: string };

@@ -125,6 +125,8 @@ export interface GenerationMeta {
 	height?: number;
 	/** Something the user should know about how the request was adjusted. */
 	notice?: string;
+	/** How many images were asked for (batch size, number of images). */
+	images?: number;
 }
 
 /** A validated submission: nothing has been sent yet. */
@@ -176,6 +178,10 @@ export interface ZImageProvider {
 	readonly firstPollSeconds: number;
 	/** Timeout of one HTTP request unless the user or the credential sets another. */
 	readonly requestTimeoutSeconds: number;
+	/** The longest prompt it takes, in characters. */
+	readonly maxPromptLength: number;
+	/** The most images one task can give (what Get Task accepts, not knowing what was asked). */
+	readonly maxResultsPerTask: number;
 	/** At most this many items at once, whatever the user set (e.g. one GPU behind a synchronous API). */
 	maxConcurrency?(ctx: IExecuteFunctions): number | undefined;
 

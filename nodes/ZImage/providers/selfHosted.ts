@@ -7,11 +7,14 @@ import {
 	asObject,
 	checkInteger,
 	checkNumber,
+	checkLength,
 	checkOneOf,
 	invalidInput,
 	parseSize,
+	pathSegment,
 	readInputImages,
 	readPrompt,
+	readText,
 } from '../validation';
 import { selfHostedHealth } from './selfHosted.health';
 import { selfHostedFields } from './selfHosted.fields';
@@ -25,6 +28,18 @@ const MAX_PIXELS = 2048 * 2048;
 /** A model that failed to load is retried after this, as the server's documentation asks. */
 const MODEL_LOAD_RETRY_SECONDS = 10;
 const FORMATS = ['b64_json', 'url'] as const;
+/**
+ * The server documents no prompt limit; its text encoder reads about 512 tokens (some 2000
+ * English characters), so 4000 characters leaves room for any prompt it can use.
+ */
+const PROMPT_MAX = 4000;
+const MAX_IMAGES = 8;
+/**
+ * The server's own words for a model that failed to load, before anything was generated:
+ * "T2I Load Error: …" / "Edit Load Error: …" (newer servers; "500: " in front when the sync
+ * endpoint re-wraps it), "Model loading failed…" (the seed document's wording). Nothing else.
+ */
+const MODEL_LOAD_FAILED = /^\s*(?:500:\s*)?(?:(?:T2I|Edit) Load Error:|Model loading failed\b)/i;
 
 interface Size {
 	width: number;
@@ -64,19 +79,21 @@ async function prepareSubmit(
 	operation: SubmitOperation,
 ): Promise<SubmitPlan> {
 	const param = (name: string, fallback: unknown) => ctx.getNodeParameter(name, itemIndex, fallback);
-	const prompt = readPrompt(ctx, itemIndex);
+	const prompt = readPrompt(ctx, itemIndex, PROMPT_MAX);
 	const format = checkOneOf(ctx, itemIndex, 'Response Format', param('responseFormat', 'b64_json'), FORMATS);
 	const steps = checkInteger(ctx, itemIndex, 'Inference Steps', param('numInferenceSteps', 50), 1, 200);
 	const useAsync = param('useAsync', false) === true;
-	const sizeText = String(param('size', operation === 'generate' ? '1024x1024' : '') ?? '').trim();
+	const sizeText = readText(ctx, itemIndex, 'size', 'Size', operation === 'generate' ? '1024x1024' : '').trim();
 
 	if (operation === 'generate') {
 		const size = readSize(ctx, itemIndex, sizeText);
+		const negative = readText(ctx, itemIndex, 'negativePrompt', 'Negative Prompt');
+		const n = checkInteger(ctx, itemIndex, 'Number of Images', param('numberOfImages', 1), 1, MAX_IMAGES);
 		const json: IDataObject = {
 			prompt,
-			negative_prompt: String(param('negativePrompt', '') ?? ''),
+			negative_prompt: checkLength(ctx, itemIndex, 'Negative Prompt', negative, PROMPT_MAX),
 			size: `${size.width}x${size.height}`,
-			n: checkInteger(ctx, itemIndex, 'Number of Images', param('numberOfImages', 1), 1, 8),
+			n,
 			response_format: format,
 			num_inference_steps: steps,
 			guidance_scale: checkNumber(ctx, itemIndex, 'Guidance Scale', param('guidanceScale', 4), 0, 30),
@@ -84,11 +101,11 @@ async function prepareSubmit(
 		};
 		return {
 			request: { method: 'POST', path: useAsync ? '/v1/images/async_generate' : '/v1/images/generations', json },
-			meta: { model: 'z-image', prompt, width: size.width, height: size.height, notice: size.notice },
+			meta: { model: 'z-image', prompt, width: size.width, height: size.height, notice: size.notice, images: n },
 		};
 	}
 
-	const fields = String(param('inputImageFields', 'data') ?? '').trim();
+	const fields = readText(ctx, itemIndex, 'inputImageFields', 'Input Image Fields', 'data').trim();
 	if (!fields || fields.includes(',')) {
 		const allowed = 'the self-hosted server edits exactly one image: name one binary field';
 		throw invalidInput(ctx, itemIndex, 'Input Image Fields', fields, allowed);
@@ -106,7 +123,7 @@ async function prepareSubmit(
 	];
 	return {
 		request: { method: 'POST', path: useAsync ? '/v1/images/async_edit' : '/v1/images/edits', form },
-		meta: { model: 'z-image-edit', prompt, width: size?.width, height: size?.height, notice: size?.notice },
+		meta: { model: 'z-image-edit', prompt, width: size?.width, height: size?.height, notice: size?.notice, images: 1 },
 	};
 }
 
@@ -159,7 +176,7 @@ function detailOf(body: unknown): string {
 const errors: ErrorTable = {
 	read: (answer) => ({ message: detailOf(answer.body) }),
 	// Nothing was generated when the model failed to load: the documented cure is to send it again.
-	matches: [{ kind: 'notAccepted', when: (f) => f.statusCode === 500 && /model/i.test(f.message) && /load/i.test(f.message) }],
+	matches: [{ kind: 'notAccepted', when: (f) => f.statusCode === 500 && MODEL_LOAD_FAILED.test(f.message) }],
 	statuses: { 401: 'keyRejected', 403: 'keyRejected', 404: 'notFound', 422: 'invalid', 429: 'notAccepted', 503: 'notAccepted' },
 	retryAfter: (facts) => (facts.statusCode === 500 ? MODEL_LOAD_RETRY_SECONDS : undefined),
 	words(kind, { statusCode, message }) {
@@ -209,6 +226,8 @@ export const selfHosted: ZImageProvider = {
 	credentialType: 'zImageServerApi',
 	// The server is on the user's own GPU: the first request may load the model for minutes.
 	requestTimeoutSeconds: 600,
+	maxPromptLength: PROMPT_MAX,
+	maxResultsPerTask: MAX_IMAGES,
 	firstPollSeconds: 2,
 	// One GPU generates one image at a time: more synchronous requests would only queue
 	// there, each holding a connection open towards its timeout.
@@ -234,7 +253,7 @@ export const selfHosted: ZImageProvider = {
 		return /^[A-Za-z0-9_.:-]{1,128}$/.test(taskId) ? undefined : 'a task id is letters, digits, ".", "_", ":" or "-"';
 	},
 	statusRequest(taskId) {
-		return { method: 'GET', path: `/v1/images/tasks/${encodeURIComponent(taskId)}` };
+		return { method: 'GET', path: `/v1/images/tasks/${pathSegment(taskId)}` };
 	},
 	readTask,
 	readFailure: (answer) => classifyAnswer(errors, answer),

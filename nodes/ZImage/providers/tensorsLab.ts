@@ -20,6 +20,7 @@ import {
 	parseSize,
 	readInputImages,
 	readPrompt,
+	readText,
 } from '../validation';
 import { offerOperations } from './operations';
 import type { Model } from './tensorsLab.fields';
@@ -30,6 +31,9 @@ import { MODELS, tensorsLabFields } from './tensorsLab.fields';
 
 const EDIT_MODELS: Model[] = ['seedreamv45', 'seedreamv4'];
 const STATUS: Record<number, TaskStatus> = { 1: 'queued', 2: 'processing', 3: 'completed', 4: 'failed' };
+/** TensorsLab documents no prompt limit: the cap Evolink documents for the same z-image-turbo. */
+const PROMPT_MAX = 2000;
+const MAX_BATCH = 15;
 const TOP_UP_URL = 'https://tensorai.tensorslab.com/';
 const AUTH_WORDS =
 	/unauthori[sz]ed|invalid (api[ _-]?)?key|invalid token|token (is )?(invalid|expired|missing)|api[ _-]?key (is )?(invalid|missing|wrong|expired)/i;
@@ -48,7 +52,7 @@ function readResolution(
 ): { resolution: string; width?: number; height?: number } {
 	const rules = MODELS[model];
 	const fallback = model === 'zimage' ? '1024*1024' : rules.presets[0];
-	const value = String(ctx.getNodeParameter('resolution', itemIndex, fallback));
+	const value = readText(ctx, itemIndex, 'resolution', 'Resolution', fallback);
 	let size: { width: number; height: number } | undefined;
 	if (value === 'custom') {
 		size = {
@@ -77,8 +81,8 @@ function readResolution(
 
 /** The source images of an Edit: binary fields of the input item and/or a URL. */
 async function readSources(ctx: IExecuteFunctions, itemIndex: number): Promise<FormField[]> {
-	const fields = String(ctx.getNodeParameter('inputImageFields', itemIndex, '') ?? '');
-	const imageUrl = String(ctx.getNodeParameter('imageUrl', itemIndex, '') ?? '').trim();
+	const fields = readText(ctx, itemIndex, 'inputImageFields', 'Input Image Fields');
+	const imageUrl = readText(ctx, itemIndex, 'imageUrl', 'Source Image URL').trim();
 	if (imageUrl && !/^https?:\/\/\S+$/i.test(imageUrl)) {
 		throw invalidInput(ctx, itemIndex, 'Source Image URL', imageUrl, 'an http:// or https:// URL is required');
 	}
@@ -102,7 +106,7 @@ async function prepareSubmit(
 	itemIndex: number,
 	operation: SubmitOperation,
 ): Promise<SubmitPlan> {
-	const prompt = readPrompt(ctx, itemIndex);
+	const prompt = readPrompt(ctx, itemIndex, PROMPT_MAX);
 	const model = readModel(ctx, itemIndex, operation);
 	const { resolution, width, height } = readResolution(ctx, itemIndex, model);
 	const form: FormField[] = [
@@ -110,6 +114,7 @@ async function prepareSubmit(
 		{ field: 'resolution', value: resolution },
 	];
 	let seed: number | undefined;
+	let images = 1;
 	if (model === 'zimage') {
 		const seedValue = checkInteger(ctx, itemIndex, 'Seed', ctx.getNodeParameter('seed', itemIndex, -1), -1, 2147483647);
 		if (seedValue >= 0) {
@@ -119,13 +124,13 @@ async function prepareSubmit(
 		const extend = ctx.getNodeParameter('promptExtend', itemIndex, false) === true;
 		form.push({ field: 'prompt_extend', value: extend ? '1' : '0' });
 	} else {
-		const batch = checkInteger(ctx, itemIndex, 'Batch Size', ctx.getNodeParameter('batchSize', itemIndex, 1), 1, 15);
-		form.push({ field: 'batchsize', value: String(batch) });
+		images = checkInteger(ctx, itemIndex, 'Batch Size', ctx.getNodeParameter('batchSize', itemIndex, 1), 1, MAX_BATCH);
+		form.push({ field: 'batchsize', value: String(images) });
 	}
 	if (operation === 'edit') form.push(...(await readSources(ctx, itemIndex)));
 	return {
 		request: { method: 'POST', path: `/v1/images/${model}`, form },
-		meta: { model, prompt, seed, width, height },
+		meta: { model, prompt, seed, width, height, images },
 	};
 }
 
@@ -202,6 +207,8 @@ export const tensorsLab: ZImageProvider = {
 	credentialType: 'tensorsLabApi',
 	firstPollSeconds: 1,
 	requestTimeoutSeconds: 180,
+	maxPromptLength: PROMPT_MAX,
+	maxResultsPerTask: MAX_BATCH,
 	operations: offerOperations({
 		deleteTask: 'Delete one or more tasks',
 		edit: 'Image to image with SeeDream',
