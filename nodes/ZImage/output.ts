@@ -6,7 +6,7 @@ import { safeUrl } from './http/errors';
 import type { ImageInfo } from './imageInfo';
 import { describeNonImage, sniffImage } from './imageInfo';
 import type { GenerationMeta, TaskState } from './types';
-import { safeFileName } from './validation';
+import { safeFileName } from './taskIds';
 
 export interface OutputOptions {
 	binaryPropertyName: string;

@@ -1,7 +1,8 @@
 import type { IDataObject } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { invalidInput, readText, splitTaskIds } from '../validation';
+import { splitTaskIds } from '../taskIds';
+import { invalidInput, readText } from '../validation';
 import type { ZImageOperation } from './operation';
 import { checkTaskId, openClient, readyItems, runInPool } from './operation';
 

@@ -3,7 +3,8 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 import { ProviderClient } from '../http/client';
 import type { WorkPool } from '../pool';
 import type { ZImageProvider } from '../types';
-import { invalidInput, taskIdProblem } from '../validation';
+import { taskIdProblem } from '../taskIds';
+import { invalidInput } from '../validation';
 
 /** One item's work, run once every item has passed its checks. */
 export type ItemRunner = () => Promise<INodeExecutionData[]>;
@@ -60,7 +61,8 @@ export function checkTaskId(input: ItemInput, taskId: string, field = 'Task ID')
 export function checkProviderTaskId(client: ProviderClient, taskId: string): string {
 	const problem = taskIdRule(client.provider, taskId) ?? (client.redact(taskId) !== taskId ? 'it contains the API key' : undefined);
 	if (!problem) return taskId;
-	const shown = JSON.stringify(taskId.length > 60 ? `${taskId.slice(0, 60)}…` : taskId);
+	const clean = client.redact(taskId);
+	const shown = JSON.stringify(clean.length > 60 ? `${clean.slice(0, 60)}…` : clean);
 	throw client.error({
 		message: `${client.provider.displayName} answered with a task ID the node will not use (${shown}: ${problem})`,
 		description: 'Nothing was sent with it. This is a fault of the provider or of a proxy in between.',

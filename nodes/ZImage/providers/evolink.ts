@@ -3,17 +3,8 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { PROBE_TASK_IDS } from '../../../credentials/contract';
 import { classifyAnswer, taskErrorMessage } from '../failures';
 import type { ErrorTable, FailureFacts, ProviderName, SubmitPlan, TaskState, TaskStatus, ZImageProvider } from '../types';
-import {
-	asObject,
-	checkInteger,
-	checkOneOf,
-	invalidInput,
-	isPrivateHost,
-	parseDecimal,
-	pathSegment,
-	readPrompt,
-	readText,
-} from '../validation';
+import { pathSegment } from '../taskIds';
+import { asObject, checkInteger, checkOneOf, invalidInput, isPrivateHost, parseDecimal, readPrompt, readText } from '../validation';
 import { evolinkFields, SIDE } from './evolink.fields';
 import { offerOperations } from './operations';
 

@@ -2,20 +2,10 @@ import { randomUUID } from 'crypto';
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import { classifyAnswer } from '../failures';
-import type { ErrorTable, ResultImage, SubmitOperation, SubmitPlan, TaskState, ZImageProvider } from '../types';
-import {
-	asObject,
-	checkInteger,
-	checkNumber,
-	checkLength,
-	checkOneOf,
-	invalidInput,
-	parseSize,
-	pathSegment,
-	readInputImages,
-	readPrompt,
-	readText,
-} from '../validation';
+import type { ResultImage, SubmitOperation, SubmitPlan, TaskState, ZImageProvider } from '../types';
+import { pathSegment } from '../taskIds';
+import { asObject, checkInteger, checkNumber, checkLength, checkOneOf, invalidInput, parseSize, readInputImages, readPrompt, readText } from '../validation';
+import { selfHostedErrors as errors } from './selfHosted.errors';
 import { selfHostedHealth } from './selfHosted.health';
 import { selfHostedFields } from './selfHosted.fields';
 import { offerOperations } from './operations';
@@ -25,8 +15,6 @@ import { offerOperations } from './operations';
 
 const MIN_PIXELS = 512 * 512;
 const MAX_PIXELS = 2048 * 2048;
-/** A model that failed to load is retried after this, as the server's documentation asks. */
-const MODEL_LOAD_RETRY_SECONDS = 10;
 const FORMATS = ['b64_json', 'url'] as const;
 /**
  * The server documents no prompt limit; its text encoder reads about 512 tokens (some 2000
@@ -34,12 +22,6 @@ const FORMATS = ['b64_json', 'url'] as const;
  */
 const PROMPT_MAX = 4000;
 const MAX_IMAGES = 8;
-/**
- * The server's own words for a model that failed to load, before anything was generated:
- * "T2I Load Error: …" / "Edit Load Error: …" (newer servers; "500: " in front when the sync
- * endpoint re-wraps it), "Model loading failed…" (the seed document's wording). Nothing else.
- */
-const MODEL_LOAD_FAILED = /^\s*(?:500:\s*)?(?:(?:T2I|Edit) Load Error:|Model loading failed\b)/i;
 
 interface Size {
 	width: number;
@@ -157,55 +139,6 @@ function readTask(body: unknown, taskId: string): TaskState | undefined {
 	return undefined;
 }
 
-/** FastAPI's `detail`: a text, or a list of validation errors [{loc: ['body', 'size'], msg}]. */
-function detailOf(body: unknown): string {
-	const detail = asObject(body)?.detail;
-	if (typeof detail === 'string') return detail;
-	if (Array.isArray(detail)) {
-		return detail
-			.map((entry) => {
-				const item = asObject(entry);
-				const loc = Array.isArray(item?.loc) ? item.loc.join('.') : '';
-				return `${loc ? `${loc}: ` : ''}${String(item?.msg ?? JSON.stringify(entry))}`;
-			})
-			.join('; ');
-	}
-	return typeof body === 'string' ? body.slice(0, 200) : '';
-}
-
-const errors: ErrorTable = {
-	read: (answer) => ({ message: detailOf(answer.body) }),
-	// Nothing was generated when the model failed to load: the documented cure is to send it again.
-	matches: [{ kind: 'notAccepted', when: (f) => f.statusCode === 500 && MODEL_LOAD_FAILED.test(f.message) }],
-	statuses: { 401: 'keyRejected', 403: 'keyRejected', 404: 'notFound', 422: 'invalid', 429: 'notAccepted', 503: 'notAccepted' },
-	retryAfter: (facts) => (facts.statusCode === 500 ? MODEL_LOAD_RETRY_SECONDS : undefined),
-	words(kind, { statusCode, message }) {
-		const said = message ? `: ${message}` : '';
-		switch (kind) {
-			case 'keyRejected':
-				return {
-					message: `the server refused the token (HTTP ${statusCode})${said}`,
-					description:
-						'Check the API Key (bearer token) of the Z-Image Server credential, or clear it if the server needs none.',
-				};
-			case 'notAccepted':
-				return statusCode === 500
-					? { message: `the model failed to load (HTTP 500)${said}` }
-					: { message: `the server is busy (HTTP ${statusCode})${said}` };
-			case 'invalid':
-				return { message: `the server rejected the request (HTTP 422): ${message || 'validation error'}` };
-			case 'notFound':
-				return {
-					message: `not found (HTTP 404)${said}`,
-					description: 'Older servers have no async endpoints or task look-up: turn off "Use Async Endpoints".',
-				};
-			case 'unreadable':
-				return { message: 'the server sent an answer that is not JSON' };
-			default:
-				return { message: `the server answered HTTP ${statusCode}${said}` };
-		}
-	},
-};
 
 function readSubmit(body: unknown): { taskId?: string; state?: TaskState } {
 	const answer = asObject(body);

@@ -3,8 +3,6 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { PROBE_TASK_IDS } from '../../../credentials/contract';
 import { classifyAnswer } from '../failures';
 import type {
-	ErrorTable,
-	FailureFacts,
 	FormField,
 	SubmitOperation,
 	SubmitPlan,
@@ -23,6 +21,7 @@ import {
 	readText,
 } from '../validation';
 import { offerOperations } from './operations';
+import { keyRejected, tensorsLabErrors as errors } from './tensorsLab.errors';
 import type { Model } from './tensorsLab.fields';
 import { MODELS, tensorsLabFields } from './tensorsLab.fields';
 
@@ -34,9 +33,6 @@ const STATUS: Record<number, TaskStatus> = { 1: 'queued', 2: 'processing', 3: 'c
 /** TensorsLab documents no prompt limit: the cap Evolink documents for the same z-image-turbo. */
 const PROMPT_MAX = 2000;
 const MAX_BATCH = 15;
-const TOP_UP_URL = 'https://tensorai.tensorslab.com/';
-const AUTH_WORDS =
-	/unauthori[sz]ed|invalid (api[ _-]?)?key|invalid token|token (is )?(invalid|expired|missing)|api[ _-]?key (is )?(invalid|missing|wrong|expired)/i;
 
 function readModel(ctx: IExecuteFunctions, itemIndex: number, operation: SubmitOperation): Model {
 	const allowed = operation === 'edit' ? EDIT_MODELS : (Object.keys(MODELS) as Model[]);
@@ -161,45 +157,6 @@ function readTask(body: unknown, taskId: string): TaskState | undefined {
 	};
 }
 
-/** TensorsLab may say "bad key" with an HTTP status or with a message under HTTP 200. */
-function keyRejected(facts: FailureFacts): boolean {
-	const { statusCode, body, code, message } = facts;
-	return statusCode === 401 || statusCode === 403 || (asObject(body) !== undefined && code !== 1000 && AUTH_WORDS.test(message));
-}
-
-const errors: ErrorTable = {
-	read(answer) {
-		const body = asObject(answer.body);
-		return { code: body?.code as number | undefined, message: typeof body?.msg === 'string' ? body.msg : '' };
-	},
-	matches: [{ kind: 'keyRejected', when: keyRejected }],
-	statuses: { 429: 'notAccepted', 503: 'notAccepted' },
-	// No code at all is not a TensorsLab refusal: the caller finds the answer unreadable.
-	codes: { success: [1000, undefined], kinds: { 9000: 'credits' } },
-	words(kind, { statusCode, code, message }) {
-		const said = message ? `: ${message}` : '';
-		switch (kind) {
-			case 'keyRejected':
-				return {
-					message: `TensorsLab rejected the API key${message ? ` (${message})` : ''}`,
-					description: 'Check the API key and the "Authorization Header" form in the TensorsLab credential.',
-				};
-			case 'notAccepted':
-				return { message: `TensorsLab is busy (HTTP ${statusCode})${said}` };
-			case 'credits':
-				return {
-					message: `Your TensorsLab credits are used up (code 9000). Top up at ${TOP_UP_URL} and run again`,
-					description: message || undefined,
-				};
-			case 'unreadable':
-				return { message: 'TensorsLab sent an answer that is not JSON' };
-			default:
-				return statusCode >= 300
-					? { message: `TensorsLab answered HTTP ${statusCode}${said}` }
-					: { message: `TensorsLab refused the request (code ${String(code)}): ${message || 'no message'}` };
-		}
-	},
-};
 
 export const tensorsLab: ZImageProvider = {
 	name: 'tensorsLab',
