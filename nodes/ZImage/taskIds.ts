@@ -37,11 +37,3 @@ export function safeFileName(taskId: string, index: number, extension: string): 
 	const ext = extension.replace(/[^A-Za-z0-9]/g, '').slice(0, 8) || 'bin';
 	return `${stem || 'image'}-${index}.${ext}`;
 }
-
-/** Task ids from a comma-, space- or newline-separated text. */
-export function splitTaskIds(text: string): string[] {
-	return text
-		.split(/[\s,]+/)
-		.map((id) => id.trim())
-		.filter((id) => id !== '');
-}

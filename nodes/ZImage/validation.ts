@@ -157,6 +157,14 @@ export function checkOneOf<T extends string>(
 	return value as T;
 }
 
+/** Task ids from a comma-, space- or newline-separated text. */
+export function splitTaskIds(text: string): string[] {
+	return text
+		.split(/[\s,]+/)
+		.map((id) => id.trim())
+		.filter((id) => id !== '');
+}
+
 /** Reads the binary input fields named in a comma-separated text. */
 export async function readInputImages(
 	ctx: IExecuteFunctions,

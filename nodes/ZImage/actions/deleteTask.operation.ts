@@ -1,8 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { splitTaskIds } from '../taskIds';
-import { invalidInput, readText } from '../validation';
+import { invalidInput, readText, splitTaskIds } from '../validation';
 import type { ZImageOperation } from './operation';
 import { checkTaskId, openClient, readyItems, runInPool } from './operation';
 
