@@ -215,7 +215,6 @@ describe('a failure a user understands', () => {
 
 describe('no key in anything n8n kept', () => {
 	test('every execution above, outputs, binary metadata and errors, is scanned for each simulator key and its prefixes', () => {
-		expect(executions.length).toBeGreaterThanOrEqual(20);
 		const keys = [sims.tensorsLab.apiKey, sims.evolink.apiKey, sims.odkkk.apiKey, 'sk-wrong-e2e-4242'];
 		for (const { workflowId, execution } of executions) {
 			const text = JSON.stringify({ outputs: execution.outputs, error: execution.error, raw: execution.raw });
@@ -225,5 +224,7 @@ describe('no key in anything n8n kept', () => {
 				}
 			}
 		}
+		// Every execution of the tests above (21 when they all ran): the scan saw them all.
+		expect(executions.length).toBeGreaterThanOrEqual(20);
 	});
 });
