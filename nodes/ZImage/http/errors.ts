@@ -53,9 +53,12 @@ export function redactJson<T>(value: T, secrets: string[]): T {
 	return value;
 }
 
+/** Far beyond anything shown: a key cut here could never reach the part that is shown. */
+const SCANNED_CHARS = 64 * 1024;
+
 /** A text that may reach the user: secrets removed first, then cut to `max` characters. */
 export function shown(text: string, secrets: string[], max: number): string {
-	const clean = redact(text, secrets);
+	const clean = redact(text.length > SCANNED_CHARS ? text.slice(0, SCANNED_CHARS) : text, secrets);
 	return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }
 
