@@ -219,12 +219,13 @@ describe('no key in anything n8n kept', () => {
 		for (const { workflowId, execution } of executions) {
 			const text = JSON.stringify({ outputs: execution.outputs, error: execution.error, raw: execution.raw });
 			for (const key of keys) {
-				for (const form of [key, `Bearer ${key}`, key.slice(0, 8), key.slice(-8)]) {
+				// Its first 12 and last 10 characters: shorter pieces of these test keys ("evolink-") occur naturally.
+				for (const form of [key, `Bearer ${key}`, key.slice(0, 12), key.slice(-10)]) {
 					expect({ workflowId, leaked: text.includes(form) ? form : undefined }).toEqual({ workflowId, leaked: undefined });
 				}
 			}
 		}
-		// Every execution of the tests above (21 when they all ran): the scan saw them all.
-		expect(executions.length).toBeGreaterThanOrEqual(20);
+		// Every execution of the tests above (19 when they all ran): the scan saw them all.
+		expect(executions.length).toBeGreaterThanOrEqual(19);
 	});
 });
