@@ -1,11 +1,11 @@
 import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import type { ProviderClient } from './http/client';
-import { tooLarge } from './http/download';
 import { safeUrl } from './http/errors';
 import type { ImageInfo } from './imageInfo';
 import { describeNonImage, sniffImage } from './imageInfo';
 import type { GenerationMeta, TaskState } from './types';
+import { safeFileName } from './taskIds';
 
 export interface OutputOptions {
 	binaryPropertyName: string;
@@ -83,7 +83,7 @@ export async function toBinaryItem(output: ImageOutput): Promise<INodeExecutionD
 	const store = async (head: Buffer, data: BinarySource, size: { bytes: number; complete: boolean; contentType?: string }) => {
 		const info = sniffImage(head);
 		if (!info) throw notAnImage(size.bytes, size.complete, size.contentType);
-		const fileName = `${task.taskId}-${index}.${info.extension}`;
+		const fileName = safeFileName(client.redact(task.taskId), index, info.extension);
 		return { binary: await ctx.helpers.prepareBinaryData(data, fileName, info.mimeType), info, fileName };
 	};
 	let stored: { binary: IBinaryData; info: ImageInfo; fileName: string };
@@ -98,10 +98,6 @@ export async function toBinaryItem(output: ImageOutput): Promise<INodeExecutionD
 		});
 	}
 	const { binary, info, fileName } = stored;
-	if (url && binary.bytes !== undefined && binary.bytes > options.maxDownloadBytes) {
-		// Without a Content-Length the size is known only once stored.
-		throw client.error(tooLarge(url, binary.bytes, options.maxDownloadBytes));
-	}
 	json.width = info.width ?? json.width;
 	json.height = info.height ?? json.height;
 	json.mimeType = info.mimeType;

@@ -129,6 +129,8 @@ export interface GenerationMeta {
 	height?: number;
 	/** Something the user should know about how the request was adjusted. */
 	notice?: string;
+	/** How many images were asked for (batch size, number of images). */
+	images?: number;
 }
 
 /** A validated submission: nothing has been sent yet. */
@@ -182,6 +184,10 @@ export interface ZImageProvider {
 	readonly requestTimeoutSeconds: number;
 	/** Whether result files on the provider's own origin need the key (documented only for the self-hosted server). */
 	readonly downloadsNeedKey?: boolean;
+	/** The longest prompt it takes, in characters. */
+	readonly maxPromptLength: number;
+	/** The most images one task can give (what Get Task accepts, not knowing what was asked). */
+	readonly maxResultsPerTask: number;
 	/** At most this many items at once, whatever the user set (e.g. one GPU behind a synchronous API). */
 	maxConcurrency?(ctx: IExecuteFunctions): number | undefined;
 

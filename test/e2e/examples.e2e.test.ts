@@ -50,6 +50,8 @@ function forProvider(file: string, provider: Provider, credentialId = CREDENTIAL
 
 let sims: RunningSimulators;
 let n8n: N8nInstance;
+/** Every execution these tests ran, for the key scan at the end. */
+const executions: Array<{ workflowId: string; execution: Execution }> = [];
 
 async function checkImages(items: OutputItem[], size: [number, number], mimeType: string): Promise<Buffer[]> {
 	expect(items.length).toBeGreaterThan(0);
@@ -76,6 +78,12 @@ beforeAll(async () => {
 	const node = ensureRuntime();
 	sims = await startSimulators(400);
 	n8n = new N8nInstance(node);
+	const execute = n8n.execute.bind(n8n);
+	n8n.execute = async (workflowId: string) => {
+		const execution = await execute(workflowId);
+		executions.push({ workflowId, execution });
+		return execution;
+	};
 	n8n.installPackage();
 	await n8n.importCredentials([
 		...simulatorCredentials(sims),
@@ -202,5 +210,22 @@ describe('a failure a user understands', () => {
 		expect(execution.status).toBe('error');
 		expect(execution.error).toBe('Evolink (generate): Evolink rejected the API key: Invalid or expired token');
 		expect(JSON.stringify(execution.raw)).not.toContain('sk-wrong-e2e-4242');
+	});
+});
+
+describe('no key in anything n8n kept', () => {
+	test('every execution above, outputs, binary metadata and errors, is scanned for each simulator key and its prefixes', () => {
+		const keys = [sims.tensorsLab.apiKey, sims.evolink.apiKey, sims.odkkk.apiKey, 'sk-wrong-e2e-4242'];
+		for (const { workflowId, execution } of executions) {
+			const text = JSON.stringify({ outputs: execution.outputs, error: execution.error, raw: execution.raw });
+			for (const key of keys) {
+				// Its first 12 and last 10 characters: shorter pieces of these test keys ("evolink-") occur naturally.
+				for (const form of [key, `Bearer ${key}`, key.slice(0, 12), key.slice(-10)]) {
+					expect({ workflowId, leaked: text.includes(form) ? form : undefined }).toEqual({ workflowId, leaked: undefined });
+				}
+			}
+		}
+		// Every execution of the tests above (19 when they all ran): the scan saw them all.
+		expect(executions.length).toBeGreaterThanOrEqual(19);
 	});
 });

@@ -2,13 +2,14 @@ import type { IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import type { ZImageCredential } from '../../../credentials/contract';
+import { BASE_URL_RULE, baseUrlProblem } from '../../../credentials/contract';
 import { networkFailure } from '../failures';
 import type { RunControl } from '../run';
 import { StoppedError } from '../run';
 import type { CallKind, HttpAnswer, ProviderCall, ProviderFailure, ProviderRequest, ZImageProvider } from '../types';
 import { download, type IncomingImage } from './download';
 import type { CallPlace } from './errors';
-import { providerError, redact } from './errors';
+import { providerError, redact, redactJson, scrubError } from './errors';
 import type { RequestBounds } from './limits';
 import { LimitError, readBody } from './limits';
 import type { RequestContext } from './request';
@@ -56,11 +57,12 @@ export class ProviderClient implements ProviderCall {
 		const { ctx, provider, itemIndex } = setup;
 		const credential = (await ctx.getCredentials(provider.credentialType, itemIndex)) as unknown as ZImageCredential;
 		const baseUrl = String(credential.baseUrl ?? '').trim().replace(/\/+$/, '');
-		if (!/^https?:\/\//i.test(baseUrl)) {
+		const problem = baseUrlProblem(baseUrl);
+		if (problem) {
 			throw new NodeOperationError(
 				ctx.getNode(),
-				`The ${provider.displayName} credential's Base URL "${baseUrl}" must start with http:// or https://`,
-				{ itemIndex },
+				`The ${provider.displayName} credential's Base URL ${problem.shown} ${problem.reason}`,
+				{ itemIndex, description: BASE_URL_RULE },
 			);
 		}
 		const timeoutSeconds =
@@ -106,6 +108,16 @@ export class ProviderClient implements ProviderCall {
 
 	redact(text: string): string {
 		return redact(text, this.secrets);
+	}
+
+	/** Any output value without the credential's secrets: every item passes here on its way out. */
+	redactJson<T>(value: T): T {
+		return redactJson(value, this.secrets);
+	}
+
+	/** The same error, its texts without the credential's secrets. */
+	scrubError(error: unknown): unknown {
+		return scrubError(error, this.secrets);
 	}
 
 	/** A result URL as an absolute one: servers may answer with paths such as /outputs/x.png. */
