@@ -4,7 +4,7 @@ import { networkReason, retryAfterSeconds } from '../failures';
 import { StoppedError } from '../run';
 import type { ProviderFailure } from '../types';
 import { safeUrl } from './errors';
-import type { RequestBounds } from './limits';
+import type { BodyStream, RequestBounds } from './limits';
 import { guardStream, LimitError } from './limits';
 import type { RequestContext } from './request';
 import { RedirectRefused, sendRequest } from './request';
@@ -13,17 +13,6 @@ import { withRetries } from './retry';
 
 /** Enough of a file's start to know its type and, for PNG, WebP, GIF and most JPEGs, its size. */
 const HEAD_BYTES = 64 * 1024;
-
-/** The parts of a Node.js readable stream used here (n8n's helper hands back an IncomingMessage). */
-export interface BodyStream extends AsyncIterable<unknown> {
-	read(size?: number): Buffer | null;
-	push(chunk: Buffer | null, encoding?: BufferEncoding): boolean;
-	unshift(chunk: Buffer): void;
-	once(event: string, listener: (...args: unknown[]) => void): unknown;
-	removeListener(event: string, listener: (...args: unknown[]) => void): unknown;
-	destroy(error?: Error): unknown;
-	readableEnded?: boolean;
-}
 
 /** A result image being received: its first bytes, and all of it (the stream, or the bytes when that was all). */
 export interface IncomingImage {

@@ -1,7 +1,17 @@
 import { sleep } from 'n8n-workflow';
 
 import type { RunControl } from '../run';
-import type { BodyStream } from './download';
+
+/** The parts of a Node.js readable stream used here (n8n's helper hands back an IncomingMessage). */
+export interface BodyStream extends AsyncIterable<unknown> {
+	read(size?: number): Buffer | null;
+	push(chunk: Buffer | null, encoding?: BufferEncoding): boolean;
+	unshift(chunk: Buffer): void;
+	once(event: string, listener: (...args: unknown[]) => void): unknown;
+	removeListener(event: string, listener: (...args: unknown[]) => void): unknown;
+	destroy(error?: Error): unknown;
+	readableEnded?: boolean;
+}
 
 /** What bounds one request: when it must be over, how large its answer may be, and the run's stop switch. */
 export interface RequestBounds {

@@ -1,8 +1,7 @@
 import type { IDataObject, IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
 
 import type { FormField, ProviderRequest } from '../types';
-import type { BodyStream } from './download';
-import type { RequestBounds } from './limits';
+import type { BodyStream, RequestBounds } from './limits';
 import { withinBounds } from './limits';
 
 /** Everything one request needs besides its method, URL and body: one object, one builder. */
