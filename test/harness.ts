@@ -6,6 +6,7 @@
  */
 import 'reflect-metadata';
 
+// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- the harness sets up n8n-core's own services, as n8n does
 import { Container } from '@n8n/di';
 import { BinaryDataService, ExecuteContext } from 'n8n-core';
 import type {

@@ -3,7 +3,7 @@
  * server's side: what the other origin received, how many bytes went out before the client
  * hung up, which requests were started after the run was lost, and the wall time.
  */
-import type { IDataObject } from 'n8n-workflow';
+import { type IDataObject, sleep } from 'n8n-workflow';
 
 import { failureOf, runNode } from './harness';
 import { EvolinkSimulator } from './simulators/evolink';
@@ -12,7 +12,7 @@ import { SimulatorServer } from './simulators/server';
 import { TensorsLabSimulator } from './simulators/tensorsLab';
 import { ZImageServerSimulator } from './simulators/zImageServer';
 
-const KEY = 'sk-HOSTILE-5e1f0a9b7c3d';
+const KEY = 'sk-dummy-HOSTILE-5e1f0a9b7c3d';
 const MB = 1024 * 1024;
 
 /** A second origin that records everything it is sent and answers 200. */
@@ -25,7 +25,7 @@ afterEach(async () => await elsewhere.stop());
 
 /** Waits (at most 3 s) for the server to notice that the client hung up. */
 async function hungUp(request: { hungUpAt?: number }): Promise<number> {
-	for (let i = 0; i < 60 && request.hungUpAt === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+	for (let i = 0; i < 60 && request.hungUpAt === undefined; i++) await sleep(50);
 	return request.hungUpAt ?? Number.POSITIVE_INFINITY;
 }
 
@@ -242,7 +242,7 @@ describe('a lost run stops spending', () => {
 		expect(Date.now() - started).toBeLessThan(5000);
 		// What reached the server, once everything in flight has landed: the two items that were
 		// running when the first failed; the six waiting their turn never started, nothing was polled.
-		await new Promise((resolve) => setTimeout(resolve, 1500));
+		await sleep(1500);
 		expect(sim.api.requestsTo(/\/v1\/images\/generations$/).length).toBeLessThanOrEqual(2);
 		expect(sim.api.requestsTo(/\/v1\/tasks\//)).toHaveLength(0);
 	});

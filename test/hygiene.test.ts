@@ -13,7 +13,7 @@ import type { Fault, SimulatorServer } from './simulators/server';
 import { TensorsLabSimulator } from './simulators/tensorsLab';
 import { ZImageServerSimulator } from './simulators/zImageServer';
 
-const SECRET = 'sk-HYGIENE-4c1d8e2f9a7b6053';
+const SECRET = 'sk-dummy-HYGIENE-4c1d8e2f9a7b6053';
 /** The forms of the key a leak would show: whole, as a header, its first and last 8 characters. */
 const KEY_FORMS = [SECRET, `Bearer ${SECRET}`, SECRET.slice(0, 8), SECRET.slice(-8), SECRET.slice(0, 12)];
 

@@ -7,7 +7,7 @@ import { redact, redactJson, shown } from '../nodes/ZImage/http/errors';
 import { pathSegment, safeFileName, taskIdProblem } from '../nodes/ZImage/taskIds';
 import { parseDecimal } from '../nodes/ZImage/validation';
 
-const KEY = 'sk-UNIT-0123456789abcdef';
+const KEY = 'sk-dummy-UNIT-0123456789abcdef';
 
 describe('redact: the key, its header form, its recognisable start and end', () => {
 	test.each([

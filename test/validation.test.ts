@@ -26,7 +26,7 @@ const tensorsLab = (parameters: IDataObject): IDataObject => ({
 
 const TENSORSLAB_CASES: Case[] = [
 	{ name: 'empty prompt', parameters: tensorsLab({ prompt: '' }), message: /^Invalid Prompt "": a prompt is required/ },
-	{ name: 'blank prompt', parameters: tensorsLab({ prompt: '   ' }), message: /^Invalid Prompt "   ": a prompt is required/ },
+	{ name: 'blank prompt', parameters: tensorsLab({ prompt: '   ' }), message: /^Invalid Prompt " {3}": a prompt is required/ },
 	{
 		name: 'z-image custom size below 512×512 pixels',
 		parameters: tensorsLab({ resolution: 'custom', width: 256, height: 256 }),

@@ -3,6 +3,7 @@
  * port) that records each request with its parsed JSON or multipart body, and a fault
  * plan that makes the next N matching requests answer something else.
  */
+/* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-restricted-globals -- a test HTTP server, never shipped; its timers are unref()ed, which sleep() cannot do */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
