@@ -7,6 +7,7 @@
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -145,11 +146,14 @@ export class N8nInstance {
 	}
 
 	async cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+		// `n8n execute` in 2.x starts a task runner broker (default port 5679): a free port
+		// of its own, so that it never collides with another n8n on this machine.
+		const broker = { N8N_RUNNERS_BROKER_PORT: String(await freePort()) };
 		return await new Promise((resolve) => {
 			execFile(
 				this.node,
 				[this.n8nBin, ...args],
-				{ env: { ...this.baseEnv, ...env }, cwd: this.userFolder, maxBuffer: 512 * 1024 * 1024 },
+				{ env: { ...this.baseEnv, ...broker, ...env }, cwd: this.userFolder, maxBuffer: 512 * 1024 * 1024 },
 				(error, stdout, stderr) => {
 					const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
 					resolve({ code, stdout, stderr });
@@ -235,6 +239,18 @@ export class N8nInstance {
 	remove(): void {
 		rmSync(this.userFolder, { recursive: true, force: true });
 	}
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+async function freePort(): Promise<number> {
+	return await new Promise((resolve, reject) => {
+		const server = createServer();
+		server.once('error', reject);
+		server.listen(0, '127.0.0.1', () => {
+			const { port } = server.address() as AddressInfo;
+			server.close(() => resolve(port));
+		});
+	});
 }
 
 /** The example workflows shipped in examples/, by file name. */
