@@ -1,6 +1,7 @@
 /**
- * Every example workflow, executed by a real n8n (2.41.1 on Node 24) with the built
- * package installed as a community package, against the bundled simulators.
+ * Every example workflow, executed by a real n8n (the line ZIMAGE_N8N_LINE names: 2.41.1 on
+ * Node 24, or 1.123.x on Node 22) with the built package installed as a community package,
+ * against the bundled simulators.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -210,6 +211,24 @@ describe('a failure a user understands', () => {
 		expect(execution.status).toBe('error');
 		expect(execution.error).toBe('Evolink (generate): Evolink rejected the API key: Invalid or expired token');
 		expect(JSON.stringify(execution.raw)).not.toContain('sk-wrong-e2e-4242');
+	});
+});
+
+describe("the images in n8n's binary data mode", () => {
+	// Each n8n line runs in its own default mode unless ZIMAGE_N8N_BINARY_MODE says
+	// otherwise: filesystem on 2.x, in the execution ("default") on 1.x.
+	test('stored where that mode keeps them', async () => {
+		const execution = await n8n.execute('zimageT2iTensorsLab');
+		succeeded(execution);
+		const binary = execution.outputs['Z-Image'][0].binary!.data;
+		if (n8n.binaryMode === 'filesystem') {
+			expect(binary.id).toMatch(/^filesystem(-v2)?:/);
+			expect(binary.data).toBe('filesystem-v2');
+		} else {
+			expect(binary.id).toBeUndefined();
+			expect(Buffer.from(binary.data!, 'base64').length).toBeGreaterThan(1000);
+		}
+		await checkImages([execution.outputs['Z-Image'][0]], [1024, 768], 'image/png');
 	});
 });
 
