@@ -66,19 +66,29 @@ export class QueueCluster {
 			stdio: ['ignore', 'pipe', 'inherit'],
 		});
 		const exited = new Promise<number | null>((resolve) => script.on('exit', (code) => resolve(code)));
-		const statePath = await new Promise<string>((resolve, reject) => {
-			let out = '';
-			script.stdout!.on('data', (chunk: Buffer) => {
-				out += chunk.toString('utf8');
-				const match = /^ZIMAGE_CLUSTER_READY (.+)$/m.exec(out);
-				if (match) resolve(match[1].trim());
+		try {
+			const statePath = await new Promise<string>((resolve, reject) => {
+				let out = '';
+				script.stdout!.on('data', (chunk: Buffer) => {
+					out += chunk.toString('utf8');
+					const match = /^ZIMAGE_CLUSTER_READY (.+)$/m.exec(out);
+					if (match) resolve(match[1].trim());
+				});
+				void exited.then((code) => reject(new Error(`scripts/queue-cluster.sh exited with ${code} before the cluster was ready`)));
 			});
-			void exited.then((code) => reject(new Error(`scripts/queue-cluster.sh exited with ${code} before the cluster was ready`)));
-		});
-		const state = JSON.parse(readFileSync(statePath, 'utf8')) as ClusterState;
-		const cluster = new QueueCluster(state, script, exited);
-		await cluster.login();
-		return cluster;
+			// The script prints nothing more on stdout: let the test process end even if a test
+			// forgets stop() (the script then stops the cluster by itself, see --parent).
+			script.stdout!.destroy();
+			script.unref();
+			const state = JSON.parse(readFileSync(statePath, 'utf8')) as ClusterState;
+			const cluster = new QueueCluster(state, script, exited);
+			await cluster.login();
+			return cluster;
+		} catch (error) {
+			script.kill('SIGTERM');
+			await exited;
+			throw error;
+		}
 	}
 
 	/** Stops the script, which stops every process it started. */
@@ -167,6 +177,25 @@ export class QueueCluster {
 	async binary(id: string): Promise<{ status: number; bytes: Buffer; contentType: string | null }> {
 		const answer = await this.rest('GET', `/binary-data?id=${encodeURIComponent(id)}&action=download`);
 		return { status: answer.status, bytes: answer.body, contentType: answer.headers.get('content-type') };
+	}
+
+	/**
+	 * Resolves once the main process serves a production webhook path: activation answers
+	 * before the webhook is registered. A CORS preflight asks for it without running anything.
+	 */
+	async waitForWebhook(path: string): Promise<void> {
+		await waitFor(
+			`webhook ${path} to be registered`,
+			async () => {
+				const response = await fetch(`${this.state.mainUrl}/webhook/${path}`, {
+					method: 'OPTIONS',
+					headers: { origin: this.state.mainUrl, 'access-control-request-method': 'POST' },
+				});
+				await response.arrayBuffer();
+				return response.status === 204;
+			},
+			30_000,
+		);
 	}
 
 	/** Calls a production webhook of an active workflow. */

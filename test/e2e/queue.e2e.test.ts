@@ -102,6 +102,7 @@ beforeAll(async () => {
 	ids.tensorsLab = await cluster.createCredential('queue tensorsLab', 'tensorsLabApi', { apiKey: tensorsLab.apiKey, baseUrl: tensorsLab.url, authHeaderFormat: 'bearer' });
 	ids.slow = await cluster.createCredential('queue slow', 'tensorsLabApi', { apiKey: slow.apiKey, baseUrl: slow.url, authHeaderFormat: 'bearer' });
 	for (const definition of workflows()) await cluster.createActiveWorkflow(definition);
+	for (const path of ['zimage-evolink', 'zimage-tensorslab', 'zimage-slow', 'zimage-get-task']) await cluster.waitForWebhook(path);
 	console.log(`queue e2e: cluster (Redis, PostgreSQL, main + 2 workers) ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }, 8 * 60_000);
 
