@@ -40,6 +40,7 @@ log() { echo "queue-cluster: [$(date +%T.%3N)] $*" >&2; }
 [ -f "$root/dist/nodes/ZImage/ZImage.node.js" ] || { log "no dist/: run 'npm run build' first"; exit 1; }
 
 started=()          # pids (each its own process group) to stop on exit, newest last
+names=()            # their names, as their log files are called
 redis_pid=""
 pg_pid=""
 state=""
@@ -82,6 +83,8 @@ spawn() {
   local logfile="$1"; shift
   setsid "$@" >>"$logfile" 2>&1 </dev/null &
   started+=("$!")
+  names+=("$(basename "$logfile" .log)")
+  disown "$!"   # its end is reported below, in words, not as a job status
 }
 
 # ---- what is needed -------------------------------------------------------------------
@@ -303,8 +306,15 @@ EOF
 log "ready: $state/state.json"
 echo "ZIMAGE_CLUSTER_READY $state/state.json"
 
+gone=()
 while :; do
   if [ -n "$parent" ] && ! kill -0 "$parent" 2>/dev/null; then log "parent $parent is gone: stopping"; exit 0; fi
+  for i in "${!started[@]}"; do
+    if [ -z "${gone[$i]:-}" ] && ! kill -0 "${started[$i]}" 2>/dev/null; then
+      gone[$i]=1
+      log "${names[$i]} (pid ${started[$i]}) has exited; the others go on (its log: $state/logs/${names[$i]}.log)"
+    fi
+  done
   sleep 1 &
   wait $! || true
 done
