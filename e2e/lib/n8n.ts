@@ -5,6 +5,7 @@
  * own Node.js (see scripts/n8n-runtime.sh), chosen by name: `ZIMAGE_N8N_LINE=2` (the
  * default: e2e/n8n) or `ZIMAGE_N8N_LINE=1` (e2e/n8n-1x).
  */
+/* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-dangerous-functions -- the e2e driver of a real n8n (processes, files, ports), never shipped; the n8n Cloud sandbox rules are for the nodes */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';

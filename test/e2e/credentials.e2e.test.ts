@@ -2,6 +2,7 @@
  * Every credential's Test button, pressed in a real n8n (its REST API, as the editor does):
  * a right key passes, a wrong one fails with a message, and nothing is generated or billed.
  */
+/* eslint-disable @n8n/community-nodes/no-restricted-globals -- a test driving a real n8n, never shipped */
 import { ensureRuntime, N8nInstance } from '../../e2e/lib/n8n';
 import { startSimulators, type RunningSimulators } from '../../scripts/simulators';
 

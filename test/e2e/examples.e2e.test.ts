@@ -3,6 +3,7 @@
  * Node 24, or 1.123.x on Node 22) with the built package installed as a community package,
  * against the bundled simulators.
  */
+/* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-restricted-globals -- a test driving a real n8n and reading its files, never shipped */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -88,7 +89,7 @@ beforeAll(async () => {
 	n8n.installPackage();
 	await n8n.importCredentials([
 		...simulatorCredentials(sims),
-		{ id: 'zimage-evolink-badkey', name: 'Evolink (wrong key)', type: 'evolinkApi', data: { apiKey: 'sk-wrong-e2e-4242', baseUrl: sims.evolink.url } },
+		{ id: 'zimage-evolink-badkey', name: 'Evolink (wrong key)', type: 'evolinkApi', data: { apiKey: 'sk-dummy-wrong-e2e-4242', baseUrl: sims.evolink.url } },
 	]);
 	const batch = loadExample('batch-prompts-to-files.json');
 	const examples = readdirSync(join(__dirname, '..', '..', 'examples'))
@@ -210,7 +211,7 @@ describe('a failure a user understands', () => {
 		const execution = await n8n.execute('zimageT2iEvolink_evolink_badkey');
 		expect(execution.status).toBe('error');
 		expect(execution.error).toBe('Evolink (generate): Evolink rejected the API key: Invalid or expired token');
-		expect(JSON.stringify(execution.raw)).not.toContain('sk-wrong-e2e-4242');
+		expect(JSON.stringify(execution.raw)).not.toContain('sk-dummy-wrong-e2e-4242');
 	});
 });
 
@@ -234,7 +235,7 @@ describe("the images in n8n's binary data mode", () => {
 
 describe('no key in anything n8n kept', () => {
 	test('every execution above, outputs, binary metadata and errors, is scanned for each simulator key and its prefixes', () => {
-		const keys = [sims.tensorsLab.apiKey, sims.evolink.apiKey, sims.odkkk.apiKey, 'sk-wrong-e2e-4242'];
+		const keys = [sims.tensorsLab.apiKey, sims.evolink.apiKey, sims.odkkk.apiKey, 'sk-dummy-wrong-e2e-4242'];
 		for (const { workflowId, execution } of executions) {
 			const text = JSON.stringify({ outputs: execution.outputs, error: execution.error, raw: execution.raw });
 			for (const key of keys) {

@@ -6,6 +6,7 @@
  * asserted: answers, the stored bytes, which worker ran what, the provider's request log,
  * a Stop from the editor, and a worker that dies mid-run.
  */
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, no-console -- a test driving a real n8n cluster, never shipped; it prints the time its parts take, for the CI log */
 import { randomUUID } from 'node:crypto';
 
 import { QueueCluster, waitFor, type ClusterProcess } from '../../e2e/lib/cluster';
