@@ -1,5 +1,5 @@
 import type {
-	IAuthenticateGeneric,
+	IAuthenticate,
 	Icon,
 	ICredentialTestRequest,
 	ICredentialType,
@@ -21,7 +21,7 @@ export class EvolinkApi implements ICredentialType {
 
 	properties: INodeProperties[] = shared.properties;
 
-	authenticate: IAuthenticateGeneric = shared.authenticate;
+	authenticate: IAuthenticate = shared.authenticate;
 
 	test: ICredentialTestRequest = shared.test;
 }

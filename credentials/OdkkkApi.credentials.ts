@@ -1,5 +1,5 @@
 import type {
-	IAuthenticateGeneric,
+	IAuthenticate,
 	Icon,
 	ICredentialTestRequest,
 	ICredentialType,
@@ -22,7 +22,7 @@ export class OdkkkApi implements ICredentialType {
 
 	properties: INodeProperties[] = shared.properties;
 
-	authenticate: IAuthenticateGeneric = shared.authenticate;
+	authenticate: IAuthenticate = shared.authenticate;
 
 	test: ICredentialTestRequest = shared.test;
 }

@@ -1,12 +1,12 @@
 import type {
-	IAuthenticateGeneric,
+	IAuthenticate,
 	Icon,
 	ICredentialTestRequest,
 	ICredentialType,
 	INodeProperties,
 } from 'n8n-workflow';
 
-import { PROBE_TASK_IDS } from './contract';
+import { authenticateWith, PROBE_TASK_IDS, TEST_BASE_URL } from './contract';
 
 export class TensorsLabApi implements ICredentialType {
 	name = 'tensorsLabApi';
@@ -47,20 +47,16 @@ export class TensorsLabApi implements ICredentialType {
 		},
 	];
 
-	authenticate: IAuthenticateGeneric = {
-		type: 'generic',
-		properties: {
-			headers: {
-				Authorization:
-					'={{$credentials.authHeaderFormat === "raw" ? $credentials.apiKey : "Bearer " + $credentials.apiKey}}',
-			},
-		},
-	};
+	// Authorization: Bearer <key> or the raw key, once the base URL is known to be usable.
+	authenticate: IAuthenticate = authenticateWith((credentials) => {
+		const key = String(credentials.apiKey ?? '');
+		return credentials.authHeaderFormat === 'raw' ? key : `Bearer ${key}`;
+	});
 
 	// Looking up a task id that does not exist costs nothing and still proves the key.
 	test: ICredentialTestRequest = {
 		request: {
-			baseURL: '={{$credentials.baseUrl}}',
+			baseURL: TEST_BASE_URL,
 			url: '/v1/images/infobytaskid',
 			method: 'POST',
 			body: { taskid: PROBE_TASK_IDS.tensorsLab },

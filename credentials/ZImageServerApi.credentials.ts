@@ -1,10 +1,12 @@
 import type {
-	IAuthenticateGeneric,
+	IAuthenticate,
 	Icon,
 	ICredentialTestRequest,
 	ICredentialType,
 	INodeProperties,
 } from 'n8n-workflow';
+
+import { authenticateWith, TEST_BASE_URL } from './contract';
 
 export class ZImageServerApi implements ICredentialType {
 	name = 'zImageServerApi';
@@ -50,19 +52,14 @@ export class ZImageServerApi implements ICredentialType {
 		},
 	];
 
-	authenticate: IAuthenticateGeneric = {
-		type: 'generic',
-		properties: {
-			headers: {
-				// No header at all when no token is set: the plain server needs none.
-				Authorization: '={{$credentials.apiKey ? "Bearer " + $credentials.apiKey : undefined}}',
-			},
-		},
-	};
+	// No header at all when no token is set: the plain server needs none.
+	authenticate: IAuthenticate = authenticateWith((credentials) =>
+		credentials.apiKey ? `Bearer ${String(credentials.apiKey)}` : undefined,
+	);
 
 	test: ICredentialTestRequest = {
 		request: {
-			baseURL: '={{$credentials.baseUrl}}',
+			baseURL: TEST_BASE_URL,
 			url: '/health',
 			method: 'GET',
 			skipSslCertificateValidation: '={{$credentials.ignoreSslIssues}}',

@@ -1,3 +1,5 @@
+import type { ICredentialDataDecryptedObject, IHttpRequestOptions } from 'n8n-workflow';
+
 /**
  * The fields every Z-Image credential has, whatever its provider: the node's request path
  * and its redaction read only these.
@@ -21,3 +23,52 @@ export const PROBE_TASK_IDS = {
 	tensorsLab: 'n8n-zimage-credential-test',
 	evolink: 'task-unified-0000000000-n8nprobe',
 } as const;
+
+/** The credential Test's base URL, trimmed as a run trims it (spaces, trailing slashes). */
+export const TEST_BASE_URL = '={{ String($credentials.baseUrl ?? "").trim().replace(/\\/+$/, "") }}';
+
+/** What a base URL may be, in the words every refusal of one ends with. */
+export const BASE_URL_RULE =
+	'The Base URL is http:// or https://, a host and an optional path, e.g. https://api.example.com or http://192.168.1.26:8003: no user name or password (user:pass@), no query string (?…) and no fragment (#…). The key goes in the API Key field.';
+
+/** The base URL as an error may show it: any user name and password replaced, cut to 200 characters. */
+function shownBaseUrl(baseUrl: string): string {
+	const hidden = baseUrl.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
+	return `"${hidden.length > 200 ? `${hidden.slice(0, 200)}…` : hidden}"`;
+}
+
+/**
+ * Why a base URL (already trimmed) cannot be used, or undefined when it can. A user name and
+ * password would be sent as Basic auth instead of the key and shown in outputs and errors.
+ */
+export function baseUrlProblem(baseUrl: string): { shown: string; reason: string } | undefined {
+	const shown = shownBaseUrl(baseUrl);
+	if (!/^https?:\/\//i.test(baseUrl)) return { shown, reason: 'must start with http:// or https://' };
+	const authority = baseUrl.slice(baseUrl.indexOf('//') + 2).split(/[/?#]/)[0];
+	if (authority.includes('@')) return { shown, reason: 'must not contain a user name or password (user:pass@)' };
+	if (baseUrl.includes('?')) return { shown, reason: 'must not contain a query string (?…)' };
+	if (baseUrl.includes('#')) return { shown, reason: 'must not contain a fragment (#…)' };
+	try {
+		if (new URL(baseUrl).host) return undefined;
+	} catch {
+		// not a URL: said below
+	}
+	return { shown, reason: 'is not a valid URL' };
+}
+
+/**
+ * The credentials' `authenticate`: refuses an unusable base URL before anything is sent (in the
+ * Test button and in every run, with the same words), then adds the Authorization header the
+ * credential asks for (none when `header` gives undefined).
+ */
+export function authenticateWith(
+	header: (credentials: ICredentialDataDecryptedObject) => string | undefined,
+): (credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions) => Promise<IHttpRequestOptions> {
+	return async (credentials, requestOptions) => {
+		const problem = baseUrlProblem(String(credentials.baseUrl ?? '').trim().replace(/\/+$/, ''));
+		if (problem) throw new Error(`The Base URL ${problem.shown} ${problem.reason}. ${BASE_URL_RULE}`);
+		const value = header(credentials);
+		if (value === undefined) return requestOptions;
+		return { ...requestOptions, headers: { ...(requestOptions.headers ?? {}), Authorization: value } };
+	};
+}

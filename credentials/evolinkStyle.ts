@@ -1,13 +1,13 @@
-import type { IAuthenticateGeneric, ICredentialTestRequest, INodeProperties } from 'n8n-workflow';
+import type { IAuthenticate, ICredentialTestRequest, INodeProperties } from 'n8n-workflow';
 
-import { PROBE_TASK_IDS } from './contract';
+import { authenticateWith, PROBE_TASK_IDS, TEST_BASE_URL } from './contract';
 
 /** Evolink's API, shared by the hosts that serve it: key, base URL, bearer auth, a free test. */
 export function evolinkStyleCredential(
 	service: string,
 	defaultBaseUrl: string,
 	unauthorizedCode: string | number,
-): { properties: INodeProperties[]; authenticate: IAuthenticateGeneric; test: ICredentialTestRequest } {
+): { properties: INodeProperties[]; authenticate: IAuthenticate; test: ICredentialTestRequest } {
 	return {
 		properties: [
 			{
@@ -27,14 +27,12 @@ export function evolinkStyleCredential(
 				description: 'Change only for a proxy or a test server',
 			},
 		],
-		authenticate: {
-			type: 'generic',
-			properties: { headers: { Authorization: '=Bearer {{$credentials.apiKey}}' } },
-		},
+		// Authorization: Bearer <key>, once the base URL is known to be usable.
+		authenticate: authenticateWith((credentials) => `Bearer ${String(credentials.apiKey ?? '')}`),
 		// Looking up a task that cannot exist costs nothing: a right key gets 404, a wrong one 401.
 		test: {
 			request: {
-				baseURL: '={{$credentials.baseUrl}}',
+				baseURL: TEST_BASE_URL,
 				url: `/v1/tasks/${PROBE_TASK_IDS.evolink}`,
 				method: 'GET',
 				ignoreHttpStatusErrors: true,

@@ -3,6 +3,7 @@
  * filesystem binary mode and reports how much its memory grew while doing so.
  *   node build/scripts/bench-memory.js <TensorsLab simulator URL> <API key> <storage dir>
  */
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, no-console -- a development script run by Node, never shipped; the n8n Cloud sandbox rules are for the nodes */
 import type { IDataObject } from 'n8n-workflow';
 
 import { runNode, useFilesystemBinaryMode } from '../test/harness';

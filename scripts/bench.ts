@@ -3,6 +3,7 @@
  * fixed task times, side by side with the polling loop n8n users build by hand today.
  * Prints a table and writes it to bench-results/bench.md. Not part of the tests.
  */
+/* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-dangerous-functions, no-console -- a development script run by Node, never shipped; the n8n Cloud sandbox rules are for the nodes */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';

@@ -5,6 +5,7 @@
  * that provider for real:
  *   TENSORSLAB_API_KEY, EVOLINK_API_KEY, ODKKK_API_KEY, or ZIMAGE_SERVER_URL (+ ZIMAGE_SERVER_TOKEN).
  */
+/* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-restricted-globals, no-console -- a development script run by Node, never shipped; the n8n Cloud sandbox rules are for the nodes */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 

@@ -3,6 +3,7 @@
  * running, their credentials and the examples imported, and an owner account set up, so
  * that every operation can be clicked through by hand. Ctrl+C stops everything.
  */
+/* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-restricted-globals, no-console -- a development script run by Node, never shipped; the n8n Cloud sandbox rules are for the nodes */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 

@@ -3,6 +3,7 @@
  * Chromium (apt-get install chromium) driven by playwright-core. Not part of the tests.
  *   node build/scripts/screenshot.js [output.png]
  */
+/* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-restricted-globals, no-console -- a development script run by Node, never shipped; the n8n Cloud sandbox rules are for the nodes */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

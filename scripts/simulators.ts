@@ -3,6 +3,7 @@
  * stopped (Ctrl+C): for the demo, `npm run dev` and trying the node by hand.
  * Prints one JSON line with each simulator's base URL and test key.
  */
+/* eslint-disable @n8n/community-nodes/no-restricted-globals -- a development script run by Node, never shipped; the n8n Cloud sandbox rules are for the nodes */
 import { EvolinkSimulator } from '../test/simulators/evolink';
 import { TensorsLabSimulator } from '../test/simulators/tensorsLab';
 import { ZImageServerSimulator } from '../test/simulators/zImageServer';

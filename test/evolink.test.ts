@@ -1,4 +1,4 @@
-import type { IDataObject } from 'n8n-workflow';
+import { type IDataObject, sleep } from 'n8n-workflow';
 
 import { failureOf, runCredentialTest, runNode } from './harness';
 import { EvolinkSimulator, type Flavor } from './simulators/evolink';
@@ -99,7 +99,7 @@ describe.each(HOSTS)('$name', ({ flavor, provider, credential, name }) => {
 			const taskId = submitted.items[0].json.taskId as string;
 			expect(taskId).toMatch(/^task-unified-/);
 
-			await new Promise((resolve) => setTimeout(resolve, 600));
+			await sleep(600);
 			const midway = await run({ operation: 'getTask', taskId });
 			expect(midway.items[0].json.status).toBe('processing');
 			expect(midway.items[0].json.progress).toBeGreaterThan(0);

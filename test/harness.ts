@@ -6,6 +6,7 @@
  */
 import 'reflect-metadata';
 
+// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- the harness sets up n8n-core's own services, as n8n does
 import { Container } from '@n8n/di';
 import { BinaryDataService, ExecuteContext } from 'n8n-core';
 import type {
@@ -82,7 +83,9 @@ function makeCredentialsHelper(store: Record<string, IDataObject>) {
 		) {
 			const type = CREDENTIAL_TYPES[typeName];
 			const auth = type?.authenticate;
-			if (!auth || typeof auth === 'function') return requestOptions;
+			// A function is called as n8n's CredentialsHelper calls it: with the credential and the request.
+			if (typeof auth === 'function') return await auth(credentials as ICredentialDataDecryptedObject, requestOptions);
+			if (!auth) return requestOptions;
 			const headers: IDataObject = { ...(requestOptions.headers ?? {}) };
 			for (const [key, value] of Object.entries(auth.properties.headers ?? {})) {
 				const resolved = resolveValue(value, credentials, workflow, node);
@@ -115,13 +118,19 @@ export async function runCredentialTest(
 	const node: INode = { id: 'x', name: 'x', type: 'x', typeVersion: 1, position: [0, 0], parameters: {} };
 	const workflow = new Workflow({ nodes: [node], connections: {}, active: false, nodeTypes: { getByName: () => nodeType, getByNameAndVersion: () => nodeType, getKnownTypes: () => ({}) } });
 	const baseURL = String(resolveValue(request.baseURL, credentials, workflow, node) ?? '');
-	const options = await makeCredentialsHelper({ [typeName]: credentials }).authenticate(
-		credentials,
-		typeName,
-		{ url: String(request.url), method: request.method, body: request.body as IDataObject, headers: {} },
-		workflow,
-		node,
-	);
+	let options: IHttpRequestOptions;
+	try {
+		options = await makeCredentialsHelper({ [typeName]: credentials }).authenticate(
+			credentials,
+			typeName,
+			{ url: String(request.url), method: request.method, body: request.body as IDataObject, headers: {} },
+			workflow,
+			node,
+		);
+	} catch (error) {
+		// n8n shows the message of an error thrown before the request (nothing was sent).
+		return { ok: false, message: (error as Error).message, statusCode: 0, body: undefined };
+	}
 	const response = await request_(`${baseURL}${options.url}`, {
 		method: options.method ?? 'GET',
 		headers: { 'content-type': 'application/json', ...(options.headers as Record<string, string>) },

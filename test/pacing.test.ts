@@ -8,12 +8,13 @@ import type { IDataObject } from 'n8n-workflow';
 import { activeBudgets } from '../nodes/ZImage/pacing/budget';
 import { learnedDelayMs, TaskDurations } from '../nodes/ZImage/pacing/durations';
 import { TaskWindow, WINDOW_RULES } from '../nodes/ZImage/pacing/taskWindow';
+import { RunControl } from '../nodes/ZImage/run';
 import { runNode } from './harness';
 import { EvolinkSimulator } from './simulators/evolink';
 import type { KeyLimitOptions } from './simulators/limits';
 import { TensorsLabSimulator } from './simulators/tensorsLab';
 
-const ctx = { getExecutionCancelSignal: () => undefined } as never;
+const run = new RunControl({ getExecutionCancelSignal: () => undefined, getNode: () => ({ name: 'Z-Image' }) } as never, true);
 const prompts = (count: number) => Array.from({ length: count }, (_, i) => ({ json: { prompt: `prompt ${i}` } }));
 
 describe('the window of tasks in flight', () => {
@@ -24,7 +25,7 @@ describe('the window of tasks in flight', () => {
 
 	test('a refusal narrows the window to the tasks still in flight, and gives the slot back', async () => {
 		const window = new TaskWindow(10);
-		for (let i = 0; i < 6; i++) await window.acquire(ctx, i);
+		for (let i = 0; i < 6; i++) await window.acquire(run, i);
 		window.notAccepted(undefined, 1);
 		expect(window.inFlight).toBe(5);
 		expect(window.limit).toBe(5);
@@ -34,22 +35,22 @@ describe('the window of tasks in flight', () => {
 
 	test('with nothing else in flight, a refusal holds every submission: for its Retry-After, else a pause', async () => {
 		const window = new TaskWindow(4);
-		await window.acquire(ctx, 0);
+		await window.acquire(run, 0);
 		const before = Date.now();
 		window.notAccepted(0.3, 1);
 		expect(window.heldUntil).toBeGreaterThanOrEqual(before + 300);
 		let granted = 0;
-		await window.acquire(ctx, 1).then(() => (granted = Date.now()));
+		await window.acquire(run, 1).then(() => (granted = Date.now()));
 		expect(granted - before).toBeGreaterThanOrEqual(290);
 		const alone = new TaskWindow(4);
-		await alone.acquire(ctx, 0);
+		await alone.acquire(run, 0);
 		const at = Date.now();
 		alone.notAccepted(undefined, 0.2);
 		expect(alone.heldUntil).toBeGreaterThanOrEqual(at + 200);
 		// with tasks in flight, their ends free the turns: no hold
 		const busy = new TaskWindow(4);
-		await busy.acquire(ctx, 0);
-		await busy.acquire(ctx, 1);
+		await busy.acquire(run, 0);
+		await busy.acquire(run, 1);
 		busy.notAccepted(5, 1);
 		expect(busy.heldUntil).toBe(0);
 	});
@@ -57,21 +58,26 @@ describe('the window of tasks in flight', () => {
 	test('accepted submissions widen it again, after a quiet while, up to the ceiling', async () => {
 		WINDOW_RULES.firstProbeMs = 50;
 		const window = new TaskWindow(6);
-		for (let i = 0; i < 3; i++) await window.acquire(ctx, i);
+		for (let i = 0; i < 3; i++) await window.acquire(run, i);
 		window.notAccepted(undefined, 1);
 		expect(window.limit).toBe(2);
 		window.accepted();
 		expect(window.limit).toBe(2);
 		await new Promise((resolve) => setTimeout(resolve, 60));
-		for (let i = 0; i < 10; i++) window.accepted();
+		// one slot more per window's worth of accepted submissions
+		window.accepted();
+		expect(window.limit).toBe(2);
+		window.accepted();
+		expect(window.limit).toBe(3);
+		for (let i = 0; i < 30; i++) window.accepted();
 		expect(window.limit).toBe(6);
 	});
 
 	test('waiting slots go first come, first served', async () => {
 		const window = new TaskWindow(1);
-		await window.acquire(ctx, 0);
+		await window.acquire(run, 0);
 		const order: number[] = [];
-		const waits = [1, 2, 3].map((i) => window.acquire(ctx, i).then(() => order.push(i)));
+		const waits = [1, 2, 3].map((i) => window.acquire(run, i).then(() => order.push(i)));
 		for (let i = 0; i < 3; i++) window.release();
 		await Promise.all(waits);
 		expect(order).toEqual([1, 2, 3]);

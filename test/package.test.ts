@@ -1,4 +1,5 @@
 /** What n8n and its community-package rules expect of the published package. */
+/* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-restricted-globals -- a test that reads the built package from disk */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -26,8 +27,8 @@ describe('package.json', () => {
 		}
 	});
 
-	test('every provider credential is registered and exported', () => {
-		const index = require(join(root, 'dist/index.js'));
+	test('every provider credential is registered and exported', async () => {
+		const index = await import(join(root, 'dist/index.js'));
 		const exported = Object.values(index).map((Type) => new (Type as new () => { name: string })().name);
 		for (const provider of PROVIDERS) {
 			expect(exported).toContain(provider.credentialType);

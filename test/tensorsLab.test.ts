@@ -1,4 +1,4 @@
-import type { IDataObject } from 'n8n-workflow';
+import { type IDataObject, sleep } from 'n8n-workflow';
 
 import { failureOf, imageItem, runNode } from './harness';
 import { decodePng, makePng } from './simulators/images';
@@ -248,7 +248,7 @@ describe('TensorsLab Get Task, Delete Task, Health', () => {
 		sim.failNextTask('Generation failed: content policy');
 		const submitted = await generate({ prompt: 'x', options: { waitForCompletion: false } });
 		const taskId = submitted.items[0].json.taskId as string;
-		await new Promise((resolve) => setTimeout(resolve, sim.queueMs + sim.processMs + 50));
+		await sleep(sim.queueMs + sim.processMs + 50);
 		const result = await runNode({
 			parameters: { provider: 'tensorsLab', operation: 'getTask', taskId },
 			credentials: credentials(),
@@ -288,7 +288,7 @@ describe('TensorsLab Get Task, Delete Task, Health', () => {
 	});
 
 	test('Health with a wrong key fails and never shows the key', async () => {
-		const wrongKey = 'tl-wrong-key-987654321';
+		const wrongKey = 'tl-dummy-wrong-key-987654321';
 		const failure = runNode({
 			parameters: { provider: 'tensorsLab', operation: 'health' },
 			credentials: credentials({ apiKey: wrongKey }),
@@ -395,11 +395,11 @@ describe('TensorsLab waiting', () => {
 		const controller = new AbortController();
 		const started = Date.now();
 		const run = generate({ prompt: 'slow' }, { abortSignal: controller.signal });
-		setTimeout(() => controller.abort(), 1500);
+		void sleep(1500).then(() => controller.abort());
 		await expect(run).rejects.toThrow('The execution was cancelled');
 		expect(Date.now() - started).toBeLessThan(1500 + 1000);
 		const seen = sim.api.requests.length;
-		await new Promise((resolve) => setTimeout(resolve, 1500));
+		await sleep(1500);
 		expect(sim.api.requests.length).toBe(seen);
 	});
 });

@@ -1,3 +1,5 @@
+import { sleep } from 'n8n-workflow';
+
 import { sniffImage } from '../nodes/ZImage/imageInfo';
 import { WorkPool } from '../nodes/ZImage/pool';
 import { nextPollDelayMs, POLL_SCHEDULE } from '../nodes/ZImage/poller';
@@ -59,8 +61,6 @@ describe('poll schedule', () => {
 });
 
 describe('WorkPool', () => {
-	const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 	test('never runs more than the limit at once, and a failure stays with its job', async () => {
 		const pool = new WorkPool(2);
 		let running = 0;
@@ -69,7 +69,7 @@ describe('WorkPool', () => {
 			pool.run(async () => {
 				running++;
 				peak = Math.max(peak, running);
-				await pause(ms);
+				await sleep(ms);
 				running--;
 				if (index === 3) throw new Error('job 3 failed');
 				return index;
@@ -86,11 +86,11 @@ describe('WorkPool', () => {
 		const item = (name: string, downloads: number) =>
 			pool.run(async () => {
 				order.push(`${name} generate`);
-				await pause(5);
+				await sleep(5);
 				return Array.from({ length: downloads }, (_, i) =>
 					pool.run(async () => {
 						order.push(`${name} download ${i}`);
-						await pause(5);
+						await sleep(5);
 					}, 'continue'),
 				);
 			}).then(async (queued) => await Promise.all(queued));

@@ -26,7 +26,7 @@ const tensorsLab = (parameters: IDataObject): IDataObject => ({
 
 const TENSORSLAB_CASES: Case[] = [
 	{ name: 'empty prompt', parameters: tensorsLab({ prompt: '' }), message: /^Invalid Prompt "": a prompt is required/ },
-	{ name: 'blank prompt', parameters: tensorsLab({ prompt: '   ' }), message: /^Invalid Prompt "   ": a prompt is required/ },
+	{ name: 'blank prompt', parameters: tensorsLab({ prompt: '   ' }), message: /^Invalid Prompt " {3}": a prompt is required/ },
 	{
 		name: 'z-image custom size below 512×512 pixels',
 		parameters: tensorsLab({ resolution: 'custom', width: 256, height: 256 }),
@@ -129,6 +129,11 @@ const TENSORSLAB_CASES: Case[] = [
 		parameters: { provider: 'tensorsLab', operation: 'deleteTask', taskId: 'abcd_1, x/y' },
 		message: /^Invalid Task IDs "x\/y": a TensorsLab task id/,
 	},
+	{ name: 'prompt over 2000 characters', parameters: tensorsLab({ prompt: 'p'.repeat(2001) }), message: /^Invalid Prompt "p{80}…": at most 2000 characters are allowed, this one has 2001/ },
+	{ name: 'prompt that is an object (from an expression)', parameters: tensorsLab({ prompt: { a: 1 } }), message: /^Invalid Prompt \{"a":1\}: text is expected, this is an object/ },
+	{ name: 'hex width', parameters: tensorsLab({ resolution: 'custom', width: '0x400', height: 1024 }), message: /^Invalid Width "0x400": a whole number from 1 to 16384/ },
+	{ name: 'Get Task id of only dots', parameters: { provider: 'tensorsLab', operation: 'getTask', taskId: '..' }, message: /^Invalid Task ID "\.\.": a task ID cannot be only dots/ },
+	{ name: 'Get Task id over 128 characters', parameters: { provider: 'tensorsLab', operation: 'getTask', taskId: 'a'.repeat(129) }, message: /^Invalid Task ID "a{80}…": a TensorsLab task id/ },
 	{
 		name: 'an operation the provider does not have',
 		parameters: { provider: 'tensorsLab', operation: 'unloadModel' },
@@ -217,6 +222,10 @@ const SELF_HOSTED_CASES: Case[] = [
 		message: /^Invalid Input Image Fields "data": the input item has no binary data/,
 	},
 	{ name: 'Get Task with a malformed id', parameters: { provider: 'selfHosted', operation: 'getTask', taskId: '../health' }, message: /^Invalid Task ID "..\/health"/ },
+	{ name: 'prompt over 4000 characters', parameters: selfHosted({ prompt: 'p'.repeat(4001) }), message: /^Invalid Prompt "p{80}…": at most 4000 characters are allowed, this one has 4001/ },
+	{ name: 'negative prompt that is a list', parameters: selfHosted({ negativePrompt: ['blurry'] }), message: /^Invalid Negative Prompt \["blurry"\]: text is expected, this is a list/ },
+	{ name: 'exponent steps', parameters: selfHosted({ numInferenceSteps: '5e1' }), message: /^Invalid Inference Steps "5e1": a whole number from 1 to 200/ },
+	{ name: 'Get Task id with CR/LF', parameters: { provider: 'selfHosted', operation: 'getTask', taskId: 'a\r\nb' }, message: /^Invalid Task ID "a\\x0d\\x0ab"/ },
 ];
 
 describe('Z-Image Server input checks', () => {
@@ -283,6 +292,9 @@ const EVOLINK_CASES: Case[] = [
 	},
 	{ name: 'callback that is not a URL', parameters: evolink({ callbackUrl: 'not a url' }), message: /^Invalid Callback URL "not a url": not a URL/ },
 	{ name: 'unknown model', parameters: evolink({ model: 'flux' }), message: /^Invalid Model "flux": allowed: z-image-turbo/ },
+	{ name: 'prompt that is a number (from an expression)', parameters: evolink({ prompt: 42 }), message: /^Invalid Prompt 42: text is expected, this is a number/ },
+	{ name: 'width as garbage text', parameters: evolink({ size: 'custom', width: '512px', height: 512 }), message: /^Invalid Width "512px": a whole number from 376 to 1536/ },
+	{ name: 'Get Task id over 128 characters', parameters: { provider: 'evolink', operation: 'getTask', taskId: `task-unified-${'1'.repeat(200)}` }, message: /^Invalid Task ID "task-unified-1+…": a task ID has at most 128 characters, this one has 213/ },
 	{
 		name: 'Get Task id that is not task-unified-…',
 		parameters: { provider: 'evolink', operation: 'getTask', taskId: 'abcd_123' },

@@ -1,4 +1,4 @@
-import type { IDataObject } from 'n8n-workflow';
+import { type IDataObject, sleep } from 'n8n-workflow';
 
 import { failureOf, imageItem, runCredentialTest, runNode } from './harness';
 import { decodePng, makePng } from './simulators/images';
@@ -157,7 +157,7 @@ describe('Z-Image Server Generate', () => {
 		const controller = new AbortController();
 		const started = Date.now();
 		const pending = run({ operation: 'generate', prompt: 'slow', size: '512x512' }, { abortSignal: controller.signal });
-		setTimeout(() => controller.abort(), 700);
+		void sleep(700).then(() => controller.abort());
 		const error = await failureOf(pending);
 		expect(error.message).toBe('The execution was cancelled');
 		expect(Date.now() - started).toBeLessThan(700 + 1000);
@@ -260,7 +260,7 @@ describe('Z-Image Server async endpoints, Get Task, housekeeping', () => {
 			serverStatus: 'idle',
 		});
 		const generating = run({ operation: 'generate', prompt: 'x', size: '512x512' });
-		await new Promise((resolve) => setTimeout(resolve, 400));
+		await sleep(400);
 		const busy = await run({ operation: 'health' });
 		expect(busy.items[0].json).toMatchObject({ busy: true, serverStatus: 'generating' });
 		await generating;

@@ -1,20 +1,51 @@
 /**
- * Drives a real n8n (the pinned one in e2e/n8n, on its own Node 24) headlessly: a private
- * user folder with this package installed as a community package, credentials and
- * workflows imported with n8n's own CLI, workflows executed with `n8n execute`.
+ * Drives a real n8n headlessly: a private user folder with this package installed as a
+ * community package, credentials and workflows imported with n8n's own CLI, workflows
+ * executed with `n8n execute`. Two n8n lines, each pinned with its own lockfile and its
+ * own Node.js (see scripts/n8n-runtime.sh), chosen by name: `ZIMAGE_N8N_LINE=2` (the
+ * default: e2e/n8n) or `ZIMAGE_N8N_LINE=1` (e2e/n8n-1x).
  */
+/* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-dangerous-functions -- the e2e driver of a real n8n (processes, files, ports), never shipped; the n8n Cloud sandbox rules are for the nodes */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..', ...(__dirname.includes(`${join('build', 'e2e')}`) ? ['..'] : []));
-const RUNTIME = join(ROOT, 'e2e', 'n8n');
-const N8N_BIN = join(RUNTIME, 'node_modules', 'n8n', 'bin', 'n8n');
 
-/** Installs the runtime when missing (minutes, once) and returns the Node 24 binary. */
-export function ensureRuntime(): string {
-	const output = execFileSync('bash', [join(ROOT, 'scripts', 'n8n-runtime.sh')], {
+export type N8nLine = '1' | '2';
+export type BinaryMode = 'default' | 'filesystem';
+
+/** Where each line's runtime lives, under e2e/. */
+const RUNTIME_DIRS: Record<N8nLine, string> = { '2': 'n8n', '1': 'n8n-1x' };
+
+/**
+ * What differs between the lines for this driver. Binary data: 2.x keeps it on disk by
+ * default (`filesystem`, in <user folder>/.n8n/storage), 1.x in the execution itself
+ * (`default`, base64 in memory), its `filesystem` mode writing to .n8n/binaryData.
+ */
+const LINE_DEFAULTS: Record<N8nLine, { binaryMode: BinaryMode; binaryFolder: string }> = {
+	'2': { binaryMode: 'filesystem', binaryFolder: 'storage' },
+	'1': { binaryMode: 'default', binaryFolder: 'binaryData' },
+};
+
+/** The line named by ZIMAGE_N8N_LINE (2 when unset). */
+export function n8nLine(): N8nLine {
+	const line = process.env.ZIMAGE_N8N_LINE || '2';
+	if (line !== '1' && line !== '2') throw new Error(`ZIMAGE_N8N_LINE must be 1 or 2, not '${line}'`);
+	return line;
+}
+
+/** The version of n8n a line's runtime pins (from its package.json). */
+export function n8nVersion(line: N8nLine = n8nLine()): string {
+	const manifest = JSON.parse(readFileSync(join(ROOT, 'e2e', RUNTIME_DIRS[line], 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+	return manifest.dependencies.n8n;
+}
+
+/** Installs a line's runtime when missing (minutes, once) and returns its Node binary. */
+export function ensureRuntime(line: N8nLine = n8nLine()): string {
+	const output = execFileSync('bash', [join(ROOT, 'scripts', 'n8n-runtime.sh'), line], {
 		encoding: 'utf8',
 		stdio: ['ignore', 'pipe', 'inherit'],
 	});
@@ -64,12 +95,20 @@ interface RunResult {
 export class N8nInstance {
 	readonly userFolder: string;
 	readonly filesDir: string;
+	/** Where n8n keeps binary data: the line's default unless ZIMAGE_N8N_BINARY_MODE says. */
+	readonly binaryMode: BinaryMode;
 	private readonly baseEnv: NodeJS.ProcessEnv;
+	private readonly n8nBin: string;
 
 	constructor(
 		readonly node: string,
 		userFolder?: string,
+		readonly line: N8nLine = n8nLine(),
 	) {
+		this.n8nBin = join(ROOT, 'e2e', RUNTIME_DIRS[line], 'node_modules', 'n8n', 'bin', 'n8n');
+		const mode = process.env.ZIMAGE_N8N_BINARY_MODE || LINE_DEFAULTS[line].binaryMode;
+		if (mode !== 'default' && mode !== 'filesystem') throw new Error(`ZIMAGE_N8N_BINARY_MODE must be default or filesystem, not '${mode}'`);
+		this.binaryMode = mode;
 		this.userFolder = userFolder ?? mkdtempSync(join(tmpdir(), 'zimage-n8n-'));
 		this.filesDir = join(this.userFolder, 'files');
 		mkdirSync(this.filesDir, { recursive: true });
@@ -90,6 +129,8 @@ export class N8nInstance {
 			N8N_DIAGNOSTICS_CONFIG_BACKEND: '',
 			EXTERNAL_FRONTEND_HOOKS_URLS: '',
 			NODE_ENV: 'production',
+			// Set only when asked for: otherwise each line runs in its own default mode.
+			...(process.env.ZIMAGE_N8N_BINARY_MODE ? { N8N_DEFAULT_BINARY_DATA_MODE: mode } : {}),
 		};
 	}
 
@@ -106,11 +147,14 @@ export class N8nInstance {
 	}
 
 	async cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+		// `n8n execute` in 2.x starts a task runner broker (default port 5679): a free port
+		// of its own, so that it never collides with another n8n on this machine.
+		const broker = { N8N_RUNNERS_BROKER_PORT: String(await freePort()) };
 		return await new Promise((resolve) => {
 			execFile(
 				this.node,
-				[N8N_BIN, ...args],
-				{ env: { ...this.baseEnv, ...env }, cwd: this.userFolder, maxBuffer: 512 * 1024 * 1024 },
+				[this.n8nBin, ...args],
+				{ env: { ...this.baseEnv, ...broker, ...env }, cwd: this.userFolder, maxBuffer: 512 * 1024 * 1024 },
 				(error, stdout, stderr) => {
 					const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
 					resolve({ code, stdout, stderr });
@@ -142,8 +186,9 @@ export class N8nInstance {
 
 	/** `execute`, telling `watch` the n8n process's id as soon as it runs (to measure it). */
 	async executeWatched(workflowId: string, env: NodeJS.ProcessEnv, watch: (pid: number) => void): Promise<Execution> {
-		const child = spawn(this.node, [N8N_BIN, 'execute', `--id=${workflowId}`, '--rawOutput'], {
-			env: { ...this.baseEnv, ...env },
+		const broker = { N8N_RUNNERS_BROKER_PORT: String(await freePort()) };
+		const child = spawn(this.node, [this.n8nBin, 'execute', `--id=${workflowId}`, '--rawOutput'], {
+			env: { ...this.baseEnv, ...broker, ...env },
 			cwd: this.userFolder,
 			stdio: ['ignore', 'pipe', 'pipe'],
 		});
@@ -177,14 +222,14 @@ export class N8nInstance {
 	binaryBytes(binary: BinaryRef): Buffer {
 		if (binary.id) {
 			const [, path] = binary.id.split(/:(.*)/s);
-			return readFileSync(join(this.userFolder, '.n8n', 'storage', path));
+			return readFileSync(join(this.userFolder, '.n8n', LINE_DEFAULTS[this.line].binaryFolder, path));
 		}
 		return Buffer.from(binary.data ?? '', 'base64');
 	}
 
 	/** Starts the editor (`n8n start`) on a port; resolves once it answers. */
 	async start(port: number, env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
-		const child = spawn(this.node, [N8N_BIN, 'start'], {
+		const child = spawn(this.node, [this.n8nBin, 'start'], {
 			env: {
 				...this.baseEnv,
 				N8N_PORT: String(port),
@@ -216,6 +261,18 @@ export class N8nInstance {
 	remove(): void {
 		rmSync(this.userFolder, { recursive: true, force: true });
 	}
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+async function freePort(): Promise<number> {
+	return await new Promise((resolve, reject) => {
+		const server = createServer();
+		server.once('error', reject);
+		server.listen(0, '127.0.0.1', () => {
+			const { port } = server.address() as AddressInfo;
+			server.close(() => resolve(port));
+		});
+	});
 }
 
 /** The example workflows shipped in examples/, by file name. */

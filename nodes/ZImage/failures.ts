@@ -38,7 +38,8 @@ export function classifyAnswer(table: ErrorTable, answer: HttpAnswer): ProviderF
 	if (!kind) return undefined;
 	const failure: ProviderFailure = { ...table.words(kind, facts), ...RETRY_BY_KIND[kind] };
 	if (kind === 'unreadable' && failure.description === undefined) {
-		failure.description = String(answer.body ?? '').slice(0, 200);
+		// Cut only once secrets are removed (http/errors.ts).
+		failure.description = String(answer.body ?? '');
 	}
 	if (answer.statusCode >= 300) failure.httpCode = String(answer.statusCode);
 	if (kind === 'notAccepted') {

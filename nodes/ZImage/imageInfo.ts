@@ -66,9 +66,11 @@ export function sniffImage(buffer: Buffer): ImageInfo | undefined {
 	return undefined;
 }
 
-/** A short, printable look at bytes that are not an image (e.g. an HTML error page). */
-export function describeNonImage(buffer: Buffer, contentType?: string): string {
-	const head = buffer.toString('utf8', 0, Math.min(buffer.length, 60)).replace(/\s+/g, ' ').trim();
-	const printable = /^[\x20-\x7e]*$/.test(head) ? `"${head}"` : `${buffer.length} bytes of unknown data`;
-	return `${contentType ? `content type ${contentType}, ` : ''}starting with ${printable}`;
+/**
+ * What a result that is not an image was, by its declared type and its size; never its
+ * content, which may be an internal page.
+ */
+export function describeNonImage(contentType: string | undefined, bytes: number, complete = true): string {
+	const type = contentType ? `content type ${contentType.split(';')[0].trim()}` : 'no content type';
+	return `${type}, ${complete ? '' : 'at least '}${bytes} bytes`;
 }

@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
 import { DEFAULT_STATUS_PER_SECOND } from './pacing/statusPace';
-import { checkInteger, invalidInput } from './validation';
+import { checkInteger, checkText, invalidInput } from './validation';
 
 /** What the user set for how an item runs, checked before anything is sent. */
 export interface RunOptions {
@@ -115,7 +115,7 @@ export function readRunOptions(
 	const raw = (ctx.getNodeParameter('options', itemIndex, {}) ?? {}) as IDataObject;
 	const positive = (field: string, value: unknown, fallback: number, max: number) =>
 		value === undefined ? fallback : checkInteger(ctx, itemIndex, field, value, 1, max);
-	const binaryPropertyName = String(raw.binaryPropertyName ?? 'data').trim();
+	const binaryPropertyName = checkText(ctx, itemIndex, 'Binary Property', raw.binaryPropertyName ?? 'data').trim();
 	if (!binaryPropertyName) {
 		throw invalidInput(ctx, itemIndex, 'Binary Property', binaryPropertyName, 'a field name such as "data" is required');
 	}

@@ -1,11 +1,11 @@
 import type { IBinaryData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import type { ProviderClient } from './http/client';
-import { tooLarge } from './http/download';
 import { safeUrl } from './http/errors';
 import type { ImageInfo } from './imageInfo';
 import { describeNonImage, sniffImage } from './imageInfo';
 import type { GenerationMeta, TaskState } from './types';
+import { safeFileName } from './taskIds';
 
 export interface OutputOptions {
 	binaryPropertyName: string;
@@ -75,31 +75,29 @@ export async function toBinaryItem(output: ImageOutput): Promise<INodeExecutionD
 	if (!options.downloadImages && url) {
 		return { json: dropUndefined(json), pairedItem: { item: itemIndex } };
 	}
-	const notAnImage = (head: Buffer, contentType?: string) =>
+	const notAnImage = (bytes: number, complete: boolean, contentType?: string) =>
 		client.error({
-			message: `Result ${index + 1}${url ? ` at ${safeUrl(url)}` : ''} is not an image (${describeNonImage(head, contentType)})`,
+			message: `Result ${index + 1}${url ? ` at ${safeUrl(url)}` : ''} is not an image (${describeNonImage(contentType, bytes, complete)})`,
 		});
 	/** Hands the bytes (or the stream, on disk as it arrives in filesystem mode) to n8n's binary storage. */
-	const store = async (head: Buffer, data: BinarySource, contentType?: string) => {
+	const store = async (head: Buffer, data: BinarySource, size: { bytes: number; complete: boolean; contentType?: string }) => {
 		const info = sniffImage(head);
-		if (!info) throw notAnImage(head, contentType);
-		const fileName = `${task.taskId}-${index}.${info.extension}`;
+		if (!info) throw notAnImage(size.bytes, size.complete, size.contentType);
+		const fileName = safeFileName(client.redact(task.taskId), index, info.extension);
 		return { binary: await ctx.helpers.prepareBinaryData(data, fileName, info.mimeType), info, fileName };
 	};
 	let stored: { binary: IBinaryData; info: ImageInfo; fileName: string };
 	if (image.base64 !== undefined) {
 		const data = Buffer.from(image.base64.replace(/^data:[^,]*,/, ''), 'base64');
-		stored = await store(data, data);
+		stored = await store(data, data, { bytes: data.length, complete: true });
 	} else {
-		stored = await client.download(url as string, options.maxDownloadBytes, async ({ head, body, contentType }) =>
-			await store(head, body as unknown as BinarySource, contentType),
-		);
+		stored = await client.download(url as string, options.maxDownloadBytes, async (incoming) => {
+			const { head, body, complete, contentType, contentLength } = incoming;
+			const size = { bytes: contentLength ?? head.length, complete: complete || contentLength !== undefined, contentType };
+			return await store(head, body as unknown as BinarySource, size);
+		});
 	}
 	const { binary, info, fileName } = stored;
-	if (url && binary.bytes !== undefined && binary.bytes > options.maxDownloadBytes) {
-		// Without a Content-Length the size is known only once stored.
-		throw client.error(tooLarge(url, binary.bytes, options.maxDownloadBytes));
-	}
 	json.width = info.width ?? json.width;
 	json.height = info.height ?? json.height;
 	json.mimeType = info.mimeType;

@@ -1,8 +1,9 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { waitOrCancel } from './cancel';
 import type { CallPlace } from './http/errors';
+import type { RunControl } from './run';
+import { StoppedError } from './run';
 import { describePlace } from './http/errors';
 import { learnedDelayMs } from './pacing/durations';
 import type { TaskState } from './types';
@@ -46,11 +47,14 @@ export interface LearnedDurations {
 
 export interface TaskToWaitFor {
 	ctx: IExecuteFunctions;
+	run: RunControl;
 	/** Provider, operation, item and task, for the max-wait error. */
 	place: CallPlace;
 	/** One look at the task. */
 	look: () => Promise<TaskState>;
 	maxWaitSeconds: number;
+	/** Epoch ms when Max Wait runs out for the item. */
+	deadline: number;
 	/** When to look first if the task gave no estimate. */
 	firstPollSeconds: number;
 	/** What is known of the task already, if anything. */
@@ -64,10 +68,9 @@ export interface TaskToWaitFor {
  * when the execution is cancelled.
  */
 export async function pollUntilDone(task: TaskToWaitFor): Promise<TaskState> {
-	const { ctx, place, known } = task;
+	const { ctx, place, known, deadline } = task;
 	if (known && isFinished(known)) return known;
 	const startedAt = Date.now();
-	const deadline = startedAt + task.maxWaitSeconds * 1000;
 	let state = known;
 	const expected = task.durations?.expectedMs();
 	let delay =
@@ -78,9 +81,17 @@ export async function pollUntilDone(task: TaskToWaitFor): Promise<TaskState> {
 	for (;;) {
 		const remaining = deadline - Date.now();
 		if (remaining <= 0) break;
-		await waitOrCancel(ctx, Math.min(delay, remaining), place.itemIndex);
+		await task.run.wait(Math.min(delay, remaining), place.itemIndex);
+		if (Date.now() >= deadline) break;
 		const lookedAt = Date.now() - startedAt;
-		state = await task.look();
+		const looked = await task.look().then(
+			(value) => ({ value }),
+			(error: unknown) => ({ error }),
+		);
+		// A look cut short by Max Wait ends like any wait that ran out.
+		if ('error' in looked && Date.now() >= deadline && !(looked.error instanceof StoppedError)) break;
+		if ('error' in looked) throw looked.error;
+		state = looked.value;
 		if (isFinished(state)) {
 			if (state.status === 'completed') task.durations?.observe(lastRunningMs, lookedAt);
 			return state;

@@ -25,6 +25,8 @@ export interface ProviderRequest {
 	path: string;
 	json?: IDataObject;
 	form?: FormField[];
+	/** How many images the answer may carry inline (base64): each may take 4/3 of Max Download Size. */
+	inlineImages?: number;
 }
 
 /** What came back, whatever the status code. */
@@ -44,6 +46,8 @@ export interface ProviderFailure {
 	/** Worth trying again for a request that changes nothing (status, download). */
 	transient?: boolean;
 	retryAfterSeconds?: number;
+	/** The run was stopped (cancelled, or lost to another item): this error ends the call as it is. */
+	stopped?: Error;
 }
 
 /**
@@ -125,6 +129,8 @@ export interface GenerationMeta {
 	height?: number;
 	/** Something the user should know about how the request was adjusted. */
 	notice?: string;
+	/** How many images were asked for (batch size, number of images). */
+	images?: number;
 }
 
 /** A validated submission: nothing has been sent yet. */
@@ -176,6 +182,12 @@ export interface ZImageProvider {
 	readonly firstPollSeconds: number;
 	/** Timeout of one HTTP request unless the user or the credential sets another. */
 	readonly requestTimeoutSeconds: number;
+	/** Whether result files on the provider's own origin need the key (documented only for the self-hosted server). */
+	readonly downloadsNeedKey?: boolean;
+	/** The longest prompt it takes, in characters. */
+	readonly maxPromptLength: number;
+	/** The most images one task can give (what Get Task accepts, not knowing what was asked). */
+	readonly maxResultsPerTask: number;
 	/** At most this many items at once, whatever the user set (e.g. one GPU behind a synchronous API). */
 	maxConcurrency?(ctx: IExecuteFunctions): number | undefined;
 

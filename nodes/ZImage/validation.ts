@@ -3,6 +3,25 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { sniffImage } from './imageInfo';
 
+/** A value as an error shows it: text quoted (control characters escaped), anything else as JSON; both cut at 80. */
+function shownValue(value: unknown): string {
+	const clip = (text: string) => (text.length > 80 ? `${text.slice(0, 80)}…` : text);
+	if (typeof value === 'string') {
+		const escaped = [...value]
+			.map((c) => (c < ' ' || c === '\u007f' ? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}` : c))
+			.join('');
+		return `"${clip(escaped)}"`;
+	}
+	if (value !== null && typeof value === 'object') {
+		try {
+			return clip(JSON.stringify(value) ?? String(value));
+		} catch {
+			return Array.isArray(value) ? '[list]' : '{object}';
+		}
+	}
+	return String(value);
+}
+
 /** The one shape of every input error: the field, the value, and what is allowed. */
 export function invalidInput(
 	ctx: IExecuteFunctions,
@@ -11,32 +30,74 @@ export function invalidInput(
 	value: unknown,
 	allowed: string,
 ): NodeOperationError {
-	const shown = typeof value === 'string' ? `"${value.length > 80 ? `${value.slice(0, 80)}…` : value}"` : String(value);
-	return new NodeOperationError(ctx.getNode(), `Invalid ${field} ${shown}: ${allowed}`, {
+	return new NodeOperationError(ctx.getNode(), `Invalid ${field} ${shownValue(value)}: ${allowed}`, {
 		itemIndex,
 		description: `Nothing was sent to the provider. Fix "${field}" and run again.`,
 	});
 }
 
-export function readPrompt(
+/** What kind of value an expression gave, in words. */
+function kindOf(value: unknown): string {
+	if (Array.isArray(value)) return 'a list';
+	if (value === null) return 'null';
+	if (typeof value === 'object') return 'an object';
+	if (typeof value === 'boolean') return 'true/false';
+	return `a ${typeof value}`;
+}
+
+/**
+ * A text field's value: text as it is, nothing (undefined, null) as empty; anything else an
+ * expression may give (an object, a list, a number) is refused, naming the field and the type.
+ */
+export function checkText(ctx: IExecuteFunctions, itemIndex: number, field: string, value: unknown): string {
+	if (value === undefined || value === null) return '';
+	if (typeof value === 'string') return value;
+	throw invalidInput(ctx, itemIndex, field, value, `text is expected, this is ${kindOf(value)}`);
+}
+
+/** Reads a text parameter under the one rule of `checkText`. */
+export function readText(
 	ctx: IExecuteFunctions,
 	itemIndex: number,
-	maxLength?: number,
+	name: string,
+	field: string,
+	fallback = '',
 ): string {
-	const prompt = String(ctx.getNodeParameter('prompt', itemIndex, '') ?? '');
+	return checkText(ctx, itemIndex, field, ctx.getNodeParameter(name, itemIndex, fallback));
+}
+
+/** A required prompt of at most `maxLength` characters (each provider has its own limit). */
+export function readPrompt(ctx: IExecuteFunctions, itemIndex: number, maxLength: number): string {
+	const prompt = readText(ctx, itemIndex, 'prompt', 'Prompt');
 	if (!prompt.trim()) {
 		throw invalidInput(ctx, itemIndex, 'Prompt', prompt, 'a prompt is required (describe the image)');
 	}
-	if (maxLength !== undefined && prompt.length > maxLength) {
-		throw invalidInput(
-			ctx,
-			itemIndex,
-			'Prompt',
-			prompt,
-			`at most ${maxLength} characters are allowed, this one has ${prompt.length}`,
-		);
+	return checkLength(ctx, itemIndex, 'Prompt', prompt, maxLength);
+}
+
+/** A text of at most `maxLength` characters, or an error saying how long it is. */
+export function checkLength(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	field: string,
+	text: string,
+	maxLength: number,
+): string {
+	if (text.length > maxLength) {
+		const allowed = `at most ${maxLength} characters are allowed, this one has ${text.length}`;
+		throw invalidInput(ctx, itemIndex, field, text, allowed);
 	}
-	return prompt;
+	return text;
+}
+
+/**
+ * One rule for numbers everywhere: a number, or a decimal written as text ("4", "-1", "2.5");
+ * hex, exponents and anything else give NaN, which every range check refuses.
+ */
+export function parseDecimal(value: unknown): number {
+	if (typeof value === 'number') return value;
+	if (typeof value === 'string' && /^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)\s*$/.test(value)) return Number(value);
+	return Number.NaN;
 }
 
 /** `value` within [min, max] and of the kind asked for, or an error naming the field and the range. */
@@ -45,23 +106,19 @@ function checkRange(
 	itemIndex: number,
 	field: string,
 	value: unknown,
-	number: unknown,
 	min: number,
 	max: number,
 	whole: boolean,
 ): number {
-	const fits =
-		typeof number === 'number' &&
-		(whole ? Number.isInteger(number) : Number.isFinite(number)) &&
-		number >= min &&
-		number <= max;
+	const number = parseDecimal(value);
+	const fits = (whole ? Number.isInteger(number) : Number.isFinite(number)) && number >= min && number <= max;
 	if (!fits) {
 		throw invalidInput(ctx, itemIndex, field, value, `a ${whole ? 'whole ' : ''}number from ${min} to ${max} is allowed`);
 	}
 	return number;
 }
 
-/** An integer in [min, max] (numeric text from an expression counts), or an error naming the field. */
+/** An integer in [min, max] (a decimal text from an expression counts), or an error naming the field. */
 export function checkInteger(
 	ctx: IExecuteFunctions,
 	itemIndex: number,
@@ -70,11 +127,10 @@ export function checkInteger(
 	min: number,
 	max: number,
 ): number {
-	const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-	return checkRange(ctx, itemIndex, field, value, number, min, max, true);
+	return checkRange(ctx, itemIndex, field, value, min, max, true);
 }
 
-/** A number in [min, max], or an error naming the field. */
+/** A number in [min, max] (a decimal text from an expression counts), or an error naming the field. */
 export function checkNumber(
 	ctx: IExecuteFunctions,
 	itemIndex: number,
@@ -83,7 +139,7 @@ export function checkNumber(
 	min: number,
 	max: number,
 ): number {
-	return checkRange(ctx, itemIndex, field, value, value, min, max, false);
+	return checkRange(ctx, itemIndex, field, value, min, max, false);
 }
 
 /** One of the listed values, or an error listing them. */

@@ -2,6 +2,7 @@
  * Every credential's Test button, pressed in a real n8n (its REST API, as the editor does):
  * a right key passes, a wrong one fails with a message, and nothing is generated or billed.
  */
+/* eslint-disable @n8n/community-nodes/no-restricted-globals -- a test driving a real n8n, never shipped */
 import { ensureRuntime, N8nInstance } from '../../e2e/lib/n8n';
 import { startSimulators, type RunningSimulators } from '../../scripts/simulators';
 
@@ -83,4 +84,34 @@ test.each(['evolink', 'odkkk'] as const)('%s: right key OK, wrong key refused wi
 	const wrong = await testCredential(type, { apiKey: 'wrong-key-2', baseUrl: sim.url });
 	expect(wrong).toMatchObject({ status: 'Error', message: `${provider === 'evolink' ? 'Evolink' : 'ODKKK'} rejected the API key` });
 	expect(sim.submits()).toHaveLength(0);
+});
+
+describe('a base URL with a user name, a query or a fragment is refused by the Test button, before anything is sent', () => {
+	const cases: Array<[string, (url: string) => string, RegExp]> = [
+		['user and password', (url) => url.replace('://', '://admin:hunter2-pass@'), /^The Base URL "http:\/\/\*\*\*@127\.0\.0\.1:\d+(\/apiv1)?" must not contain a user name or password \(user:pass@\)\. /],
+		['a query string', (url) => `${url}/?token=abc`, /must not contain a query string \(\?…\)/],
+		['a fragment', (url) => `${url}#top`, /must not contain a fragment \(#…\)/],
+	];
+	const types = (): Array<[string, Record<string, unknown>, () => number]> => [
+		['tensorsLabApi', { apiKey: sims.tensorsLab.apiKey, baseUrl: sims.tensorsLab.url, authHeaderFormat: 'bearer' }, () => sims.tensorsLab.api.requests.length],
+		['zImageServerApi', { baseUrl: sims.selfHosted.url, apiKey: 'proxy-token-e2e', requestTimeoutSeconds: 600, ignoreSslIssues: false }, () => sims.selfHosted.server.requests.length],
+		['evolinkApi', { apiKey: sims.evolink.apiKey, baseUrl: sims.evolink.url }, () => sims.evolink.api.requests.length],
+		['odkkkApi', { apiKey: sims.odkkk.apiKey, baseUrl: sims.odkkk.url }, () => sims.odkkk.api.requests.length],
+	];
+
+	test.each(cases)('%s', async (_name, make, message) => {
+		for (const [type, data, requests] of types()) {
+			const before = requests();
+			const result = await testCredential(type, { ...data, baseUrl: make(String(data.baseUrl)) });
+			expect({ type, ...result }).toMatchObject({ type, status: 'Error', message: expect.stringMatching(message) });
+			expect(result.message).not.toContain('hunter2');
+			expect(requests()).toBe(before);
+		}
+	});
+
+	test('spaces and a trailing slash are trimmed, as a run trims them', async () => {
+		for (const [type, data] of types()) {
+			expect({ type, ...(await testCredential(type, { ...data, baseUrl: ` ${String(data.baseUrl)}/ ` })) }).toMatchObject({ type, status: 'OK' });
+		}
+	});
 });

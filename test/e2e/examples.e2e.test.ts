@@ -1,7 +1,9 @@
 /**
- * Every example workflow, executed by a real n8n (2.41.1 on Node 24) with the built
- * package installed as a community package, against the bundled simulators.
+ * Every example workflow, executed by a real n8n (the line ZIMAGE_N8N_LINE names: 2.41.1 on
+ * Node 24, or 1.123.x on Node 22) with the built package installed as a community package,
+ * against the bundled simulators.
  */
+/* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-restricted-globals -- a test driving a real n8n and reading its files, never shipped */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -50,6 +52,8 @@ function forProvider(file: string, provider: Provider, credentialId = CREDENTIAL
 
 let sims: RunningSimulators;
 let n8n: N8nInstance;
+/** Every execution these tests ran, for the key scan at the end. */
+const executions: Array<{ workflowId: string; execution: Execution }> = [];
 
 async function checkImages(items: OutputItem[], size: [number, number], mimeType: string): Promise<Buffer[]> {
 	expect(items.length).toBeGreaterThan(0);
@@ -76,10 +80,16 @@ beforeAll(async () => {
 	const node = ensureRuntime();
 	sims = await startSimulators(400);
 	n8n = new N8nInstance(node);
+	const execute = n8n.execute.bind(n8n);
+	n8n.execute = async (workflowId: string) => {
+		const execution = await execute(workflowId);
+		executions.push({ workflowId, execution });
+		return execution;
+	};
 	n8n.installPackage();
 	await n8n.importCredentials([
 		...simulatorCredentials(sims),
-		{ id: 'zimage-evolink-badkey', name: 'Evolink (wrong key)', type: 'evolinkApi', data: { apiKey: 'sk-wrong-e2e-4242', baseUrl: sims.evolink.url } },
+		{ id: 'zimage-evolink-badkey', name: 'Evolink (wrong key)', type: 'evolinkApi', data: { apiKey: 'sk-dummy-wrong-e2e-4242', baseUrl: sims.evolink.url } },
 	]);
 	const batch = loadExample('batch-prompts-to-files.json');
 	const examples = readdirSync(join(__dirname, '..', '..', 'examples'))
@@ -201,6 +211,41 @@ describe('a failure a user understands', () => {
 		const execution = await n8n.execute('zimageT2iEvolink_evolink_badkey');
 		expect(execution.status).toBe('error');
 		expect(execution.error).toBe('Evolink (generate): Evolink rejected the API key: Invalid or expired token');
-		expect(JSON.stringify(execution.raw)).not.toContain('sk-wrong-e2e-4242');
+		expect(JSON.stringify(execution.raw)).not.toContain('sk-dummy-wrong-e2e-4242');
+	});
+});
+
+describe("the images in n8n's binary data mode", () => {
+	// Each n8n line runs in its own default mode unless ZIMAGE_N8N_BINARY_MODE says
+	// otherwise: filesystem on 2.x, in the execution ("default") on 1.x.
+	test('stored where that mode keeps them', async () => {
+		const execution = await n8n.execute('zimageT2iTensorsLab');
+		succeeded(execution);
+		const binary = execution.outputs['Z-Image'][0].binary!.data;
+		if (n8n.binaryMode === 'filesystem') {
+			expect(binary.id).toMatch(/^filesystem(-v2)?:/);
+			expect(binary.data).toBe('filesystem-v2');
+		} else {
+			expect(binary.id).toBeUndefined();
+			expect(Buffer.from(binary.data!, 'base64').length).toBeGreaterThan(1000);
+		}
+		await checkImages([execution.outputs['Z-Image'][0]], [1024, 768], 'image/png');
+	});
+});
+
+describe('no key in anything n8n kept', () => {
+	test('every execution above, outputs, binary metadata and errors, is scanned for each simulator key and its prefixes', () => {
+		const keys = [sims.tensorsLab.apiKey, sims.evolink.apiKey, sims.odkkk.apiKey, 'sk-dummy-wrong-e2e-4242'];
+		for (const { workflowId, execution } of executions) {
+			const text = JSON.stringify({ outputs: execution.outputs, error: execution.error, raw: execution.raw });
+			for (const key of keys) {
+				// Its first 12 and last 10 characters: shorter pieces of these test keys ("evolink-") occur naturally.
+				for (const form of [key, `Bearer ${key}`, key.slice(0, 12), key.slice(-10)]) {
+					expect({ workflowId, leaked: text.includes(form) ? form : undefined }).toEqual({ workflowId, leaked: undefined });
+				}
+			}
+		}
+		// Every execution of the tests above (19 when they all ran): the scan saw them all.
+		expect(executions.length).toBeGreaterThanOrEqual(19);
 	});
 });

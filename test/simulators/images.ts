@@ -1,4 +1,5 @@
 /** Real image bytes for the simulators, written by hand so every answer decodes as what it claims. */
+/* eslint-disable @n8n/community-nodes/no-restricted-imports -- test fixture code, never shipped */
 import { randomFillSync } from 'node:crypto';
 import { deflateSync, inflateSync } from 'node:zlib';
 

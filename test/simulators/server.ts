@@ -3,6 +3,7 @@
  * port) that records each request with its parsed JSON or multipart body, and a fault
  * plan that makes the next N matching requests answer something else.
  */
+/* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-restricted-globals -- a test HTTP server, never shipped; its timers are unref()ed, which sleep() cannot do */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -23,6 +24,9 @@ export interface RecordedRequest {
 	fields?: Record<string, string[]>;
 	files?: UploadedFile[];
 	at: number;
+	/** Body bytes the server wrote for a streamed fault, and when the client hung up on it. */
+	sent?: number;
+	hungUpAt?: number;
 }
 
 export interface Reply {
@@ -38,7 +42,12 @@ export type Fault =
 	/** Headers and half of the real answer's body, then the connection is cut. */
 	| { kind: 'truncate' }
 	| { kind: 'hang' }
-	| { kind: 'delay'; ms: number };
+	| { kind: 'delay'; ms: number }
+	/**
+	 * A hostile body: `chunk` bytes every `everyMs`, with no Content-Length, until `totalBytes`
+	 * (endless when absent) or the client hangs up; `head` goes first (e.g. a PNG signature).
+	 */
+	| { kind: 'stream'; status?: number; headers?: Record<string, string>; head?: Buffer; chunk: number; everyMs: number; totalBytes?: number };
 
 interface PlannedFault {
 	method?: string;
@@ -157,6 +166,10 @@ export class SimulatorServer {
 		}
 		if (fault?.kind === 'hang') return;
 		if (fault?.kind === 'delay') await delay(fault.ms);
+		if (fault?.kind === 'stream') {
+			await this.stream(request, res, fault);
+			return;
+		}
 		const reply = fault?.kind === 'reply' ? fault.reply : await this.handler(request);
 		if (fault?.kind === 'truncate') {
 			const { headers, body } = this.encode(reply);
@@ -166,6 +179,32 @@ export class SimulatorServer {
 			return;
 		}
 		this.send(res, reply);
+	}
+
+	private async stream(request: RecordedRequest, res: ServerResponse, fault: Extract<Fault, { kind: 'stream' }>): Promise<void> {
+		let open = true;
+		res.on('close', () => {
+			open = false;
+			request.hungUpAt ??= Date.now();
+		});
+		res.writeHead(fault.status ?? 200, { 'content-type': 'application/octet-stream', ...(fault.headers ?? {}) });
+		request.sent = 0;
+		if (fault.head) {
+			res.write(fault.head);
+			request.sent += fault.head.length;
+		}
+		const block = Buffer.alloc(fault.chunk, 0x41);
+		const total = fault.totalBytes ?? Number.POSITIVE_INFINITY;
+		// Bounded in time too, so that a test that goes wrong still ends: at most two minutes.
+		const until = Date.now() + 120_000;
+		while (open && request.sent < total && Date.now() < until) {
+			const ok = res.write(block);
+			request.sent += block.length;
+			if (!ok) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+			if (fault.everyMs > 0) await delay(fault.everyMs);
+			else await new Promise<void>((resolve) => setImmediate(resolve));
+		}
+		if (open) res.end();
 	}
 
 	private encode(reply: Reply): { headers: Record<string, string>; body: Buffer } {

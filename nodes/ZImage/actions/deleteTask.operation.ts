@@ -1,9 +1,12 @@
 import type { IDataObject } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { splitTaskIds } from '../validation';
+import { invalidInput, readText, splitTaskIds } from '../validation';
 import type { ZImageOperation } from './operation';
 import { checkTaskId, openClient, readyItems, runInPool } from './operation';
+
+/** Task ids one Delete Task item may name. */
+const MAX_DELETE = 100;
 
 /** Deletes one or more tasks (where the provider can). */
 export const deleteTask: ZImageOperation = {
@@ -20,14 +23,18 @@ export const deleteTask: ZImageOperation = {
 	]),
 	async prepare(input) {
 		const { ctx, provider, itemIndex } = input;
-		const text = String(ctx.getNodeParameter('taskId', itemIndex, ''));
-		const ids = splitTaskIds(text).map((id) => checkTaskId(input, id, 'Task IDs'));
+		const text = readText(ctx, itemIndex, 'taskId', 'Task IDs');
+		const ids = splitTaskIds(text);
+		if (ids.length > MAX_DELETE) {
+			throw invalidInput(ctx, itemIndex, 'Task IDs', text, `at most ${MAX_DELETE} task IDs at once, this has ${ids.length}`);
+		}
+		ids.forEach((id) => checkTaskId(input, id, 'Task IDs'));
 		if (!ids.length) checkTaskId(input, text, 'Task IDs');
 		const deleteRequest = provider.deleteRequest;
 		const client = await openClient(input);
 		if (!deleteRequest) throw client.error({ message: `${provider.displayName} cannot delete tasks` });
 		return async () =>
-			await runInPool(input, async () => {
+			await runInPool(input, client, async () => {
 				// Deleting the same task twice changes nothing, so transient failures may be retried.
 				const { body } = await client.request(deleteRequest(ids), 'housekeeping');
 				const json = { provider: provider.name, deleted: ids, raw: (body ?? {}) as IDataObject };

@@ -1,6 +1,7 @@
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import { optionsCollection, readRunOptions } from '../options';
+import { readText } from '../validation';
 import type { ZImageOperation } from './operation';
 import { checkTaskId, openClient, runInPool } from './operation';
 import { collectTask, lookUpTask } from './task';
@@ -23,10 +24,11 @@ export const getTask: ZImageOperation = {
 	async prepare(input) {
 		const { ctx, itemIndex } = input;
 		const options = readRunOptions(ctx, itemIndex, false);
-		const taskId = checkTaskId(input, String(ctx.getNodeParameter('taskId', itemIndex, '')));
-		const client = (await openClient(input, options.requestTimeoutSeconds)).forTask(taskId);
+		const taskId = checkTaskId(input, readText(ctx, itemIndex, 'taskId', 'Task ID'));
+		const taskClient = (await openClient(input, options)).forTask(taskId);
 		return async () =>
-			await runInPool(input, async () => {
+			await runInPool(input, taskClient, async () => {
+				const client = options.waitForCompletion ? taskClient.withMaxWait(options.maxWaitSeconds) : taskClient;
 				const known = await lookUpTask(client, taskId);
 				return await collectTask({ input, client, options, known, failOnTaskError: false });
 			});

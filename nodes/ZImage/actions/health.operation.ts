@@ -8,7 +8,7 @@ export const health: ZImageOperation = {
 		const { provider, itemIndex } = input;
 		const client = await openClient(input);
 		return async () =>
-			await runInPool(input, async () => {
+			await runInPool(input, client, async () => {
 				const result = await provider.health(client);
 				return readyItems([{ json: { provider: provider.name, ...result }, pairedItem: { item: itemIndex } }]);
 			});

@@ -10,7 +10,7 @@ export const providerOperation: ZImageOperation = {
 		const client = await openClient(input);
 		if (!run) throw client.error({ message: `${provider.displayName} has no "${operation}" operation` });
 		return async () =>
-			await runInPool(input, async () => {
+			await runInPool(input, client, async () => {
 				const result = await run(client);
 				return readyItems(
 					(Array.isArray(result) ? result : [result]).map((json) => ({

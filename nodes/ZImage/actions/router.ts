@@ -1,12 +1,12 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { cancelledError, isCancelled } from '../cancel';
 import { DEFAULT_MAX_CONCURRENT } from '../options';
 import { ExecutionPacing, pacingSettings } from '../pacing/budget';
 import type { Result } from '../pool';
 import { toResult, WorkPool } from '../pool';
 import { findProvider, PROVIDERS } from '../providers';
+import { RunControl, StoppedError } from '../run';
 import type { ZImageProvider } from '../types';
 import { OPERATIONS } from './index';
 import type { ItemRunner, ZImageOperation } from './operation';
@@ -52,51 +52,48 @@ export async function route(this: IExecuteFunctions): Promise<INodeExecutionData
 	const options = (this.getNodeParameter('options', 0, {}) ?? {}) as IDataObject;
 	const wanted = Number(options.maxConcurrent) >= 1 ? Number(options.maxConcurrent) : DEFAULT_MAX_CONCURRENT;
 	const pool = new WorkPool(Math.min(wanted, provider.maxConcurrency?.(this) ?? wanted));
+
+	const run = new RunControl(this, continueOnFail);
 	const statusPerSecond = Number(options.maxStatusPerSecond) > 0 ? Number(options.maxStatusPerSecond) : undefined;
 	const pacing = new ExecutionPacing(pacingSettings(pool.concurrency, statusPerSecond));
 	try {
-		return await runItems(this, { items, operation, operationName, provider, pool, pacing, continueOnFail });
+		const prepared: Array<Result<ItemRunner>> = [];
+		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+			const input = { ctx: this, provider, itemIndex, operation: operationName, pool, run, pacing };
+			const checked = await toResult(async () => await operation.prepare(input));
+			if (!checked.ok && !continueOnFail) throw checked.error;
+			prepared.push(checked);
+		}
+		const results = await Promise.all(
+			prepared.map(async (entry, itemIndex) => {
+				const result = await toResult(async () => {
+					if (!entry.ok) throw entry.error;
+					run.check(itemIndex);
+					return await entry.value();
+				});
+				// The run is lost: start nothing new, end what is under way.
+				if (!result.ok) run.itemFailed();
+				return result;
+			}),
+		);
+		return collectOutput(results, continueOnFail);
 	} finally {
 		pacing.release();
+		run.dispose();
 	}
 }
 
-interface ItemsToRun {
-	items: INodeExecutionData[];
-	operation: ZImageOperation;
-	operationName: string;
-	provider: ZImageProvider;
-	pool: WorkPool;
-	pacing: ExecutionPacing;
-	continueOnFail: boolean;
-}
-
-async function runItems(ctx: IExecuteFunctions, run: ItemsToRun): Promise<INodeExecutionData[]> {
-	const { items, operation, operationName, provider, pool, pacing, continueOnFail } = run;
-	const prepared: Array<Result<ItemRunner>> = [];
-	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
-		const input = { ctx, provider, itemIndex, operation: operationName, pool, pacing };
-		const checked = await toResult(async () => await operation.prepare(input));
-		if (!checked.ok && !continueOnFail) throw checked.error;
-		prepared.push(checked);
-	}
-
-	const results = await Promise.all(
-		prepared.map(
-			async (entry, itemIndex) =>
-				await toResult(async () => {
-					if (!entry.ok) throw entry.error;
-					if (isCancelled(ctx)) throw cancelledError(ctx, itemIndex);
-					return await entry.value();
-				}),
-		),
-	);
-
+/** The items' outputs in input order; without Continue On Fail, the failure that lost the run. */
+function collectOutput(results: Array<Result<INodeExecutionData[]>>, continueOnFail: boolean): INodeExecutionData[] {
 	const output: INodeExecutionData[] = [];
 	for (const [itemIndex, result] of results.entries()) {
 		if (result.ok) output.push(...result.value);
 		else if (continueOnFail) output.push(errorItem(result.error, itemIndex));
-		else throw result.error;
+	}
+	if (!continueOnFail) {
+		const failures = results.flatMap((result) => (result.ok ? [] : [result.error]));
+		const own = failures.find((error) => !(error instanceof StoppedError && error.reason === 'failed'));
+		if (own ?? failures[0]) throw own ?? failures[0];
 	}
 	return output;
 }

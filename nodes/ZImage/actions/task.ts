@@ -7,7 +7,7 @@ import { taskToJson, toBinaryItem } from '../output';
 import { pollUntilDone } from '../poller';
 import type { GenerationMeta, SubmitOperation, TaskState } from '../types';
 import type { ItemInput, ItemRunner, PendingItems } from './operation';
-import { openClient, runTaskInPool } from './operation';
+import { checkProviderTaskId, openClient, runTaskInPool } from './operation';
 
 /** One look at a task, in the shared vocabulary. */
 export async function lookUpTask(client: ProviderClient, taskId: string): Promise<TaskState> {
@@ -20,10 +20,29 @@ export async function lookUpTask(client: ProviderClient, taskId: string): Promis
 	if (!state) {
 		throw client.error({
 			message: `${provider.displayName} answered the status request in a form the node cannot read`,
-			description: client.redact(JSON.stringify(body ?? null).slice(0, 300)),
+			description: JSON.stringify(body ?? null),
 		});
 	}
+	if (state.taskId !== taskId) checkProviderTaskId(client, state.taskId);
 	return state;
+}
+
+/** Results a task may list beyond what was asked for, before it is refused. */
+export const RESULT_TOLERANCE = 2;
+
+/**
+ * A finished task lists at most what was asked for (batch size, number of images; for Get Task
+ * the provider's most per task), plus a small tolerance: beyond it nothing is downloaded.
+ */
+function checkResultCount(client: ProviderClient, state: TaskState, meta?: GenerationMeta): void {
+	const asked = meta?.images ?? client.provider.maxResultsPerTask;
+	const limit = asked + RESULT_TOLERANCE;
+	if (state.images.length <= limit) return;
+	const what = meta?.images === undefined ? `${client.provider.displayName} gives for one task (${asked})` : `the ${asked} asked for`;
+	throw client.error({
+		message: `the task lists ${state.images.length} results, more than ${what} (at most ${limit} are accepted); nothing was downloaded`,
+		description: 'This is a fault of the provider or of a proxy in between.',
+	});
 }
 
 /** What collecting a task needs. */
@@ -50,10 +69,12 @@ export async function collectTask(task: TaskToCollect): Promise<PendingItems> {
 	let state = task.known;
 	if (options.waitForCompletion) {
 		state = await pollUntilDone({
+			run: input.run,
 			ctx: input.ctx,
 			place: client.place,
 			look: async () => await lookUpTask(client, taskId),
 			maxWaitSeconds: options.maxWaitSeconds,
+			deadline: client.maxWaitDeadline ?? Date.now() + options.maxWaitSeconds * 1000,
 			firstPollSeconds: input.provider.firstPollSeconds,
 			known: task.known,
 			durations: client.pace?.durations,
@@ -72,6 +93,7 @@ export async function collectTask(task: TaskToCollect): Promise<PendingItems> {
 	if (state.images.length === 0) {
 		throw client.error({ message: 'The task completed but the provider returned no images' });
 	}
+	checkResultCount(client, state, meta);
 	const done = state;
 	const download = async (index: number): Promise<INodeExecutionData> =>
 		await toBinaryItem({ ctx: input.ctx, client, task: done, meta, itemIndex: input.itemIndex, options, index });
@@ -83,17 +105,21 @@ export async function prepareSubmission(input: ItemInput): Promise<ItemRunner> {
 	const { ctx, provider, itemIndex, operation } = input;
 	const options = readRunOptions(ctx, itemIndex, true);
 	const plan = await provider.prepareSubmit(ctx, itemIndex, operation as SubmitOperation);
-	const client = await openClient(input, options.requestTimeoutSeconds);
+	const itemClient = await openClient(input, options);
 	return async () =>
-		await runTaskInPool(input, client, options.maxWaitSeconds, async () => {
+		await runTaskInPool(input, itemClient, options.maxWaitSeconds, async () => {
+			// Max Wait bounds the whole item, the submission included.
+			const client = options.waitForCompletion ? itemClient.withMaxWait(options.maxWaitSeconds) : itemClient;
 			const { body } = await client.request(plan.request, 'submit');
 			const { taskId, state } = provider.readSubmit(body, plan);
 			if (!taskId) {
 				throw client.error({
 					message: `${provider.displayName} answered the submission without a task ID; it was not sent again, so nothing is billed twice`,
-					description: client.redact(JSON.stringify(body ?? null).slice(0, 300)),
+					description: JSON.stringify(body ?? null),
 				});
 			}
+			checkProviderTaskId(client, taskId);
+			if (state && state.taskId !== taskId) checkProviderTaskId(client, state.taskId);
 			const taskClient = client.forTask(taskId);
 			return await collectTask({ input, client: taskClient, options, known: state, meta: plan.meta, failOnTaskError: true });
 		});

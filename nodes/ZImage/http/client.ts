@@ -2,19 +2,26 @@ import type { IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import type { ZImageCredential } from '../../../credentials/contract';
-import { cancelledError, isCancelled } from '../cancel';
+import { BASE_URL_RULE, baseUrlProblem } from '../../../credentials/contract';
 import { networkFailure } from '../failures';
 import type { ExecutionPacing } from '../pacing/budget';
 import { budgetKey } from '../pacing/budget';
 import { TaskPacer } from '../pacing/taskPacer';
+import type { RunControl } from '../run';
+import { StoppedError } from '../run';
 import type { CallKind, HttpAnswer, ProviderCall, ProviderFailure, ProviderRequest, ZImageProvider } from '../types';
 import { download, type IncomingImage } from './download';
 import type { CallPlace } from './errors';
-import { providerError, redact } from './errors';
+import { providerError, redact, redactJson, scrubError } from './errors';
+import type { RequestBounds } from './limits';
+import { LimitError, readBody } from './limits';
 import type { RequestContext } from './request';
-import { buildRequestOptions, parseJsonBody, sendRequest } from './request';
+import { parseJsonBody, RedirectRefused, sendRequest } from './request';
 import type { RetryContext } from './retry';
 import { RETRY_RULES, withRetries } from './retry';
+
+/** A JSON answer (a task, an error) is small: more than this is not one. */
+export const MAX_JSON_BYTES = 1024 * 1024;
 
 /** What opening a client needs: the provider, where the call is, and the user's settings. */
 export interface ClientSetup {
@@ -22,17 +29,24 @@ export interface ClientSetup {
 	provider: ZImageProvider;
 	operation: string;
 	itemIndex: number;
+	/** The execution's stop switch (cancel, or another item's fatal failure). */
+	run: RunControl;
 	/** Per-request timeout set on the node; 0 or absent: the credential's, else the provider's. */
 	timeoutSeconds?: number;
+	/** Max Download Size: also bounds images that come inline in a JSON answer. */
+	maxDownloadBytes?: number;
 	/** Told when the provider says "too many requests", with the seconds it asked for. */
 	onRateLimited?: (seconds: number) => void;
 	/** The execution's share of its provider keys' budgets (pacing/); absent: unpaced. */
 	pacing?: ExecutionPacing;
 }
 
+const DEFAULT_MAX_DOWNLOAD_BYTES = 50 * 1024 * 1024;
+
 /**
  * A provider's HTTP client for one item: every request it sends is built by one function,
- * passes one retry loop, and fails with one kind of worded, redacted error.
+ * bounded in bytes and time, passes one retry loop, and fails with one kind of worded,
+ * redacted error.
  */
 export class ProviderClient implements ProviderCall {
 	private constructor(
@@ -40,6 +54,8 @@ export class ProviderClient implements ProviderCall {
 		private readonly http: RequestContext,
 		private readonly secrets: string[],
 		readonly place: CallPlace,
+		/** Epoch ms when Max Wait runs out for this item, if it has one. */
+		private readonly maxWaitAt?: number,
 		/** This item's side of its provider key's budget: task slot, status turns, refusals. */
 		readonly pace?: TaskPacer,
 	) {}
@@ -48,11 +64,12 @@ export class ProviderClient implements ProviderCall {
 		const { ctx, provider, itemIndex } = setup;
 		const credential = (await ctx.getCredentials(provider.credentialType, itemIndex)) as unknown as ZImageCredential;
 		const baseUrl = String(credential.baseUrl ?? '').trim().replace(/\/+$/, '');
-		if (!/^https?:\/\//i.test(baseUrl)) {
+		const problem = baseUrlProblem(baseUrl);
+		if (problem) {
 			throw new NodeOperationError(
 				ctx.getNode(),
-				`The ${provider.displayName} credential's Base URL "${baseUrl}" must start with http:// or https://`,
-				{ itemIndex },
+				`The ${provider.displayName} credential's Base URL ${problem.shown} ${problem.reason}`,
+				{ itemIndex, description: BASE_URL_RULE },
 			);
 		}
 		const timeoutSeconds =
@@ -63,12 +80,13 @@ export class ProviderClient implements ProviderCall {
 			baseUrl,
 			timeoutMs: timeoutSeconds * 1000,
 			ignoreSslIssues: credential.ignoreSslIssues === true,
+			downloadsNeedKey: provider.downloadsNeedKey === true,
 		};
 		const place = { providerName: provider.displayName, operation: setup.operation, itemIndex };
 		const apiKey = String(credential.apiKey ?? '');
 		const budget = setup.pacing?.budget(budgetKey(ctx, provider.credentialType, baseUrl, apiKey));
-		const pace = budget ? new TaskPacer(budget, ctx, itemIndex) : undefined;
-		return new ProviderClient(setup, http, [apiKey], place, pace);
+		const pace = budget ? new TaskPacer(budget, setup.run, itemIndex) : undefined;
+		return new ProviderClient(setup, http, [apiKey], place, undefined, pace);
 	}
 
 	get baseUrl(): string {
@@ -81,7 +99,17 @@ export class ProviderClient implements ProviderCall {
 
 	/** The same client, for errors about a known task. */
 	forTask(taskId: string): ProviderClient {
-		return new ProviderClient(this.setup, this.http, this.secrets, { ...this.place, taskId }, this.pace);
+		return new ProviderClient(this.setup, this.http, this.secrets, { ...this.place, taskId }, this.maxWaitAt, this.pace);
+	}
+
+	/** The same client, with Max Wait counting from now: no request of the item outlives it. */
+	withMaxWait(seconds: number): ProviderClient {
+		return new ProviderClient(this.setup, this.http, this.secrets, this.place, Date.now() + seconds * 1000, this.pace);
+	}
+
+	/** When Max Wait runs out for this item (epoch ms), if it has one. */
+	get maxWaitDeadline(): number | undefined {
+		return this.maxWaitAt;
 	}
 
 	error(failure: ProviderFailure): Error {
@@ -90,6 +118,16 @@ export class ProviderClient implements ProviderCall {
 
 	redact(text: string): string {
 		return redact(text, this.secrets);
+	}
+
+	/** Any output value without the credential's secrets: every item passes here on its way out. */
+	redactJson<T>(value: T): T {
+		return redactJson(value, this.secrets);
+	}
+
+	/** The same error, its texts without the credential's secrets. */
+	scrubError(error: unknown): unknown {
+		return scrubError(error, this.secrets);
 	}
 
 	/** A result URL as an absolute one: servers may answer with paths such as /outputs/x.png. */
@@ -103,18 +141,21 @@ export class ProviderClient implements ProviderCall {
 
 	async request(request: ProviderRequest, kind: CallKind): Promise<HttpAnswer> {
 		const url = `${this.baseUrl}${request.path}`;
-		const options = buildRequestOptions(this.http, url, request);
 		const rule = RETRY_RULES[kind];
+		const imageBytes = Math.ceil(((this.setup.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES) * 4) / 3);
+		const maxBytes = MAX_JSON_BYTES + (request.inlineImages ?? 0) * imageBytes;
 		const answer = await withRetries<HttpAnswer>(kind, this.retryContext(kind), async () => {
 			let answer: HttpAnswer;
 			if (kind === 'status') await this.pace?.statusTurn();
 			try {
-				const response = await sendRequest(this.http, { ...options });
-				answer = { statusCode: response.statusCode, headers: response.headers ?? {}, body: parseJsonBody(response.body) };
+				const bounds = this.bounds(maxBytes);
+				const streamed = await sendRequest(this.http, { ...request, url, purpose: 'api' }, bounds);
+				const body = parseJsonBody(await readBody(streamed.body, bounds));
+				answer = { statusCode: streamed.statusCode, headers: streamed.headers, body };
 			} catch (error) {
-				if (isCancelled(this.setup.ctx)) throw cancelledError(this.setup.ctx, this.place.itemIndex);
-				const failure = networkFailure(this.provider.displayName, url, error);
-				if (!rule.brokenConnectionIsFinal) return { failure };
+				const failure = this.failureOf(error, url, maxBytes);
+				// A submission that got no readable answer may have been taken: it is never sent again.
+				if (!rule.brokenConnectionIsFinal || failure.stopped || error instanceof RedirectRefused) return { failure };
 				return {
 					failure: {
 						...failure,
@@ -131,17 +172,48 @@ export class ProviderClient implements ProviderCall {
 	}
 
 	async download<T>(url: string, maxBytes: number, consume: (image: IncomingImage) => Promise<T>): Promise<T> {
-		return await download(this.http, this.retryContext(), url, maxBytes, consume);
+		return await download(this.http, this.retryContext(), () => this.bounds(maxBytes), url, consume);
+	}
+
+	/** A request that brought no usable answer, in the user's words; a stop or a refusal is final. */
+	private failureOf(error: unknown, url: string, maxBytes: number): ProviderFailure {
+		if (error instanceof StoppedError) return { message: error.message, stopped: error };
+		if (error instanceof RedirectRefused) return { message: `${this.provider.displayName} was not asked: ${error.message}` };
+		if (error instanceof LimitError && error.limit === 'tooLarge') {
+			return {
+				message: `${this.provider.displayName} sent an answer of more than ${maxBytes} bytes; it was not read further`,
+				description: 'Answers that carry images inline may take 4/3 of "Max Download Size" per image; raise it if your images are larger.',
+			};
+		}
+		if (error instanceof LimitError && error.limit === 'maxWait') {
+			return { message: `Max Wait ran out while waiting for ${this.provider.displayName} to answer` };
+		}
+		const reason = error instanceof LimitError ? Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' }) : error;
+		return networkFailure(this.provider.displayName, url, reason);
+	}
+
+	/** The bounds of one request: the request timeout or Max Wait, whichever ends first. */
+	private bounds(maxBytes: number): RequestBounds {
+		const timeoutAt = Date.now() + this.http.timeoutMs;
+		const maxWaitFirst = this.maxWaitAt !== undefined && this.maxWaitAt < timeoutAt;
+		return {
+			deadline: maxWaitFirst ? (this.maxWaitAt as number) : timeoutAt,
+			deadlineIs: maxWaitFirst ? 'maxWait' : 'requestTimeout',
+			maxBytes,
+			run: this.setup.run,
+			itemIndex: this.place.itemIndex,
+		};
 	}
 
 	private retryContext(kind?: CallKind): RetryContext {
 		const { pace } = this;
 		return {
-			ctx: this.setup.ctx,
+			run: this.setup.run,
 			itemIndex: this.place.itemIndex,
 			onRateLimited: kind === 'status' && pace ? (seconds) => pace.statusRateLimited(seconds) : this.setup.onRateLimited,
 			whenNotAccepted: pace?.holdsSlot ? async (failure) => await pace.notAccepted(failure.retryAfterSeconds) : undefined,
 			error: (failure) => this.error(failure),
+			maxWaitAt: this.maxWaitAt,
 		};
 	}
 }

@@ -1,38 +1,33 @@
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import { cancelledError, isCancelled } from '../cancel';
 import { networkReason, retryAfterSeconds } from '../failures';
+import { StoppedError } from '../run';
 import type { ProviderFailure } from '../types';
 import { safeUrl } from './errors';
+import type { BodyStream, RequestBounds } from './limits';
+import { guardStream, LimitError } from './limits';
 import type { RequestContext } from './request';
-import { buildRequestOptions, sendRequest } from './request';
+import { RedirectRefused, sendRequest } from './request';
 import type { RetryContext } from './retry';
 import { withRetries } from './retry';
 
 /** Enough of a file's start to know its type and, for PNG, WebP, GIF and most JPEGs, its size. */
 const HEAD_BYTES = 64 * 1024;
 
-/** The parts of a Node.js readable stream used here (n8n's helper hands back an IncomingMessage). */
-export interface BodyStream {
-	read(size?: number): Buffer | null;
-	unshift(chunk: Buffer): void;
-	once(event: string, listener: (...args: unknown[]) => void): unknown;
-	removeListener(event: string, listener: (...args: unknown[]) => void): unknown;
-	destroy(error?: Error): unknown;
-	readableEnded?: boolean;
-}
-
 /** A result image being received: its first bytes, and all of it (the stream, or the bytes when that was all). */
 export interface IncomingImage {
 	head: Buffer;
 	body: BodyStream | Buffer;
+	/** Whether `head` is all of it. */
+	complete: boolean;
 	contentType?: string;
 	contentLength?: number;
 }
 
-export function tooLarge(url: string, bytes: number, maxBytes: number): ProviderFailure {
+/** A result over Max Download Size: its declared size, or (`atLeast`) what was read before stopping. */
+export function tooLarge(url: string, bytes: number, maxBytes: number, atLeast = false): ProviderFailure {
 	return {
-		message: `The result image at ${safeUrl(url)} is ${bytes} bytes, over the download limit of ${maxBytes} bytes`,
+		message: `The result image at ${safeUrl(url)} is ${atLeast ? 'more than ' : ''}${bytes} bytes, over the download limit of ${maxBytes} bytes`,
 		description: 'Raise "Max Download Size" in the node options, or turn off "Download Images" to get the URL only.',
 	};
 }
@@ -84,36 +79,55 @@ async function peek(stream: BodyStream, bytes: number): Promise<{ head: Buffer; 
 	return { head, complete };
 }
 
+/** Why a result URL is never fetched, or undefined when it may be. */
+function refusedScheme(url: string): string | undefined {
+	let protocol: string;
+	try {
+		protocol = new URL(url).protocol;
+	} catch {
+		return 'it is not a valid URL';
+	}
+	return /^https?:$/.test(protocol) ? undefined : `its scheme "${protocol}" is not http: or https:, so it is never fetched`;
+}
+
 /**
  * Downloads a result as a stream: its first bytes are read (to know what it is), the rest
- * flows straight into `consume` — into n8n's binary storage, never whole in memory here.
- * HTTP and connection failures are tried again (downloading twice costs nothing); an error
- * `consume` raises about the content is final.
+ * flows straight into `consume` — into n8n's binary storage, never whole in memory here —
+ * and stops at `maxBytes` or the deadline, whichever comes first. HTTP and connection
+ * failures are tried again (downloading twice costs nothing); a verdict on the content,
+ * the size or the time is final.
  */
 export async function download<T>(
 	request: RequestContext,
 	retry: RetryContext,
+	bounds: () => RequestBounds,
 	url: string,
-	maxBytes: number,
 	consume: (image: IncomingImage) => Promise<T>,
 ): Promise<T> {
 	const failed = (reason: string): ProviderFailure => ({
 		message: `Downloading the result image at ${safeUrl(url)} failed: ${reason}`,
 		transient: true,
 	});
-	const options = buildRequestOptions(request, url, { method: 'GET', stream: true });
+	/** A download that got no answer: a stop, a refused redirect and Max Wait are final, the rest is tried again. */
+	const unanswered = (error: unknown): ProviderFailure => {
+		if (error instanceof StoppedError) return { message: error.message, stopped: error };
+		if (error instanceof RedirectRefused) return { message: `The result image at ${safeUrl(url)} was not downloaded: ${error.message}` };
+		if (error instanceof LimitError && error.limit === 'maxWait') return maxWaitFailure(url);
+		return failed(networkReason(error));
+	};
+	const scheme = refusedScheme(url);
+	if (scheme) throw retry.error({ message: `The result URL ${safeUrl(url)} was not downloaded: ${scheme}` });
 	return await withRetries<T>('download', retry, async () => {
-		let response;
+		const limits = bounds();
+		let answer;
 		try {
-			response = await sendRequest(request, { ...options });
+			answer = await sendRequest(request, { method: 'GET', url, purpose: 'download' }, limits);
 		} catch (error) {
-			if (isCancelled(retry.ctx)) throw cancelledError(retry.ctx, retry.itemIndex);
-			return { failure: failed(networkReason(error)) };
+			return { failure: unanswered(error) };
 		}
-		const stream = response.body as BodyStream | undefined;
-		const status = response.statusCode;
-		if (status < 200 || status >= 300 || !stream) {
-			stream?.destroy();
+		const { statusCode: status, headers, body: source } = answer;
+		if (status < 200 || status >= 300) {
+			source.destroy();
 			const gone = status === 404 || status === 410;
 			const failure: ProviderFailure = {
 				message: gone
@@ -121,30 +135,42 @@ export async function download<T>(
 					: `Downloading the result image at ${safeUrl(url)} failed (HTTP ${status})`,
 				httpCode: String(status),
 				transient: status === 429 || status >= 500,
-				retryAfterSeconds: retryAfterSeconds(response.headers ?? {}),
+				retryAfterSeconds: retryAfterSeconds(headers),
 			};
 			// A CDN's 429 is not the provider's limit: the pool is not slowed for it.
 			return { failure };
 		}
-		const headers = response.headers ?? {};
 		const contentLength = Number(headers['content-length']);
-		if (contentLength > maxBytes) {
-			stream.destroy();
-			throw retry.error(tooLarge(url, contentLength, maxBytes));
+		if (contentLength > limits.maxBytes) {
+			source.destroy();
+			throw retry.error(tooLarge(url, contentLength, limits.maxBytes));
 		}
+		guardStream(source, limits);
+		const stream = source;
 		let verdict: unknown;
 		try {
 			const { head, complete } = await peek(stream, HEAD_BYTES);
 			const contentType = typeof headers['content-type'] === 'string' ? headers['content-type'] : undefined;
 			const body = complete ? head : stream;
-			return { value: await consume({ head, body, contentType, contentLength: contentLength || undefined }) };
+			return { value: await consume({ head, body, complete, contentType, contentLength: contentLength || undefined }) };
 		} catch (error) {
 			stream.destroy();
 			verdict = error;
 		}
-		if (isCancelled(retry.ctx)) throw cancelledError(retry.ctx, retry.itemIndex);
-		// Our own verdict on the content stands; a broken transfer is tried again.
+		// Our own verdict on the content, its size or its time stands; a broken transfer is tried again.
 		if (verdict instanceof NodeApiError || verdict instanceof NodeOperationError) throw verdict;
+		if (verdict instanceof LimitError) {
+			if (verdict.limit === 'tooLarge') throw retry.error(tooLarge(url, limits.maxBytes, limits.maxBytes, true));
+			if (verdict.limit === 'maxWait') throw retry.error(maxWaitFailure(url));
+			return { failure: failed('no answer came within the request timeout') };
+		}
 		return { failure: failed('the transfer broke off') };
 	});
+}
+
+function maxWaitFailure(url: string): ProviderFailure {
+	return {
+		message: `Max Wait ran out while downloading the result image at ${safeUrl(url)}`,
+		description: 'Raise "Max Wait" in the node options, or turn off "Download Images" to get the URL only.',
+	};
 }

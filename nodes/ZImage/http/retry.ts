@@ -1,6 +1,4 @@
-import type { IExecuteFunctions } from 'n8n-workflow';
-
-import { waitOrCancel } from '../cancel';
+import type { RunControl } from '../run';
 import type { CallKind, ProviderFailure } from '../types';
 
 /** What may be sent again, per kind of call: one table, read by the one retry loop below. */
@@ -36,8 +34,10 @@ export function retryDelaySeconds(failure: ProviderFailure, attempt: number): nu
 export type Attempt<T> = { value: T } | { failure: ProviderFailure; statusCode?: number };
 
 export interface RetryContext {
-	ctx: IExecuteFunctions;
+	run: RunControl;
 	itemIndex: number;
+	/** Epoch ms when Max Wait runs out: no retry waits past it. */
+	maxWaitAt?: number;
 	/** Told when the provider says "too many requests", with the seconds it will be left alone. */
 	onRateLimited?: (seconds: number) => void;
 	/**
@@ -60,6 +60,7 @@ export async function withRetries<T>(
 		const result = await attempt();
 		if ('value' in result) return result.value;
 		const { failure } = result;
+		if (failure.stopped) throw failure.stopped;
 		const refused = result.statusCode === 429 || result.statusCode === 503;
 		if (kind === 'submit' && failure.notAccepted && refused && context.whenNotAccepted) {
 			if (!(await context.whenNotAccepted(failure))) throw context.error(failure);
@@ -69,7 +70,8 @@ export async function withRetries<T>(
 		const retryable = rule.retryWhen === 'notAccepted' ? failure.notAccepted === true : failure.transient === true;
 		if (!retryable || tries >= rule.retries) throw context.error(failure);
 		const delay = retryDelaySeconds(failure, tries);
+		if (context.maxWaitAt !== undefined && Date.now() + delay * 1000 >= context.maxWaitAt) throw context.error(failure);
 		if (result.statusCode === 429) context.onRateLimited?.(delay);
-		await waitOrCancel(context.ctx, delay * 1000, context.itemIndex);
+		await context.run.wait(delay * 1000, context.itemIndex);
 	}
 }

@@ -1,6 +1,4 @@
-import type { IExecuteFunctions } from 'n8n-workflow';
-
-import { waitOrCancel } from '../cancel';
+import type { RunControl } from '../run';
 
 /** Status requests per second to one provider key unless the user sets another number. */
 export const DEFAULT_STATUS_PER_SECOND = 20;
@@ -20,8 +18,8 @@ export class StatusPace {
 
 	constructor(public perSecond: number) {}
 
-	/** Waits for this look's turn; cancelling the execution stops the wait. */
-	async turn(ctx: IExecuteFunctions, itemIndex: number): Promise<void> {
+	/** Waits for this look's turn; a stopped run ends the wait. */
+	async turn(run: RunControl, itemIndex: number): Promise<void> {
 		const now = Date.now();
 		const limit = Math.max(1, Math.floor(this.perSecond));
 		while (this.recent.length > limit) this.recent.shift();
@@ -31,7 +29,7 @@ export class StatusPace {
 		this.recent.push(mine);
 		if (this.recent.length > limit) this.recent.shift();
 		if (at <= now) return;
-		await waitOrCancel(ctx, at - now, itemIndex);
+		await run.wait(at - now, itemIndex);
 		// A late wake-up counts from when the look really goes.
 		mine.at = Math.max(mine.at, Date.now());
 	}

@@ -1,6 +1,4 @@
-import type { IExecuteFunctions } from 'n8n-workflow';
-
-import { waitOrCancel } from '../cancel';
+import type { RunControl } from '../run';
 
 import type { CredentialBudget } from './budget';
 import type { TaskDurations } from './durations';
@@ -25,7 +23,7 @@ export class TaskPacer {
 
 	constructor(
 		private readonly budget: CredentialBudget,
-		private readonly ctx: IExecuteFunctions,
+		private readonly run: RunControl,
 		private readonly itemIndex: number,
 	) {}
 
@@ -36,7 +34,7 @@ export class TaskPacer {
 	}
 
 	async startTask(maxWaitSeconds: number): Promise<TaskSlot> {
-		await this.budget.window.acquire(this.ctx, this.itemIndex);
+		await this.budget.window.acquire(this.run, this.itemIndex);
 		this.holding = true;
 		this.deadline = Date.now() + maxWaitSeconds * 1000;
 		return {
@@ -48,7 +46,7 @@ export class TaskPacer {
 	}
 
 	async statusTurn(): Promise<void> {
-		await this.budget.status.turn(this.ctx, this.itemIndex);
+		await this.budget.status.turn(this.run, this.itemIndex);
 	}
 
 	/** The provider took the submission. */
@@ -69,8 +67,8 @@ export class TaskPacer {
 		const now = Date.now();
 		const resumeAt = Math.max(now + Math.min(retryAfterSeconds ?? 0, MAX_RETRY_AFTER_SECONDS) * 1000, window.heldUntil);
 		if (resumeAt >= this.deadline) return false;
-		await waitOrCancel(this.ctx, resumeAt - now, this.itemIndex);
-		await window.acquire(this.ctx, this.itemIndex);
+		await this.run.wait(resumeAt - now, this.itemIndex);
+		await window.acquire(this.run, this.itemIndex);
 		this.holding = true;
 		return Date.now() < this.deadline;
 	}

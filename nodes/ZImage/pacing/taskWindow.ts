@@ -1,7 +1,6 @@
-import type { IExecuteFunctions } from 'n8n-workflow';
 import { sleep } from 'n8n-workflow';
 
-import { cancelledError } from '../cancel';
+import type { RunControl } from '../run';
 
 /** How the window of tasks in flight reacts to a provider's limits (documented in the README). */
 export const WINDOW_RULES = {
@@ -21,8 +20,9 @@ interface Waiter {
  * How many tasks one provider key may have in flight, learned from its answers. A "not
  * accepted" answer (429/503) gives the slot back and narrows the window to the tasks still
  * in flight (what the provider evidently takes); a Retry-After holds new submissions.
- * After a quiet while, each accepted submission widens the window by one, up to the
- * ceiling (Max Concurrent Items); probing above a level the provider refused backs off.
+ * After a quiet while, accepted submissions widen it again — one slot per window's worth
+ * (additive increase) — up to the ceiling (Max Concurrent Items); a window full of waiting
+ * work tries one slot more when due; probing above a level the provider refused backs off.
  */
 export class TaskWindow {
 	private size: number;
@@ -68,10 +68,10 @@ export class TaskWindow {
 		return this.holdUntil;
 	}
 
-	/** Waits for a free slot (first come, first served); cancelling the execution stops the wait. */
-	async acquire(ctx: IExecuteFunctions, itemIndex: number): Promise<void> {
-		const signal = ctx.getExecutionCancelSignal();
-		if (signal?.aborted) throw cancelledError(ctx, itemIndex);
+	/** Waits for a free slot (first come, first served); a stopped run ends the wait. */
+	async acquire(run: RunControl, itemIndex: number): Promise<void> {
+		run.check(itemIndex);
+		const { signal } = run;
 		if (this.waiting.length === 0 && this.canStart()) {
 			this.running++;
 			return;
@@ -80,15 +80,15 @@ export class TaskWindow {
 			const onAbort = () => {
 				const at = this.waiting.indexOf(waiter);
 				if (at !== -1) this.waiting.splice(at, 1);
-				reject(cancelledError(ctx, itemIndex));
+				reject(run.error(itemIndex));
 			};
 			const waiter: Waiter = {
 				grant: () => {
-					signal?.removeEventListener('abort', onAbort);
+					signal.removeEventListener('abort', onAbort);
 					resolve();
 				},
 			};
-			signal?.addEventListener('abort', onAbort, { once: true });
+			signal.addEventListener('abort', onAbort, { once: true });
 			this.waiting.push(waiter);
 			this.pump();
 		});
@@ -100,7 +100,7 @@ export class TaskWindow {
 		this.pump();
 	}
 
-	/** The provider took a submission: after a quiet while, widen by one. */
+	/** The provider took a submission: after a quiet while, widen — by one slot per window's worth of them. */
 	accepted(): void {
 		this.counts.accepted++;
 		const now = Date.now();
@@ -109,7 +109,7 @@ export class TaskWindow {
 			this.refusedAt = Infinity;
 			this.probeDelayMs = WINDOW_RULES.firstProbeMs;
 		}
-		if (now >= this.probeAt) this.size = Math.min(this.maxSize, this.size + 1);
+		if (now >= this.probeAt) this.size = Math.min(this.maxSize, this.size + 1 / Math.max(1, this.limit));
 		this.probing = false;
 		this.pump();
 	}

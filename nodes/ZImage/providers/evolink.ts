@@ -3,7 +3,8 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { PROBE_TASK_IDS } from '../../../credentials/contract';
 import { classifyAnswer, taskErrorMessage } from '../failures';
 import type { ErrorTable, FailureFacts, ProviderName, SubmitPlan, TaskState, TaskStatus, ZImageProvider } from '../types';
-import { asObject, checkInteger, checkOneOf, invalidInput, isPrivateHost, readPrompt } from '../validation';
+import { pathSegment } from '../taskIds';
+import { asObject, checkInteger, checkOneOf, invalidInput, isPrivateHost, parseDecimal, readPrompt, readText } from '../validation';
 import { evolinkFields, SIDE } from './evolink.fields';
 import { offerOperations } from './operations';
 
@@ -23,7 +24,7 @@ const STATUSES: Record<string, TaskStatus> = {
 };
 
 function readSize(ctx: IExecuteFunctions, itemIndex: number): { size: string; width?: number; height?: number } {
-	const value = String(ctx.getNodeParameter('size', itemIndex, '1:1'));
+	const value = readText(ctx, itemIndex, 'size', 'Size', '1:1');
 	let width: unknown;
 	let height: unknown;
 	if (value === 'custom') {
@@ -45,7 +46,7 @@ function readSize(ctx: IExecuteFunctions, itemIndex: number): { size: string; wi
 }
 
 function readCallbackUrl(ctx: IExecuteFunctions, itemIndex: number): string | undefined {
-	const value = String(ctx.getNodeParameter('callbackUrl', itemIndex, '') ?? '').trim();
+	const value = readText(ctx, itemIndex, 'callbackUrl', 'Callback URL').trim();
 	if (!value) return undefined;
 	const rule = `an https:// address on the public internet, at most ${CALLBACK_MAX} characters`;
 	const refuse = (reason: string) => invalidInput(ctx, itemIndex, 'Callback URL', value, `${reason}; ${rule}`);
@@ -67,7 +68,7 @@ async function prepareSubmit(ctx: IExecuteFunctions, itemIndex: number): Promise
 	const { size, width, height } = readSize(ctx, itemIndex);
 	const seedValue = ctx.getNodeParameter('seed', itemIndex, -1);
 	const seed =
-		seedValue === -1 || seedValue === '' || seedValue === undefined
+		seedValue === '' || seedValue === undefined || parseDecimal(seedValue) === -1
 			? undefined
 			: checkInteger(ctx, itemIndex, 'Seed', seedValue, SEED.min, SEED.max);
 	const callbackUrl = readCallbackUrl(ctx, itemIndex);
@@ -77,7 +78,7 @@ async function prepareSubmit(ctx: IExecuteFunctions, itemIndex: number): Promise
 	if (callbackUrl) json.callback_url = callbackUrl;
 	return {
 		request: { method: 'POST', path: '/v1/images/generations', json },
-		meta: { model, prompt, seed, width, height },
+		meta: { model, prompt, seed, width, height, images: 1 },
 	};
 }
 
@@ -193,6 +194,9 @@ function createProvider(name: ProviderName, displayName: string, credentialType:
 		displayName,
 		credentialType,
 		requestTimeoutSeconds: 60,
+		maxPromptLength: PROMPT_MAX,
+		// z-image-turbo gives one image per task.
+		maxResultsPerTask: 1,
 		// The API's own advice: first look after about 3 s, then every 3-5 s.
 		firstPollSeconds: 3,
 		operations: offerOperations({
@@ -217,7 +221,7 @@ function createProvider(name: ProviderName, displayName: string, credentialType:
 				: `${displayName} task IDs look like task-unified-1757165031-uyujaw3d`;
 		},
 		statusRequest(taskId) {
-			return { method: 'GET', path: `/v1/tasks/${encodeURIComponent(taskId)}` };
+			return { method: 'GET', path: `/v1/tasks/${pathSegment(taskId)}` };
 		},
 		readTask,
 		readFailure: (answer) => classifyAnswer(errors, answer),

@@ -2,17 +2,10 @@ import { randomUUID } from 'crypto';
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import { classifyAnswer } from '../failures';
-import type { ErrorTable, ResultImage, SubmitOperation, SubmitPlan, TaskState, ZImageProvider } from '../types';
-import {
-	asObject,
-	checkInteger,
-	checkNumber,
-	checkOneOf,
-	invalidInput,
-	parseSize,
-	readInputImages,
-	readPrompt,
-} from '../validation';
+import type { ResultImage, SubmitOperation, SubmitPlan, TaskState, ZImageProvider } from '../types';
+import { pathSegment } from '../taskIds';
+import { asObject, checkInteger, checkNumber, checkLength, checkOneOf, invalidInput, parseSize, readInputImages, readPrompt, readText } from '../validation';
+import { selfHostedErrors as errors } from './selfHosted.errors';
 import { selfHostedHealth } from './selfHosted.health';
 import { selfHostedFields } from './selfHosted.fields';
 import { offerOperations } from './operations';
@@ -22,9 +15,14 @@ import { offerOperations } from './operations';
 
 const MIN_PIXELS = 512 * 512;
 const MAX_PIXELS = 2048 * 2048;
-/** A model that failed to load is retried after this, as the server's documentation asks. */
-const MODEL_LOAD_RETRY_SECONDS = 10;
 const FORMATS = ['b64_json', 'url'] as const;
+/**
+ * The server documents no prompt limit; its text encoder reads about 512 tokens (some 2000
+ * English characters), so 4000 characters leaves room for any prompt it can use.
+ */
+const PROMPT_MAX = 4000;
+/** The most images one request may ask for (`n`). */
+const MAX_IMAGES = 8;
 
 interface Size {
 	width: number;
@@ -64,31 +62,34 @@ async function prepareSubmit(
 	operation: SubmitOperation,
 ): Promise<SubmitPlan> {
 	const param = (name: string, fallback: unknown) => ctx.getNodeParameter(name, itemIndex, fallback);
-	const prompt = readPrompt(ctx, itemIndex);
+	const prompt = readPrompt(ctx, itemIndex, PROMPT_MAX);
 	const format = checkOneOf(ctx, itemIndex, 'Response Format', param('responseFormat', 'b64_json'), FORMATS);
 	const steps = checkInteger(ctx, itemIndex, 'Inference Steps', param('numInferenceSteps', 50), 1, 200);
 	const useAsync = param('useAsync', false) === true;
-	const sizeText = String(param('size', operation === 'generate' ? '1024x1024' : '') ?? '').trim();
+	const sizeText = readText(ctx, itemIndex, 'size', 'Size', operation === 'generate' ? '1024x1024' : '').trim();
 
 	if (operation === 'generate') {
 		const size = readSize(ctx, itemIndex, sizeText);
+		const negative = readText(ctx, itemIndex, 'negativePrompt', 'Negative Prompt');
+		const n = checkInteger(ctx, itemIndex, 'Number of Images', param('numberOfImages', 1), 1, MAX_IMAGES);
 		const json: IDataObject = {
 			prompt,
-			negative_prompt: String(param('negativePrompt', '') ?? ''),
+			negative_prompt: checkLength(ctx, itemIndex, 'Negative Prompt', negative, PROMPT_MAX),
 			size: `${size.width}x${size.height}`,
-			n: checkInteger(ctx, itemIndex, 'Number of Images', param('numberOfImages', 1), 1, 8),
+			n,
 			response_format: format,
 			num_inference_steps: steps,
 			guidance_scale: checkNumber(ctx, itemIndex, 'Guidance Scale', param('guidanceScale', 4), 0, 30),
 			cfg_normalization: param('cfgNormalization', false) === true,
 		};
+		const path = useAsync ? '/v1/images/async_generate' : '/v1/images/generations';
 		return {
-			request: { method: 'POST', path: useAsync ? '/v1/images/async_generate' : '/v1/images/generations', json },
-			meta: { model: 'z-image', prompt, width: size.width, height: size.height, notice: size.notice },
+			request: { method: 'POST', path, json, inlineImages: format === 'b64_json' && !useAsync ? n : 0 },
+			meta: { model: 'z-image', prompt, width: size.width, height: size.height, notice: size.notice, images: n },
 		};
 	}
 
-	const fields = String(param('inputImageFields', 'data') ?? '').trim();
+	const fields = readText(ctx, itemIndex, 'inputImageFields', 'Input Image Fields', 'data').trim();
 	if (!fields || fields.includes(',')) {
 		const allowed = 'the self-hosted server edits exactly one image: name one binary field';
 		throw invalidInput(ctx, itemIndex, 'Input Image Fields', fields, allowed);
@@ -105,8 +106,13 @@ async function prepareSubmit(
 		{ field: 'guidance_scale', value: String(guidance) },
 	];
 	return {
-		request: { method: 'POST', path: useAsync ? '/v1/images/async_edit' : '/v1/images/edits', form },
-		meta: { model: 'z-image-edit', prompt, width: size?.width, height: size?.height, notice: size?.notice },
+		request: {
+			method: 'POST',
+			path: useAsync ? '/v1/images/async_edit' : '/v1/images/edits',
+			form,
+			inlineImages: format === 'b64_json' && !useAsync ? 1 : 0,
+		},
+		meta: { model: 'z-image-edit', prompt, width: size?.width, height: size?.height, notice: size?.notice, images: 1 },
 	};
 }
 
@@ -140,55 +146,6 @@ function readTask(body: unknown, taskId: string): TaskState | undefined {
 	return undefined;
 }
 
-/** FastAPI's `detail`: a text, or a list of validation errors [{loc: ['body', 'size'], msg}]. */
-function detailOf(body: unknown): string {
-	const detail = asObject(body)?.detail;
-	if (typeof detail === 'string') return detail;
-	if (Array.isArray(detail)) {
-		return detail
-			.map((entry) => {
-				const item = asObject(entry);
-				const loc = Array.isArray(item?.loc) ? item.loc.join('.') : '';
-				return `${loc ? `${loc}: ` : ''}${String(item?.msg ?? JSON.stringify(entry))}`;
-			})
-			.join('; ');
-	}
-	return typeof body === 'string' ? body.slice(0, 200) : '';
-}
-
-const errors: ErrorTable = {
-	read: (answer) => ({ message: detailOf(answer.body) }),
-	// Nothing was generated when the model failed to load: the documented cure is to send it again.
-	matches: [{ kind: 'notAccepted', when: (f) => f.statusCode === 500 && /model/i.test(f.message) && /load/i.test(f.message) }],
-	statuses: { 401: 'keyRejected', 403: 'keyRejected', 404: 'notFound', 422: 'invalid', 429: 'notAccepted', 503: 'notAccepted' },
-	retryAfter: (facts) => (facts.statusCode === 500 ? MODEL_LOAD_RETRY_SECONDS : undefined),
-	words(kind, { statusCode, message }) {
-		const said = message ? `: ${message}` : '';
-		switch (kind) {
-			case 'keyRejected':
-				return {
-					message: `the server refused the token (HTTP ${statusCode})${said}`,
-					description:
-						'Check the API Key (bearer token) of the Z-Image Server credential, or clear it if the server needs none.',
-				};
-			case 'notAccepted':
-				return statusCode === 500
-					? { message: `the model failed to load (HTTP 500)${said}` }
-					: { message: `the server is busy (HTTP ${statusCode})${said}` };
-			case 'invalid':
-				return { message: `the server rejected the request (HTTP 422): ${message || 'validation error'}` };
-			case 'notFound':
-				return {
-					message: `not found (HTTP 404)${said}`,
-					description: 'Older servers have no async endpoints or task look-up: turn off "Use Async Endpoints".',
-				};
-			case 'unreadable':
-				return { message: 'the server sent an answer that is not JSON' };
-			default:
-				return { message: `the server answered HTTP ${statusCode}${said}` };
-		}
-	},
-};
 
 function readSubmit(body: unknown): { taskId?: string; state?: TaskState } {
 	const answer = asObject(body);
@@ -209,7 +166,11 @@ export const selfHosted: ZImageProvider = {
 	credentialType: 'zImageServerApi',
 	// The server is on the user's own GPU: the first request may load the model for minutes.
 	requestTimeoutSeconds: 600,
+	maxPromptLength: PROMPT_MAX,
+	maxResultsPerTask: MAX_IMAGES,
 	firstPollSeconds: 2,
+	// The server serves /outputs/ behind the same token as its API (when it has one).
+	downloadsNeedKey: true,
 	// One GPU generates one image at a time: more synchronous requests would only queue
 	// there, each holding a connection open towards its timeout.
 	maxConcurrency(ctx) {
@@ -234,7 +195,8 @@ export const selfHosted: ZImageProvider = {
 		return /^[A-Za-z0-9_.:-]{1,128}$/.test(taskId) ? undefined : 'a task id is letters, digits, ".", "_", ":" or "-"';
 	},
 	statusRequest(taskId) {
-		return { method: 'GET', path: `/v1/images/tasks/${encodeURIComponent(taskId)}` };
+		// A finished task may carry its images inline: as many as a task may make.
+		return { method: 'GET', path: `/v1/images/tasks/${pathSegment(taskId)}`, inlineImages: MAX_IMAGES };
 	},
 	readTask,
 	readFailure: (answer) => classifyAnswer(errors, answer),

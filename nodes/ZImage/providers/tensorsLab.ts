@@ -3,8 +3,6 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { PROBE_TASK_IDS } from '../../../credentials/contract';
 import { classifyAnswer } from '../failures';
 import type {
-	ErrorTable,
-	FailureFacts,
 	FormField,
 	SubmitOperation,
 	SubmitPlan,
@@ -20,8 +18,10 @@ import {
 	parseSize,
 	readInputImages,
 	readPrompt,
+	readText,
 } from '../validation';
 import { offerOperations } from './operations';
+import { keyRejected, tensorsLabErrors as errors } from './tensorsLab.errors';
 import type { Model } from './tensorsLab.fields';
 import { MODELS, tensorsLabFields } from './tensorsLab.fields';
 
@@ -30,9 +30,9 @@ import { MODELS, tensorsLabFields } from './tensorsLab.fields';
 
 const EDIT_MODELS: Model[] = ['seedreamv45', 'seedreamv4'];
 const STATUS: Record<number, TaskStatus> = { 1: 'queued', 2: 'processing', 3: 'completed', 4: 'failed' };
-const TOP_UP_URL = 'https://tensorai.tensorslab.com/';
-const AUTH_WORDS =
-	/unauthori[sz]ed|invalid (api[ _-]?)?key|invalid token|token (is )?(invalid|expired|missing)|api[ _-]?key (is )?(invalid|missing|wrong|expired)/i;
+/** TensorsLab documents no prompt limit: the cap Evolink documents for the same z-image-turbo. */
+const PROMPT_MAX = 2000;
+const MAX_BATCH = 15;
 
 function readModel(ctx: IExecuteFunctions, itemIndex: number, operation: SubmitOperation): Model {
 	const allowed = operation === 'edit' ? EDIT_MODELS : (Object.keys(MODELS) as Model[]);
@@ -48,7 +48,7 @@ function readResolution(
 ): { resolution: string; width?: number; height?: number } {
 	const rules = MODELS[model];
 	const fallback = model === 'zimage' ? '1024*1024' : rules.presets[0];
-	const value = String(ctx.getNodeParameter('resolution', itemIndex, fallback));
+	const value = readText(ctx, itemIndex, 'resolution', 'Resolution', fallback);
 	let size: { width: number; height: number } | undefined;
 	if (value === 'custom') {
 		size = {
@@ -77,8 +77,8 @@ function readResolution(
 
 /** The source images of an Edit: binary fields of the input item and/or a URL. */
 async function readSources(ctx: IExecuteFunctions, itemIndex: number): Promise<FormField[]> {
-	const fields = String(ctx.getNodeParameter('inputImageFields', itemIndex, '') ?? '');
-	const imageUrl = String(ctx.getNodeParameter('imageUrl', itemIndex, '') ?? '').trim();
+	const fields = readText(ctx, itemIndex, 'inputImageFields', 'Input Image Fields');
+	const imageUrl = readText(ctx, itemIndex, 'imageUrl', 'Source Image URL').trim();
 	if (imageUrl && !/^https?:\/\/\S+$/i.test(imageUrl)) {
 		throw invalidInput(ctx, itemIndex, 'Source Image URL', imageUrl, 'an http:// or https:// URL is required');
 	}
@@ -102,7 +102,7 @@ async function prepareSubmit(
 	itemIndex: number,
 	operation: SubmitOperation,
 ): Promise<SubmitPlan> {
-	const prompt = readPrompt(ctx, itemIndex);
+	const prompt = readPrompt(ctx, itemIndex, PROMPT_MAX);
 	const model = readModel(ctx, itemIndex, operation);
 	const { resolution, width, height } = readResolution(ctx, itemIndex, model);
 	const form: FormField[] = [
@@ -110,6 +110,7 @@ async function prepareSubmit(
 		{ field: 'resolution', value: resolution },
 	];
 	let seed: number | undefined;
+	let images = 1;
 	if (model === 'zimage') {
 		const seedValue = checkInteger(ctx, itemIndex, 'Seed', ctx.getNodeParameter('seed', itemIndex, -1), -1, 2147483647);
 		if (seedValue >= 0) {
@@ -119,13 +120,13 @@ async function prepareSubmit(
 		const extend = ctx.getNodeParameter('promptExtend', itemIndex, false) === true;
 		form.push({ field: 'prompt_extend', value: extend ? '1' : '0' });
 	} else {
-		const batch = checkInteger(ctx, itemIndex, 'Batch Size', ctx.getNodeParameter('batchSize', itemIndex, 1), 1, 15);
-		form.push({ field: 'batchsize', value: String(batch) });
+		images = checkInteger(ctx, itemIndex, 'Batch Size', ctx.getNodeParameter('batchSize', itemIndex, 1), 1, MAX_BATCH);
+		form.push({ field: 'batchsize', value: String(images) });
 	}
 	if (operation === 'edit') form.push(...(await readSources(ctx, itemIndex)));
 	return {
 		request: { method: 'POST', path: `/v1/images/${model}`, form },
-		meta: { model, prompt, seed, width, height },
+		meta: { model, prompt, seed, width, height, images },
 	};
 }
 
@@ -156,45 +157,6 @@ function readTask(body: unknown, taskId: string): TaskState | undefined {
 	};
 }
 
-/** TensorsLab may say "bad key" with an HTTP status or with a message under HTTP 200. */
-function keyRejected(facts: FailureFacts): boolean {
-	const { statusCode, body, code, message } = facts;
-	return statusCode === 401 || statusCode === 403 || (asObject(body) !== undefined && code !== 1000 && AUTH_WORDS.test(message));
-}
-
-const errors: ErrorTable = {
-	read(answer) {
-		const body = asObject(answer.body);
-		return { code: body?.code as number | undefined, message: typeof body?.msg === 'string' ? body.msg : '' };
-	},
-	matches: [{ kind: 'keyRejected', when: keyRejected }],
-	statuses: { 429: 'notAccepted', 503: 'notAccepted' },
-	// No code at all is not a TensorsLab refusal: the caller finds the answer unreadable.
-	codes: { success: [1000, undefined], kinds: { 9000: 'credits' } },
-	words(kind, { statusCode, code, message }) {
-		const said = message ? `: ${message}` : '';
-		switch (kind) {
-			case 'keyRejected':
-				return {
-					message: `TensorsLab rejected the API key${message ? ` (${message})` : ''}`,
-					description: 'Check the API key and the "Authorization Header" form in the TensorsLab credential.',
-				};
-			case 'notAccepted':
-				return { message: `TensorsLab is busy (HTTP ${statusCode})${said}` };
-			case 'credits':
-				return {
-					message: `Your TensorsLab credits are used up (code 9000). Top up at ${TOP_UP_URL} and run again`,
-					description: message || undefined,
-				};
-			case 'unreadable':
-				return { message: 'TensorsLab sent an answer that is not JSON' };
-			default:
-				return statusCode >= 300
-					? { message: `TensorsLab answered HTTP ${statusCode}${said}` }
-					: { message: `TensorsLab refused the request (code ${String(code)}): ${message || 'no message'}` };
-		}
-	},
-};
 
 export const tensorsLab: ZImageProvider = {
 	name: 'tensorsLab',
@@ -202,6 +164,8 @@ export const tensorsLab: ZImageProvider = {
 	credentialType: 'tensorsLabApi',
 	firstPollSeconds: 1,
 	requestTimeoutSeconds: 180,
+	maxPromptLength: PROMPT_MAX,
+	maxResultsPerTask: MAX_BATCH,
 	operations: offerOperations({
 		deleteTask: 'Delete one or more tasks',
 		edit: 'Image to image with SeeDream',

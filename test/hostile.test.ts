@@ -1,0 +1,263 @@
+/**
+ * A provider, a CDN or a proxy that misbehaves on purpose. Every defence is checked from the
+ * server's side: what the other origin received, how many bytes went out before the client
+ * hung up, which requests were started after the run was lost, and the wall time.
+ */
+import { type IDataObject, sleep } from 'n8n-workflow';
+
+import { failureOf, runNode } from './harness';
+import { EvolinkSimulator } from './simulators/evolink';
+import { makePng } from './simulators/images';
+import { SimulatorServer } from './simulators/server';
+import { TensorsLabSimulator } from './simulators/tensorsLab';
+import { ZImageServerSimulator } from './simulators/zImageServer';
+
+const KEY = 'sk-dummy-HOSTILE-5e1f0a9b7c3d';
+const MB = 1024 * 1024;
+
+/** A second origin that records everything it is sent and answers 200. */
+let elsewhere: SimulatorServer;
+beforeEach(async () => {
+	elsewhere = new SimulatorServer(() => ({ status: 200, body: { code: 1000, data: { taskid: 'stolen', image_status: 3, url: [] } } }));
+	await elsewhere.start();
+});
+afterEach(async () => await elsewhere.stop());
+
+/** Waits (at most 3 s) for the server to notice that the client hung up. */
+async function hungUp(request: { hungUpAt?: number }): Promise<number> {
+	for (let i = 0; i < 60 && request.hungUpAt === undefined; i++) await sleep(50);
+	return request.hungUpAt ?? Number.POSITIVE_INFINITY;
+}
+
+const redirect = (status: number, location: string) => ({ kind: 'reply' as const, reply: { status, body: '', headers: { location } } });
+
+describe('the key never leaves its origin', () => {
+	let sim: TensorsLabSimulator;
+	beforeEach(async () => {
+		sim = await new TensorsLabSimulator({ apiKey: KEY, queueMs: 10, processMs: 50 }).start();
+	});
+	afterEach(async () => await sim.stop());
+	const generate = () =>
+		runNode({
+			parameters: { provider: 'tensorsLab', operation: 'generate', model: 'zimage', prompt: 'a fox', resolution: '1:1' },
+			credentials: { tensorsLabApi: { apiKey: KEY, baseUrl: sim.url, authHeaderFormat: 'bearer' } },
+		});
+
+	test.each([301, 302, 303, 307, 308])('a submission redirected (%i) to another host is not followed', async (status) => {
+		sim.api.planFault(/\/v1\/images\/zimage$/, 1, redirect(status, `${elsewhere.url}/steal`));
+		const error = await failureOf(generate());
+		expect(error.message).toMatch(/redirected to another host \(http:\/\/127\.0\.0\.1:\d+\); the key is only ever sent to/);
+		expect(elsewhere.requests).toHaveLength(0);
+		expect(sim.submits()).toHaveLength(1);
+	});
+
+	test('a status look redirected to another host is not followed', async () => {
+		sim.api.planFault(/infobytaskid$/, 1, redirect(307, `${elsewhere.url}/steal`));
+		const error = await failureOf(generate());
+		expect(error.message).toMatch(/redirected to another host/);
+		expect(elsewhere.requests).toHaveLength(0);
+	});
+
+	test("a redirect within the provider's own origin is followed with the key", async () => {
+		sim.api.planFault(/infobytaskid$/, 1, redirect(307, `${sim.url}/v1/images/infobytaskid`));
+		const result = await generate();
+		expect(result.items[0].json.mimeType).toBe('image/png');
+		const looks = sim.api.requestsTo(/infobytaskid$/);
+		expect(looks.length).toBeGreaterThanOrEqual(2);
+		expect(looks.every((request) => request.headers.authorization === `Bearer ${KEY}`)).toBe(true);
+	});
+
+	test('a result download redirected to another host is followed, without the key', async () => {
+		const png = makePng(64, 48);
+		const cdn2 = new SimulatorServer(() => ({ status: 200, body: png, headers: { 'content-type': 'image/png' } }));
+		await cdn2.start();
+		try {
+			sim.cdn.planFault(/^\/files\//, 1, redirect(302, `${cdn2.url}/moved.png`));
+			const result = await generate();
+			expect(result.items[0].json).toMatchObject({ width: 64, height: 48, mimeType: 'image/png' });
+			expect(cdn2.requests).toHaveLength(1);
+			expect(JSON.stringify(cdn2.requests[0].headers)).not.toContain(KEY);
+			expect(JSON.stringify(sim.cdn.requests.map((r) => r.headers))).not.toContain(KEY);
+		} finally {
+			await cdn2.stop();
+		}
+	});
+});
+
+describe('bytes are bounded by what the user allowed', () => {
+	let sim: TensorsLabSimulator;
+	beforeEach(async () => {
+		sim = await new TensorsLabSimulator({ apiKey: KEY, queueMs: 10, processMs: 50 }).start();
+	});
+	afterEach(async () => await sim.stop());
+	const generate = (options: IDataObject = {}) =>
+		runNode({
+			parameters: { provider: 'tensorsLab', operation: 'generate', model: 'zimage', prompt: 'a fox', resolution: '1:1', options },
+			credentials: { tensorsLabApi: { apiKey: KEY, baseUrl: sim.url, authHeaderFormat: 'bearer' } },
+		});
+
+	test('an endless chunked download stops at Max Download Size, is not retried, and names the limit', async () => {
+		const head = makePng(32, 32).subarray(0, 33);
+		sim.cdn.planFault(/^\/files\//, 5, { kind: 'stream', head, chunk: 64 * 1024, everyMs: 0 });
+		const error = await failureOf(generate({ maxDownloadMb: 1 }));
+		expect(error.message).toMatch(/is more than 1048576 bytes, over the download limit of 1048576 bytes$/);
+		expect(error.description).toMatch(/Raise "Max Download Size"/);
+		const downloads = sim.cdn.requestsTo(/^\/files\//);
+		expect(downloads).toHaveLength(1);
+		// The server's view: it could not push much past the limit before the client hung up.
+		expect(await hungUp(downloads[0])).toBeLessThan(Number.POSITIVE_INFINITY);
+		expect(downloads[0].sent).toBeLessThan(8 * MB);
+	});
+
+	test('a status answer that never ends is cut at the JSON limit', async () => {
+		sim.api.planFault(/infobytaskid$/, 10, { kind: 'stream', head: Buffer.from('{"code":1000,"data":{"x":"'), chunk: 64 * 1024, everyMs: 0 });
+		const error = await failureOf(generate());
+		expect(error.message).toMatch(/sent an answer of more than 1048576 bytes; it was not read further/);
+		for (const look of sim.api.requestsTo(/infobytaskid$/)) expect(look.sent).toBeLessThan(8 * MB);
+	});
+});
+
+describe('self-hosted answers with inline images count at 4/3 of the image limit', () => {
+	let server: ZImageServerSimulator;
+	beforeEach(async () => {
+		server = await new ZImageServerSimulator({ loadMs: 5, generateMs: 20 }).start();
+	});
+	afterEach(async () => await server.stop());
+
+	test('a huge b64_json answer stops at 4/3 × Max Download Size (plus the JSON allowance)', async () => {
+		server.server.planFault(/\/v1\/images\/generations$/, 1, {
+			kind: 'stream',
+			head: Buffer.from('{"created":1,"data":[{"b64_json":"'),
+			chunk: 256 * 1024,
+			everyMs: 0,
+		});
+		const error = await failureOf(
+			runNode({
+				parameters: { provider: 'selfHosted', operation: 'generate', prompt: 'x', size: '512x512', options: { maxDownloadMb: 1 } },
+				credentials: { zImageServerApi: { baseUrl: server.url } },
+			}),
+		);
+		const limit = MB + Math.ceil((MB * 4) / 3);
+		expect(error.message).toContain(`sent an answer of more than ${limit} bytes`);
+		const [submit] = server.server.requestsTo(/\/v1\/images\/generations$/);
+		expect(submit.sent).toBeLessThan(limit + 8 * MB);
+	});
+});
+
+describe('time is bounded by what the user allowed', () => {
+	let sim: EvolinkSimulator;
+	beforeEach(async () => {
+		sim = await new EvolinkSimulator({ apiKey: KEY, taskMs: 50 }).start();
+	});
+	afterEach(async () => await sim.stop());
+	const generate = (options: IDataObject) =>
+		runNode({
+			parameters: { provider: 'evolink', operation: 'generate', model: 'z-image-turbo', prompt: 'x', size: '1:1', options },
+			credentials: { evolinkApi: { apiKey: KEY, baseUrl: sim.url } },
+		});
+
+	test('a status look that drips one byte every 500 ms is cut at the request timeout, not when it ends', async () => {
+		sim.api.planFault(/\/v1\/tasks\//, 1, { kind: 'stream', head: Buffer.from('{"id":"'), chunk: 1, everyMs: 500, totalBytes: 200 });
+		const started = Date.now();
+		const result = await generate({ requestTimeoutSeconds: 2 });
+		// The dripping look was abandoned after ~2 s and looked at again; it would have taken 100 s.
+		expect(result.items[0].json.mimeType).toBeDefined();
+		const [dripped] = sim.api.requestsTo(/\/v1\/tasks\//);
+		expect((await hungUp(dripped)) - dripped.at).toBeLessThan(5000);
+		expect(Date.now() - started).toBeLessThan(20_000);
+	});
+
+	test('Max Wait bounds a download in flight: a dripping result is abandoned when it runs out', async () => {
+		sim.cdn.planFault(/^\/results\//, 5, { kind: 'stream', head: makePng(8, 8).subarray(0, 33), chunk: 1, everyMs: 500 });
+		const started = Date.now();
+		const error = await failureOf(generate({ maxWaitSeconds: 3 }));
+		expect(error.message).toMatch(/Max Wait ran out while downloading the result image/);
+		expect(Date.now() - started).toBeLessThan(6000);
+		const [download] = sim.cdn.requestsTo(/^\/results\//);
+		expect((await hungUp(download)) - started).toBeLessThan(6000);
+	});
+});
+
+describe('result URLs are fetched only over http and https', () => {
+	let sim: EvolinkSimulator;
+	beforeEach(async () => {
+		sim = await new EvolinkSimulator({ apiKey: KEY, taskMs: 20 }).start();
+	});
+	afterEach(async () => await sim.stop());
+
+	test.each(['file:///etc/passwd', 'ftp://example.com/x.png', 'data:image/png;base64,iVBORw0KGgo=', 'javascript:alert(1)'])(
+		'%s fails at once, naming the scheme',
+		async (url) => {
+			sim.api.planFault(/\/v1\/tasks\//, 100, {
+				kind: 'reply',
+				reply: { status: 200, body: { id: 'task-unified-1-abc', status: 'completed', progress: 100, results: [url] } },
+			});
+			const error = await failureOf(
+				runNode({
+					parameters: { provider: 'evolink', operation: 'generate', model: 'z-image-turbo', prompt: 'x', size: '1:1' },
+					credentials: { evolinkApi: { apiKey: KEY, baseUrl: sim.url } },
+				}),
+			);
+			const scheme = new URL(url).protocol;
+			expect(error.message).toContain(`its scheme "${scheme}" is not http: or https:, so it is never fetched`);
+			expect(error.message).not.toContain('null/');
+			expect(sim.api.requestsTo(/\/v1\/tasks\//)).toHaveLength(1);
+		},
+	);
+
+	test('an internal page behind a result URL is named by type and size, never quoted', async () => {
+		const page = '<html><body>Intranet: payroll 2026, admin password hint</body></html>';
+		sim.cdn.planFault(/^\/results\//, 5, { kind: 'reply', reply: { status: 200, body: page, headers: { 'content-type': 'text/html; charset=utf-8' } } });
+		const error = await failureOf(
+			runNode({
+				parameters: { provider: 'evolink', operation: 'generate', model: 'z-image-turbo', prompt: 'x', size: '1:1' },
+				credentials: { evolinkApi: { apiKey: KEY, baseUrl: sim.url } },
+			}),
+		);
+		expect(error.message).toMatch(new RegExp(`is not an image \\(content type text/html, ${page.length} bytes\\)$`));
+		expect(`${error.message} ${error.description}`).not.toMatch(/payroll|Intranet/);
+	});
+});
+
+describe('a lost run stops spending', () => {
+	let sim: EvolinkSimulator;
+	beforeEach(async () => {
+		sim = await new EvolinkSimulator({ apiKey: KEY, taskMs: 10_000 }).start();
+	});
+	afterEach(async () => await sim.stop());
+
+	test('after the first fatal failure nothing new is submitted and the execution ends in seconds', async () => {
+		sim.api.planFault(/\/v1\/images\/generations$/, 1, { kind: 'reply', reply: { status: 400, body: { error: { code: 'invalid_request', message: 'no' } } } });
+		const started = Date.now();
+		const items = Array.from({ length: 8 }, (_, index) => ({ json: { prompt: `p${index}` } }));
+		const error = await failureOf(
+			runNode({
+				parameters: { provider: 'evolink', operation: 'generate', model: 'z-image-turbo', prompt: '={{ $json.prompt }}', size: '1:1', options: { maxConcurrent: 2 } },
+				credentials: { evolinkApi: { apiKey: KEY, baseUrl: sim.url } },
+				items,
+			}),
+		);
+		expect(error.message).toMatch(/rejected the request \(HTTP 400\)/);
+		// The other running item's task takes 10 s; the run ended long before, without waiting for it.
+		expect(Date.now() - started).toBeLessThan(5000);
+		// What reached the server, once everything in flight has landed: the two items that were
+		// running when the first failed; the six waiting their turn never started, nothing was polled.
+		await sleep(1500);
+		expect(sim.api.requestsTo(/\/v1\/images\/generations$/).length).toBeLessThanOrEqual(2);
+		expect(sim.api.requestsTo(/\/v1\/tasks\//)).toHaveLength(0);
+	});
+
+	test('with Continue On Fail the other items still finish', async () => {
+		sim.taskMs = 100;
+		sim.api.planFault(/\/v1\/images\/generations$/, 1, { kind: 'reply', reply: { status: 400, body: { error: { code: 'invalid_request', message: 'no' } } } });
+		const items = Array.from({ length: 4 }, (_, index) => ({ json: { prompt: `p${index}` } }));
+		const result = await runNode({
+			parameters: { provider: 'evolink', operation: 'generate', model: 'z-image-turbo', prompt: '={{ $json.prompt }}', size: '1:1', options: { maxConcurrent: 2 } },
+			credentials: { evolinkApi: { apiKey: KEY, baseUrl: sim.url } },
+			items,
+			continueOnFail: true,
+		});
+		expect(result.items.filter((item) => item.json.error)).toHaveLength(1);
+		expect(result.items.filter((item) => item.json.mimeType)).toHaveLength(3);
+	});
+});
