@@ -172,7 +172,18 @@ export interface RunResult {
 	binary(itemIndex: number, property?: string): Promise<Buffer>;
 }
 
-const nodeType: INodeType = new ZImage();
+/** The node as n8n builds it, from the providers registered when it is built. */
+let nodeType: INodeType = new ZImage();
+
+/** Builds the node again, e.g. after a test registered a provider of its own. */
+export function rebuildNode(): void {
+	nodeType = new ZImage();
+}
+
+/** Adds a credential type (a test provider's) to the ones the package exports. */
+export function registerCredentialType(type: ICredentialType): void {
+	CREDENTIAL_TYPES[type.name] = type;
+}
 
 export async function runNode(options: RunOptions): Promise<RunResult> {
 	ensureBinaryDataService();

@@ -82,7 +82,7 @@ const sharedOptions = (waitDefault: boolean): INodeProperties[] => [
 		typeOptions: { minValue: 1 },
 		default: DEFAULT_MAX_WAIT_SECONDS,
 		description:
-			'How long to wait for a task to finish; after that the item fails with the task ID, to collect later with Get Task',
+			'How long an item may take in all (submission, waiting, downloads); after that it fails with the task ID, to collect later with Get Task',
 	},
 	{
 		displayName: 'Request Timeout (Seconds)',
@@ -90,7 +90,7 @@ const sharedOptions = (waitDefault: boolean): INodeProperties[] => [
 		type: 'number',
 		typeOptions: { minValue: 0 },
 		default: 0,
-		description: "Timeout of one HTTP request; 0 uses the provider's default",
+		description: "Longest time for one whole HTTP request, answer included; 0 uses the provider's default",
 	},
 	waitDefault ? waitOn : waitOff,
 ];

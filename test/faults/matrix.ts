@@ -11,10 +11,14 @@
 import { type IDataObject, type INodeExecutionData, sleep } from 'n8n-workflow';
 
 import { failureOf, runNode } from '../harness';
+import { FakeSimulator } from '../fake/simulator';
 import { EvolinkSimulator } from '../simulators/evolink';
 import type { Fault, Reply, SimulatorServer } from '../simulators/server';
 import { TensorsLabSimulator } from '../simulators/tensorsLab';
 import { ZImageServerSimulator } from '../simulators/zImageServer';
+
+/** The first bytes of a PNG: a hostile body that starts like an image. */
+const PNG_START = Buffer.from('89504e470d0a1a0a0000000d49484452000000400000004008060000', 'hex');
 
 const SECRET = 'sk-dummy-SECRET-7f3a9c1e5b2d';
 
@@ -30,6 +34,8 @@ interface Target {
 	filePath: RegExp;
 	/** An answer the provider gives for a failure of its own, in its shape. */
 	errorBody(message: string): unknown;
+	/** A status answer of a task still running, in its shape. */
+	stillRunning: unknown;
 }
 
 export const TARGETS: Target[] = [
@@ -46,6 +52,7 @@ export const TARGETS: Target[] = [
 		pollPath: /\/v1\/images\/infobytaskid$/,
 		filePath: /^\/files\//,
 		errorBody: (msg) => ({ code: 9999, msg }),
+		stillRunning: { code: 1000, data: { image_status: 2 } },
 	},
 	{
 		provider: 'selfHosted',
@@ -60,6 +67,23 @@ export const TARGETS: Target[] = [
 		pollPath: /\/v1\/images\/tasks\//,
 		filePath: /^\/outputs\//,
 		errorBody: (detail) => ({ detail }),
+		stillRunning: { status: 'processing' },
+	},
+	{
+		// The test suite's own provider, registered like a real one (test/faults/fake.test.ts).
+		provider: 'fake',
+		displayName: 'Fake',
+		async start() {
+			const sim = await new FakeSimulator(SECRET).start();
+			return { url: sim.url, api: sim.api, files: sim.cdn, tasks: () => sim.jobs.size, stop: () => sim.stop() };
+		},
+		credentials: (url) => ({ fakeApi: { apiKey: SECRET, baseUrl: url } }),
+		generate: {},
+		submitPath: /^\/jobs$/,
+		pollPath: /^\/jobs\//,
+		filePath: /^\/img\//,
+		errorBody: (message) => ({ error: message }),
+		stillRunning: { id: 'job1', status: 'running' },
 	},
 	...(['evolink', 'odkkk'] as const).map(
 		(flavor): Target => ({
@@ -75,6 +99,7 @@ export const TARGETS: Target[] = [
 			pollPath: /\/v1\/tasks\//,
 			filePath: /^\/results\//,
 			errorBody: (message) => ({ error: { code: flavor === 'odkkk' ? 500 : 'internal_error', message, type: 'api_error' } }),
+			stillRunning: { id: 'task-unified-1-x', status: 'processing', progress: 10 },
 		}),
 	),
 ];
@@ -183,6 +208,22 @@ const ROWS: Row[] = [
 	{ when: 'a download stalls', where: 'file', fault: () => ({ kind: 'hang' }), options: { requestTimeoutSeconds: 1 }, outcome: 'images', requests: 2 },
 	{ when: 'a download is cut off halfway', where: 'file', fault: () => ({ kind: 'truncate' }), outcome: 'images', requests: 2 },
 	{ when: 'a download gets 503', where: 'file', fault: () => reply(503, 'busy', { 'retry-after': '0' }), outcome: 'images', requests: 2 },
+	// hostile answers (more in test/hostile.test.ts, checked from the server's side)
+	{
+		when: 'a submission is redirected to another host',
+		where: 'submit',
+		fault: () => reply(307, '', { location: 'http://127.0.0.1:9/elsewhere' }),
+		outcome: (t) => new RegExp(`^${t.displayName} \\(generate\\): ${t.displayName} was not asked: it redirected to another host \\(http://127\\.0\\.0\\.1:9\\); the key is only ever sent to http://127\\.0\\.0\\.1:\\d+, so the redirect was not followed$`),
+		requests: 1,
+	},
+	{
+		when: 'a result download never ends (no Content-Length)',
+		where: 'file',
+		fault: () => ({ kind: 'stream', head: PNG_START, chunk: 64 * 1024, everyMs: 0 }),
+		options: { maxDownloadMb: 1 },
+		outcome: /is more than 1048576 bytes, over the download limit of 1048576 bytes$/,
+		requests: 1,
+	},
 ];
 
 /** Everything the node produced, as text, to search for the key. */
@@ -253,7 +294,7 @@ function defineFaultTests(target: Target): void {
 		async (moment) => {
 			const sim = await target.start();
 			try {
-				if (moment === 'waiting between status looks') sim.api.planFault(target.pollPath, 50, reply(200, target.provider === 'tensorsLab' ? { code: 1000, data: { image_status: 2 } } : target.provider === 'selfHosted' ? { status: 'processing' } : { id: 'task-unified-1-x', status: 'processing', progress: 10 }));
+				if (moment === 'waiting between status looks') sim.api.planFault(target.pollPath, 50, reply(200, target.stillRunning));
 				if (moment === 'a status look in flight') sim.api.planFault(target.pollPath, 50, { kind: 'hang' });
 				if (moment === 'a download in flight') sim.files.planFault(target.filePath, 50, { kind: 'hang' });
 				const controller = new AbortController();
@@ -286,7 +327,7 @@ function defineFaultTests(target: Target): void {
 	test('max wait is honoured within one poll interval', async () => {
 		const sim = await target.start();
 		try {
-			sim.api.planFault(target.pollPath, 100, reply(200, target.provider === 'tensorsLab' ? { code: 1000, data: { image_status: 2 } } : target.provider === 'selfHosted' ? { status: 'processing' } : { id: 'task-unified-1-x', status: 'processing', progress: 10 }));
+			sim.api.planFault(target.pollPath, 100, reply(200, target.stillRunning));
 			const started = Date.now();
 			const error = await failureOf(
 				runNode({

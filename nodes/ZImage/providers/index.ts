@@ -3,8 +3,18 @@ import { evolink, odkkk } from './evolink';
 import { selfHosted } from './selfHosted';
 import { tensorsLab } from './tensorsLab';
 
-/** Every provider the node offers: adding one is its module plus one line here. */
-export const PROVIDERS: readonly ZImageProvider[] = [tensorsLab, selfHosted, evolink, odkkk];
+const registry: ZImageProvider[] = [tensorsLab, selfHosted, evolink, odkkk];
+
+/** Every provider the node offers, in the order of its Provider dropdown: adding one is its module plus one line here. */
+export const PROVIDERS: readonly ZImageProvider[] = registry;
+
+/**
+ * Adds a provider to the node built afterwards: how the test suite's fake provider goes
+ * through the same path as a real one.
+ */
+export function registerProvider(provider: ZImageProvider): void {
+	if (!registry.includes(provider)) registry.push(provider);
+}
 
 export function findProvider(
 	name: string,
