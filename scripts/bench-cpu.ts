@@ -6,6 +6,7 @@
  * helpers, the HTTP client and the runtime moving the image bytes.
  *   node build/scripts/bench-cpu.js <Evolink simulator URL> <API key> <storage dir> <items>
  */
+/* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-restricted-globals, no-console -- a development script run by Node, never shipped; the n8n Cloud sandbox rules are for the nodes */
 import { Session } from 'node:inspector';
 
 import { runNode, useFilesystemBinaryMode } from '../test/harness';

@@ -3,6 +3,7 @@
  * executions sharing a key, the learned polling schedule, and a batch of 1,000 items in a
  * real n8n (filesystem binary mode) with its process's memory and CPU.
  */
+/* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-dangerous-functions -- a development script run by Node, never shipped; the n8n Cloud sandbox rules are for the nodes */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -4,6 +4,7 @@
  * enforce per-key caps. No timing figures here: those live in `npm run bench`.
  */
 import type { IDataObject } from 'n8n-workflow';
+import { sleep } from 'n8n-workflow';
 
 import { activeBudgets } from '../nodes/ZImage/pacing/budget';
 import { learnedDelayMs, TaskDurations } from '../nodes/ZImage/pacing/durations';
@@ -63,7 +64,7 @@ describe('the window of tasks in flight', () => {
 		expect(window.limit).toBe(2);
 		window.accepted();
 		expect(window.limit).toBe(2);
-		await new Promise((resolve) => setTimeout(resolve, 60));
+		await sleep(60);
 		// one slot more per window's worth of accepted submissions
 		window.accepted();
 		expect(window.limit).toBe(2);
