@@ -2,6 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescrip
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { route } from './actions/router';
+import { runsAsTool, TOOL_DESCRIPTION, withHintInMessage } from './agentTool';
 import { nodeProperties } from './description';
 import { PROVIDERS } from './providers';
 
@@ -17,7 +18,8 @@ export class ZImage implements INodeType {
 		defaults: {
 			name: 'Z-Image',
 		},
-		usableAsTool: true,
+		// The tool variant's description is what an AI Agent's model reads: written for it.
+		usableAsTool: { replacements: { description: TOOL_DESCRIPTION } },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: PROVIDERS.map((provider) => ({
@@ -29,6 +31,10 @@ export class ZImage implements INodeType {
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		return [await route.call(this)];
+		try {
+			return [await route.call(this)];
+		} catch (error) {
+			throw runsAsTool(this) ? withHintInMessage(error) : error;
+		}
 	}
 }
