@@ -14,7 +14,10 @@ export class ZImage implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{$parameter["operation"] + " · " + $parameter["provider"]}}',
-		description: 'Generate and edit images with Z-Image models and get finished image files',
+		// An AI Agent's model reads this too: n8n 2.41 builds the tool it runs from this
+		// description, the replacements below reach only the editor.
+		description:
+			'Generate and edit images with Z-Image models and get finished image files; as an AI agent tool, get JSON with links to the images (they expire), width, height and task ID',
 		defaults: {
 			name: 'Z-Image',
 		},
