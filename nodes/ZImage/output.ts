@@ -73,7 +73,7 @@ export function toolResult(output: TaskOutput): IDataObject {
 	return dropUndefined({
 		status,
 		urls: urls.length ? urls : undefined,
-		urlsExpire: urls.length ? client.provider.resultLinksExpire : undefined,
+		urlsExpire: urls.length ? (client.provider.resultLinksExpire ?? 'unknown: the provider does not say') : undefined,
 		width,
 		height,
 		taskId,
