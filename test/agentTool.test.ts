@@ -21,7 +21,15 @@ describe('Evolink as a tool', () => {
 	const generate = async (parameters: Record<string, unknown> = {}) =>
 		await runNode({
 			nodeType: TOOL,
-			parameters: { provider: 'evolink', operation: 'generate', prompt: 'a red fox', size: 'custom', width: 1024, height: 768, ...parameters },
+			parameters: {
+				provider: 'evolink',
+				operation: 'generate',
+				prompt: 'a red fox',
+				size: 'custom',
+				width: 1024,
+				height: 768,
+				...parameters,
+			},
 			credentials: credentials(),
 		});
 
@@ -59,7 +67,9 @@ describe('Evolink as a tool', () => {
 	test("an error's hint is in its message, which is all n8n hands the model", async () => {
 		sim.planError('poll', 404, 5);
 		const error = await failureOf(generate());
-		expect(error.message).toMatch(/^Evolink \(generate, task task-unified-[^)]+\): Not found or expired: .*\. Tasks and their image links are kept for 24 hours\.$/s);
+		expect(error.message).toMatch(
+			/^Evolink \(generate, task task-unified-[^)]+\): Not found or expired: .*\. Tasks and their image links are kept for 24 hours\.$/s,
+		);
 		expect(error.message).toContain(String(error.description));
 	});
 
@@ -74,12 +84,29 @@ test('a self-hosted inline image: no link, and a note saying how to get one', as
 	try {
 		const result = await runNode({
 			nodeType: TOOL,
-			parameters: { provider: 'selfHosted', operation: 'generate', prompt: 'a boat', size: '512x512' },
-			credentials: { zImageServerApi: { baseUrl: sim.url, apiKey: '', requestTimeoutSeconds: 60, ignoreSslIssues: false } },
+			parameters: {
+				provider: 'selfHosted',
+				operation: 'generate',
+				prompt: 'a boat',
+				size: '512x512',
+			},
+			credentials: {
+				zImageServerApi: {
+					baseUrl: sim.url,
+					apiKey: '',
+					requestTimeoutSeconds: 60,
+					ignoreSslIssues: false,
+				},
+			},
 		});
 		expect(result.items).toHaveLength(1);
 		expect(result.items[0].binary).toBeUndefined();
-		expect(result.items[0].json).toMatchObject({ status: 'completed', width: 512, height: 512, note: expect.stringContaining('URL to Download') });
+		expect(result.items[0].json).toMatchObject({
+			status: 'completed',
+			width: 512,
+			height: 512,
+			note: expect.stringContaining('URL to Download'),
+		});
 		expect(result.items[0].json.urls).toBeUndefined();
 	} finally {
 		await sim.stop();
@@ -88,7 +115,8 @@ test('a self-hosted inline image: no link, and a note saying how to get one', as
 
 test('the tool variant gets a description written for a model', () => {
 	const { usableAsTool, description } = new ZImage().description;
-	const replaced = typeof usableAsTool === 'object' ? usableAsTool.replacements?.description : undefined;
+	const replaced =
+		typeof usableAsTool === 'object' ? usableAsTool.replacements?.description : undefined;
 	expect(replaced).toMatch(/Returns JSON/);
 	expect(replaced).toMatch(/urlsExpire/);
 	expect(replaced).not.toBe(description);

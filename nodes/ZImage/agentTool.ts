@@ -26,7 +26,13 @@ export function runsAsTool(ctx: IExecuteFunctions): boolean {
  */
 export function withHintInMessage(error: unknown): unknown {
 	const e = error as { message?: unknown; description?: unknown } | null;
-	if (!e || typeof e !== 'object' || typeof e.message !== 'string' || typeof e.description !== 'string') return error;
+	if (
+		!e ||
+		typeof e !== 'object' ||
+		typeof e.message !== 'string' ||
+		typeof e.description !== 'string'
+	)
+		return error;
 	const hint = e.description.trim();
 	if (!hint || e.message.includes(hint)) return error;
 	e.message = `${e.message.replace(/[.\s]+$/, '')}. ${hint}`;

@@ -10,7 +10,11 @@ import type { AddressInfo } from 'node:net';
 
 import { ZImage } from '../../nodes/ZImage/ZImage.node';
 import { ensureRuntime, type Execution, N8nInstance, n8nLine } from '../../e2e/lib/n8n';
-import { simulatorCredentials, startSimulators, type RunningSimulators } from '../../scripts/simulators';
+import {
+	simulatorCredentials,
+	startSimulators,
+	type RunningSimulators,
+} from '../../scripts/simulators';
 
 const PROMPT = 'A lighthouse on a cliff at sunset, photorealistic';
 const FINAL_ANSWER = 'Here is your lighthouse.';
@@ -59,11 +63,35 @@ class FakeOpenAi {
 	private responses(body: Record<string, unknown>): unknown {
 		const input = (Array.isArray(body.input) ? body.input : []) as Array<Record<string, unknown>>;
 		const result = input.find((entry) => entry.type === 'function_call_output');
-		const tools = ((body.tools ?? []) as Array<Record<string, unknown>>).map((tool) => ({ name: String(tool.name), description: String(tool.description) }));
-		this.calls.push({ api: 'responses', tools, toolResult: result ? String(result.output) : undefined });
+		const tools = ((body.tools ?? []) as Array<Record<string, unknown>>).map((tool) => ({
+			name: String(tool.name),
+			description: String(tool.description),
+		}));
+		this.calls.push({
+			api: 'responses',
+			tools,
+			toolResult: result ? String(result.output) : undefined,
+		});
 		const output = result
-			? [{ type: 'message', id: 'msg_2', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: FINAL_ANSWER, annotations: [] }] }]
-			: [{ type: 'function_call', id: 'fc_1', call_id: 'call_1', name: tools[0]?.name, arguments: JSON.stringify({ Prompt: PROMPT }), status: 'completed' }];
+			? [
+					{
+						type: 'message',
+						id: 'msg_2',
+						role: 'assistant',
+						status: 'completed',
+						content: [{ type: 'output_text', text: FINAL_ANSWER, annotations: [] }],
+					},
+				]
+			: [
+					{
+						type: 'function_call',
+						id: 'fc_1',
+						call_id: 'call_1',
+						name: tools[0]?.name,
+						arguments: JSON.stringify({ Prompt: PROMPT }),
+						status: 'completed',
+					},
+				];
 		return {
 			id: `resp_${this.calls.length}`,
 			object: 'response',
@@ -78,17 +106,29 @@ class FakeOpenAi {
 	private chat(body: Record<string, unknown>): unknown {
 		const messages = (body.messages ?? []) as Array<Record<string, unknown>>;
 		const result = messages.find((message) => message.role === 'tool');
-		const tools = ((body.tools ?? []) as Array<{ function: Record<string, unknown> }>).map((tool) => ({
-			name: String(tool.function.name),
-			description: String(tool.function.description),
-		}));
-		this.calls.push({ api: 'chat', tools, toolResult: result ? String(result.content) : undefined });
+		const tools = ((body.tools ?? []) as Array<{ function: Record<string, unknown> }>).map(
+			(tool) => ({
+				name: String(tool.function.name),
+				description: String(tool.function.description),
+			}),
+		);
+		this.calls.push({
+			api: 'chat',
+			tools,
+			toolResult: result ? String(result.content) : undefined,
+		});
 		const message = result
 			? { role: 'assistant', content: FINAL_ANSWER }
 			: {
 					role: 'assistant',
 					content: null,
-					tool_calls: [{ id: 'call_1', type: 'function', function: { name: tools[0]?.name, arguments: JSON.stringify({ Prompt: PROMPT }) } }],
+					tool_calls: [
+						{
+							id: 'call_1',
+							type: 'function',
+							function: { name: tools[0]?.name, arguments: JSON.stringify({ Prompt: PROMPT }) },
+						},
+					],
 				};
 		return {
 			id: `chatcmpl_${this.calls.length}`,
@@ -113,18 +153,31 @@ function agentWorkflow(id: string) {
 		settings: { executionOrder: 'v1' },
 		connections: {
 			'Manual Trigger': { main: [[{ node: 'AI Agent', type: 'main', index: 0 }]] },
-			'OpenAI Chat Model': { ai_languageModel: [[{ node: 'AI Agent', type: 'ai_languageModel', index: 0 }]] },
+			'OpenAI Chat Model': {
+				ai_languageModel: [[{ node: 'AI Agent', type: 'ai_languageModel', index: 0 }]],
+			},
 			'Z-Image': { ai_tool: [[{ node: 'AI Agent', type: 'ai_tool', index: 0 }]] },
 		},
 		nodes: [
-			{ id: 'n1', name: 'Manual Trigger', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
+			{
+				id: 'n1',
+				name: 'Manual Trigger',
+				type: 'n8n-nodes-base.manualTrigger',
+				typeVersion: 1,
+				position: [0, 0],
+				parameters: {},
+			},
 			{
 				id: 'n2',
 				name: 'AI Agent',
 				type: '@n8n/n8n-nodes-langchain.agent',
 				typeVersion: 3,
 				position: [220, 0],
-				parameters: { promptType: 'define', text: 'Draw a lighthouse for me and give me the link.', options: {} },
+				parameters: {
+					promptType: 'define',
+					text: 'Draw a lighthouse for me and give me the link.',
+					options: {},
+				},
 			},
 			{
 				id: 'n3',
@@ -161,7 +214,8 @@ let fake: FakeOpenAi;
 let n8n: N8nInstance;
 
 function succeeded(execution: Execution): void {
-	if (execution.status !== 'success') throw new Error(`execution ${execution.status}: ${execution.error}`);
+	if (execution.status !== 'success')
+		throw new Error(`execution ${execution.status}: ${execution.error}`);
 }
 
 beforeAll(async () => {
@@ -172,7 +226,12 @@ beforeAll(async () => {
 	n8n.installPackage();
 	await n8n.importCredentials([
 		...simulatorCredentials(sims),
-		{ id: 'fake-openai', name: 'Fake OpenAI', type: 'openAiApi', data: { apiKey: 'sk-fake-e2e', url: fake.url } },
+		{
+			id: 'fake-openai',
+			name: 'Fake OpenAI',
+			type: 'openAiApi',
+			data: { apiKey: 'sk-fake-e2e', url: fake.url },
+		},
 	]);
 	await n8n.importWorkflows([agentWorkflow('ZImageAgent1'), agentWorkflow('ZImageAgent2')]);
 }, 20 * 60_000);
@@ -196,8 +255,14 @@ test('the model gets links, their expiry, the size and the task id; one submit, 
 	// The model saw the tool with a description that says what comes back. n8n builds the tool it
 	// runs from the node's own description (usableAsTool's replacements reach only the editor).
 	expect(fake.calls).toHaveLength(2);
-	if (n8nLine() === '2') expect(fake.calls.map((call) => call.api)).toEqual(['responses', 'responses']);
-	expect(fake.calls[0].tools).toEqual([{ name: expect.stringMatching(/^Z[-_]?Image$/), description: new ZImage().description.description }]);
+	if (n8nLine() === '2')
+		expect(fake.calls.map((call) => call.api)).toEqual(['responses', 'responses']);
+	expect(fake.calls[0].tools).toEqual([
+		{
+			name: expect.stringMatching(/^Z[-_]?Image$/),
+			description: new ZImage().description.description,
+		},
+	]);
 	expect(fake.calls[0].tools[0].description).toMatch(/as an AI agent tool, get JSON with links/);
 
 	// What the tool handed the model.
@@ -219,7 +284,9 @@ test('the model gets links, their expiry, the size and the task id; one submit, 
 			prompt: PROMPT,
 		},
 	]);
-	expect(toolResult).not.toMatch(/base64|binary|fileName|mimeType|\/tmp\/|\.n8n|storage|filesystem/i);
+	expect(toolResult).not.toMatch(
+		/base64|binary|fileName|mimeType|\/tmp\/|\.n8n|storage|filesystem/i,
+	);
 	expect(toolResult).not.toContain(sims.evolink.apiKey);
 
 	// The provider: exactly one generation, and no download from its CDN.
@@ -229,14 +296,16 @@ test('the model gets links, their expiry, the size and the task id; one submit, 
 	expect(execution.outputs['AI Agent']?.[0]?.json.output).toBe(FINAL_ANSWER);
 });
 
-test("a failure reaches the model as a message that says what to do", async () => {
+test('a failure reaches the model as a message that says what to do', async () => {
 	// The task vanishes at the provider (404 on the status look): its hint lives in the description.
 	sims.evolink.planError('poll', 404, 5);
 	const execution = await n8n.execute('ZImageAgent2');
 	if (n8nLine() === '1') {
 		// n8n 1.x's agent does not hand a tool's error to the model: the execution fails with it.
 		expect(execution.status).toBe('error');
-		expect(execution.error).toMatch(/Not found or expired: .*\. Tasks and their image links are kept for 24 hours\.$/s);
+		expect(execution.error).toMatch(
+			/Not found or expired: .*\. Tasks and their image links are kept for 24 hours\.$/s,
+		);
 		expect(fake.calls).toHaveLength(1);
 		return;
 	}
