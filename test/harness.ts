@@ -164,6 +164,8 @@ export interface RunOptions {
 	items?: INodeExecutionData[];
 	continueOnFail?: boolean;
 	abortSignal?: AbortSignal;
+	/** The node type as n8n names it; the AI Agent tool variant is n8n-nodes-zimage.zImageTool. */
+	nodeType?: string;
 }
 
 export interface RunResult {
@@ -191,7 +193,7 @@ export async function runNode(options: RunOptions): Promise<RunResult> {
 	const node: INode = {
 		id: 'zimage-node',
 		name: 'Z-Image',
-		type: 'n8n-nodes-zimage.zImage',
+		type: options.nodeType ?? 'n8n-nodes-zimage.zImage',
 		typeVersion: 1,
 		position: [0, 0],
 		parameters: options.parameters as INode['parameters'],

@@ -50,7 +50,7 @@ describe('node description', () => {
 	});
 
 	test('usable as an AI agent tool', () => {
-		expect(description.usableAsTool).toBe(true);
+		expect(description.usableAsTool).toMatchObject({ replacements: { description: expect.stringContaining('Returns JSON') } });
 	});
 
 	test('each provider has its credential and its own operation list', () => {

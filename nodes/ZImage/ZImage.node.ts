@@ -2,6 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescrip
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { route } from './actions/router';
+import { runsAsTool, TOOL_DESCRIPTION, withHintInMessage } from './agentTool';
 import { nodeProperties } from './description';
 import { PROVIDERS } from './providers';
 
@@ -13,11 +14,15 @@ export class ZImage implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{$parameter["operation"] + " · " + $parameter["provider"]}}',
-		description: 'Generate and edit images with Z-Image models and get finished image files',
+		// An AI Agent's model reads this too: n8n 2.41 builds the tool it runs from this
+		// description, the replacements below reach only the editor.
+		description:
+			'Generate and edit images with Z-Image models and get finished image files; as an AI agent tool, get JSON with links to the images (they expire), width, height and task ID',
 		defaults: {
 			name: 'Z-Image',
 		},
-		usableAsTool: true,
+		// The tool variant's description is what an AI Agent's model reads: written for it.
+		usableAsTool: { replacements: { description: TOOL_DESCRIPTION } },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: PROVIDERS.map((provider) => ({
@@ -29,6 +34,10 @@ export class ZImage implements INodeType {
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		return [await route.call(this)];
+		try {
+			return [await route.call(this)];
+		} catch (error) {
+			throw runsAsTool(this) ? withHintInMessage(error) : error;
+		}
 	}
 }

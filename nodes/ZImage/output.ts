@@ -61,6 +61,35 @@ export function taskToJson(output: TaskOutput): IDataObject {
 	return json;
 }
 
+/**
+ * A task as an AI Agent's model can use it: links (never files, which n8n does not pass on),
+ * how long the links work, the size, the task id; nothing about files or the provider's raw answer.
+ */
+export function toolResult(output: TaskOutput): IDataObject {
+	const { client, task } = output;
+	const { provider, model, taskId, status, prompt, seed, width, height } = taskFacts(output);
+	const urls = task.images.flatMap((image) => (image.url ? [client.resolveUrl(image.url)] : []));
+	const inline = task.images.length - urls.length;
+	return dropUndefined({
+		status,
+		urls: urls.length ? urls : undefined,
+		urlsExpire: urls.length ? (client.provider.resultLinksExpire ?? 'unknown: the provider does not say') : undefined,
+		width,
+		height,
+		taskId,
+		provider,
+		model,
+		prompt,
+		seed,
+		progress: status === 'completed' ? undefined : task.progress,
+		error: task.error as IDataObject | undefined,
+		notice: output.meta?.notice,
+		note: inline
+			? `${inline} image(s) came back inline, without a link an agent could pass on: set the node's Response Format to "URL to Download"`
+			: undefined,
+	});
+}
+
 type BinarySource = Parameters<IExecuteFunctions['helpers']['prepareBinaryData']>[0];
 
 /**

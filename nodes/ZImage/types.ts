@@ -184,6 +184,8 @@ export interface ZImageProvider {
 	readonly requestTimeoutSeconds: number;
 	/** Whether result files on the provider's own origin need the key (documented only for the self-hosted server). */
 	readonly downloadsNeedKey?: boolean;
+	/** How long its result links stay valid, in words: an AI agent gets it with the links. */
+	readonly resultLinksExpire?: string;
 	/** The longest prompt it takes, in characters. */
 	readonly maxPromptLength: number;
 	/** The most images one task can give (what Get Task accepts, not knowing what was asked). */

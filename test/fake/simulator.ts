@@ -32,7 +32,7 @@ export class FakeSimulator extends ProviderSimulator {
 		return json(200, { id: match[1], status: done ? 'done' : 'running', images: done ? [`${this.cdn.url}/img/${match[1]}.png`] : [] });
 	}
 
-	protected serveFile(request: RecordedRequest): Reply {
+	protected serveFile(): Reply {
 		return { status: 200, body: makePng(64, 64), headers: { 'content-type': 'image/png' } };
 	}
 }

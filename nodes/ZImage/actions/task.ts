@@ -3,7 +3,8 @@ import type { INodeExecutionData } from 'n8n-workflow';
 import type { ProviderClient } from '../http/client';
 import type { RunOptions } from '../options';
 import { readRunOptions } from '../options';
-import { taskToJson, toBinaryItem } from '../output';
+import { runsAsTool } from '../agentTool';
+import { taskToJson, toBinaryItem, toolResult } from '../output';
 import { pollUntilDone } from '../poller';
 import type { GenerationMeta, SubmitOperation, TaskState } from '../types';
 import type { ItemInput, ItemRunner, PendingItems } from './operation';
@@ -87,13 +88,15 @@ export async function collectTask(task: TaskToCollect): Promise<PendingItems> {
 		throw client.error({ message: `the task failed: ${code}${reason}`, description: `Task ID: ${state.taskId}` });
 	}
 	const pairedItem = { item: input.itemIndex };
-	if (state.status !== 'completed') {
-		return { items: [Promise.resolve({ json: taskToJson({ client, task: state, meta }), pairedItem })] };
-	}
+	// An agent gets JSON only: links and facts, no downloads that nobody would see.
+	const asTool = runsAsTool(input.ctx);
+	const json = () => (asTool ? toolResult : taskToJson)({ client, task: state, meta });
+	if (state.status !== 'completed') return { items: [Promise.resolve({ json: json(), pairedItem })] };
 	if (state.images.length === 0) {
 		throw client.error({ message: 'The task completed but the provider returned no images' });
 	}
 	checkResultCount(client, state, meta);
+	if (asTool) return { items: [Promise.resolve({ json: json(), pairedItem })] };
 	const done = state;
 	const download = async (index: number): Promise<INodeExecutionData> =>
 		await toBinaryItem({ ctx: input.ctx, client, task: done, meta, itemIndex: input.itemIndex, options, index });

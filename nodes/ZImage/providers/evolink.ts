@@ -197,6 +197,7 @@ function createProvider(name: ProviderName, displayName: string, credentialType:
 		maxPromptLength: PROMPT_MAX,
 		// z-image-turbo gives one image per task.
 		maxResultsPerTask: 1,
+		resultLinksExpire: `after 24 hours: ${displayName} keeps tasks and their image links for 24 hours`,
 		// The API's own advice: first look after about 3 s, then every 3-5 s.
 		firstPollSeconds: 3,
 		operations: offerOperations({

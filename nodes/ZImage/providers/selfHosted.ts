@@ -171,6 +171,7 @@ export const selfHosted: ZImageProvider = {
 	firstPollSeconds: 2,
 	// The server serves /outputs/ behind the same token as its API (when it has one).
 	downloadsNeedKey: true,
+	resultLinksExpire: 'not by a provider rule: the links are files on your own Z-Image server, there as long as it keeps them',
 	// One GPU generates one image at a time: more synchronous requests would only queue
 	// there, each holding a connection open towards its timeout.
 	maxConcurrency(ctx) {

@@ -166,6 +166,7 @@ export const tensorsLab: ZImageProvider = {
 	requestTimeoutSeconds: 180,
 	maxPromptLength: PROMPT_MAX,
 	maxResultsPerTask: MAX_BATCH,
+	resultLinksExpire: 'unknown: TensorsLab does not document how long its result links last',
 	operations: offerOperations({
 		deleteTask: 'Delete one or more tasks',
 		edit: 'Image to image with SeeDream',
