@@ -22,7 +22,13 @@ async function main(): Promise<void> {
 	await useFilesystemBinaryMode(storage);
 	const generate = async (items: number) =>
 		await runNode({
-			parameters: { provider: 'evolink', operation: 'generate', prompt: '={{ $json.prompt }}', size: '1:1', options: {} },
+			parameters: {
+				provider: 'evolink',
+				operation: 'generate',
+				prompt: '={{ $json.prompt }}',
+				size: '1:1',
+				options: {},
+			},
 			credentials: { evolinkApi: { apiKey, baseUrl: url } },
 			items: Array.from({ length: items }, (_, i) => ({ json: { prompt: `prompt ${i}` } })),
 		});
@@ -30,7 +36,9 @@ async function main(): Promise<void> {
 	const session = new Session();
 	session.connect();
 	const post = async <T>(method: string) =>
-		await new Promise<T>((resolve, reject) => session.post(method, (error, result) => (error ? reject(error) : resolve(result as T))));
+		await new Promise<T>((resolve, reject) =>
+			session.post(method, (error, result) => (error ? reject(error) : resolve(result as T))),
+		);
 	await post('Profiler.enable');
 	await post('Profiler.start');
 	const before = process.cpuUsage();
@@ -39,7 +47,11 @@ async function main(): Promise<void> {
 	const used = process.cpuUsage(before);
 	const wallMs = Date.now() - started;
 	const { profile } = await post<{ profile: Profile }>('Profiler.stop');
-	const own = new Set(profile.nodes.filter((node) => /\/nodes\/ZImage\//.test(node.callFrame.url)).map((node) => node.id));
+	const own = new Set(
+		profile.nodes
+			.filter((node) => /\/nodes\/ZImage\//.test(node.callFrame.url))
+			.map((node) => node.id),
+	);
 	let ownUs = 0;
 	profile.samples.forEach((id, index) => {
 		if (own.has(id)) ownUs += profile.timeDeltas[index];

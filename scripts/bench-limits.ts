@@ -19,32 +19,57 @@ export type Say = (line?: string) => void;
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const mark = (ok: boolean) => (ok ? '✓' : '✗');
-const prompts = (count: number) => Array.from({ length: count }, (_, i) => ({ json: { prompt: `prompt ${i}` } }));
+const prompts = (count: number) =>
+	Array.from({ length: count }, (_, i) => ({ json: { prompt: `prompt ${i}` } }));
 
 type Provider = 'evolink' | 'tensorsLab';
 type Sim = EvolinkSimulator | TensorsLabSimulator;
 
-async function startSim(provider: Provider, taskMs: number, limits?: KeyLimitOptions): Promise<Sim> {
+async function startSim(
+	provider: Provider,
+	taskMs: number,
+	limits?: KeyLimitOptions,
+): Promise<Sim> {
 	return provider === 'evolink'
 		? await new EvolinkSimulator({ taskMs, limits }).start()
 		: await new TensorsLabSimulator({ queueMs: 0, processMs: taskMs, limits }).start();
 }
 
 /** Runs `count` items through the node in this process (harness); failed items come back as error items. */
-async function generate(provider: Provider, sim: Sim, count: number, options: Record<string, unknown> = {}) {
+async function generate(
+	provider: Provider,
+	sim: Sim,
+	count: number,
+	options: Record<string, unknown> = {},
+) {
 	const parameters =
 		provider === 'evolink'
 			? { provider, operation: 'generate', prompt: '={{ $json.prompt }}', size: '1:1', options }
-			: { provider, operation: 'generate', prompt: '={{ $json.prompt }}', model: 'zimage', resolution: '1:1', options };
-	const credentials: Record<string, Record<string, string>> =
-		provider === 'evolink'
-			? { evolinkApi: { apiKey: sim.apiKey, baseUrl: sim.url } }
-			: { tensorsLabApi: { apiKey: sim.apiKey, baseUrl: sim.url, authHeaderFormat: 'bearer' } };
-	const result = await runNode({ parameters, credentials, items: prompts(count), continueOnFail: true });
-	return { done: result.items.filter((item) => item.json.error === undefined).length, failed: result.items.filter((item) => item.json.error !== undefined).length };
+			: {
+					provider,
+					operation: 'generate',
+					prompt: '={{ $json.prompt }}',
+					model: 'zimage',
+					resolution: '1:1',
+					options,
+				};
+	const credentials: Record<string, Record<string, string>> = provider === 'evolink'
+		? { evolinkApi: { apiKey: sim.apiKey, baseUrl: sim.url } }
+		: { tensorsLabApi: { apiKey: sim.apiKey, baseUrl: sim.url, authHeaderFormat: 'bearer' } };
+	const result = await runNode({
+		parameters,
+		credentials,
+		items: prompts(count),
+		continueOnFail: true,
+	});
+	return {
+		done: result.items.filter((item) => item.json.error === undefined).length,
+		failed: result.items.filter((item) => item.json.error !== undefined).length,
+	};
 }
 
-const looksOf = (sim: Sim) => (sim instanceof EvolinkSimulator ? sim.polls().length : sim.api.requestsTo(/infobytaskid/).length);
+const looksOf = (sim: Sim) =>
+	sim instanceof EvolinkSimulator ? sim.polls().length : sim.api.requestsTo(/infobytaskid/).length;
 
 export async function providerCaps(say: Say): Promise<Array<{ ratio: number; failed: number }>> {
 	const items = 200;
@@ -52,15 +77,44 @@ export async function providerCaps(say: Say): Promise<Array<{ ratio: number; fai
 	const rows: Array<{ ratio: number; failed: number }> = [];
 	say(`## Under a provider's limits: ${items} items, 1 s tasks, Max Concurrent Items 20`);
 	say();
-	say('The simulator refuses (HTTP 429) what goes past the key\'s limit. Ideal: ceil(200 / cap) × 1 s, the time the cap itself allows.');
+	say(
+		"The simulator refuses (HTTP 429) what goes past the key's limit. Ideal: ceil(200 / cap) × 1 s, the time the cap itself allows.",
+	);
 	say();
-	say('| limit of the key | 429 says | cap | ideal | wall | wall ÷ ideal | 429s received | items failed | most running at once | status requests per task | target ≤ 1.25 × ideal |');
+	say(
+		'| limit of the key | 429 says | cap | ideal | wall | wall ÷ ideal | 429s received | items failed | most running at once | status requests per task | target ≤ 1.25 × ideal |',
+	);
 	say('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |');
-	const configs: Array<{ label: string; provider: Provider; retryAfter: boolean; limits: (cap: number) => KeyLimitOptions }> = [
-		{ label: 'tasks running at once (Evolink)', provider: 'evolink', retryAfter: true, limits: (cap) => ({ maxRunning: cap, retryAfter: true }) },
-		{ label: 'tasks running at once (TensorsLab)', provider: 'tensorsLab', retryAfter: false, limits: (cap) => ({ maxRunning: cap }) },
-		{ label: 'submissions per second (Evolink)', provider: 'evolink', retryAfter: true, limits: (cap) => ({ submitsPerWindow: cap, windowMs: 1000, retryAfter: true }) },
-		{ label: 'submissions per second (TensorsLab)', provider: 'tensorsLab', retryAfter: false, limits: (cap) => ({ submitsPerWindow: cap, windowMs: 1000 }) },
+	const configs: Array<{
+		label: string;
+		provider: Provider;
+		retryAfter: boolean;
+		limits: (cap: number) => KeyLimitOptions;
+	}> = [
+		{
+			label: 'tasks running at once (Evolink)',
+			provider: 'evolink',
+			retryAfter: true,
+			limits: (cap) => ({ maxRunning: cap, retryAfter: true }),
+		},
+		{
+			label: 'tasks running at once (TensorsLab)',
+			provider: 'tensorsLab',
+			retryAfter: false,
+			limits: (cap) => ({ maxRunning: cap }),
+		},
+		{
+			label: 'submissions per second (Evolink)',
+			provider: 'evolink',
+			retryAfter: true,
+			limits: (cap) => ({ submitsPerWindow: cap, windowMs: 1000, retryAfter: true }),
+		},
+		{
+			label: 'submissions per second (TensorsLab)',
+			provider: 'tensorsLab',
+			retryAfter: false,
+			limits: (cap) => ({ submitsPerWindow: cap, windowMs: 1000 }),
+		},
 	];
 	// BENCH_CAPS=8,2 and BENCH_LIMITS=TensorsLab run a part of the table.
 	const only = process.env.BENCH_CAPS?.split(',').map(Number);
@@ -90,19 +144,30 @@ export async function providerCaps(say: Say): Promise<Array<{ ratio: number; fai
 }
 
 export async function sharedKey(say: Say): Promise<{ ratio: number; failed: number }> {
-	const sim = (await startSim('evolink', 1000, { maxRunning: 8, retryAfter: true })) as EvolinkSimulator;
+	const sim = (await startSim('evolink', 1000, {
+		maxRunning: 8,
+		retryAfter: true,
+	})) as EvolinkSimulator;
 	try {
 		const started = Date.now();
-		const runs = await Promise.all(Array.from({ length: 4 }, async () => await generate('evolink', sim, 50)));
+		const runs = await Promise.all(
+			Array.from({ length: 4 }, async () => await generate('evolink', sim, 50)),
+		);
 		const wall = Date.now() - started;
 		const ideal = Math.ceil(200 / 8) * 1000;
 		const failed = runs.reduce((sum, run) => sum + run.failed, 0);
 		const done = runs.reduce((sum, run) => sum + run.done, 0);
-		say('## One key, several executions: 4 executions × 50 items started together, cap of 8 running tasks (one process)');
+		say(
+			'## One key, several executions: 4 executions × 50 items started together, cap of 8 running tasks (one process)',
+		);
 		say();
-		say('| executions | items done | items failed | 429s received | most running at once | ideal | wall | wall ÷ ideal | target ≤ 1.3 × ideal |');
+		say(
+			'| executions | items done | items failed | 429s received | most running at once | ideal | wall | wall ÷ ideal | target ≤ 1.3 × ideal |',
+		);
 		say('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |');
-		say(`| 4 | ${done} | ${failed} | ${sim.limits!.refused} | ${sim.limits!.peakRunning} | ${seconds(ideal)} | ${seconds(wall)} | ${(wall / ideal).toFixed(2)} | ${mark(wall <= 1.3 * ideal && failed === 0)} |`);
+		say(
+			`| 4 | ${done} | ${failed} | ${sim.limits!.refused} | ${sim.limits!.peakRunning} | ${seconds(ideal)} | ${seconds(wall)} | ${(wall / ideal).toFixed(2)} | ${mark(wall <= 1.3 * ideal && failed === 0)} |`,
+		);
 		say();
 		return { ratio: wall / ideal, failed };
 	} finally {
@@ -119,7 +184,9 @@ export async function learnedSchedule(say: Say): Promise<{ looks: number; lagMs:
 		const looks = sim.api.requestsTo(/infobytaskid/);
 		const measure = (wave: typeof tasks) => {
 			const perTask = wave.map((task) => {
-				const own = looks.filter((look) => (look.json as { taskid?: string }).taskid === task.taskid);
+				const own = looks.filter(
+					(look) => (look.json as { taskid?: string }).taskid === task.taskid,
+				);
 				return { looks: own.length, lagMs: own[own.length - 1].at - (task.createdAt + taskMs) };
 			});
 			return {
@@ -129,14 +196,24 @@ export async function learnedSchedule(say: Say): Promise<{ looks: number; lagMs:
 		};
 		const first = measure(tasks.slice(0, 5));
 		const later = measure(tasks.slice(5));
-		say('## Learned schedule: TensorsLab (no estimate), 30 s tasks, 10 items, Max Concurrent Items 5');
+		say(
+			'## Learned schedule: TensorsLab (no estimate), 30 s tasks, 10 items, Max Concurrent Items 5',
+		);
 		say();
-		say('The first five tasks are looked at on the usual schedule; the next five on what the first ones took. Lag: from the task completing to the look that found it done.');
+		say(
+			'The first five tasks are looked at on the usual schedule; the next five on what the first ones took. Lag: from the task completing to the look that found it done.',
+		);
 		say();
-		say('| tasks | status requests per task | largest lag | target (≤ 8 requests, lag ≤ 10 % = 3 s) |');
+		say(
+			'| tasks | status requests per task | largest lag | target (≤ 8 requests, lag ≤ 10 % = 3 s) |',
+		);
 		say('| --- | ---: | ---: | :---: |');
-		say(`| first five (nothing learned yet) | ${first.looks.toFixed(1)} | ${seconds(first.lagMs)} | |`);
-		say(`| next five (learned schedule) | ${later.looks.toFixed(1)} | ${seconds(later.lagMs)} | ${mark(later.looks <= 8 && later.lagMs <= 3000)} |`);
+		say(
+			`| first five (nothing learned yet) | ${first.looks.toFixed(1)} | ${seconds(first.lagMs)} | |`,
+		);
+		say(
+			`| next five (learned schedule) | ${later.looks.toFixed(1)} | ${seconds(later.lagMs)} | ${mark(later.looks <= 8 && later.lagMs <= 3000)} |`,
+		);
 		say();
 		return later;
 	} finally {
@@ -183,11 +260,19 @@ async function nodeCpuPerItem(count: number): Promise<{ all: number; own: number
 	const storage = mkdtempSync(join(tmpdir(), 'zimage-bench-cpu-'));
 	try {
 		const output = await new Promise<string>((resolve, reject) =>
-			execFile(process.execPath, [join(__dirname, 'bench-cpu.js'), sim.url, sim.apiKey, storage, String(count)], { maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
-				error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
+			execFile(
+				process.execPath,
+				[join(__dirname, 'bench-cpu.js'), sim.url, sim.apiKey, storage, String(count)],
+				{ maxBuffer: 16 * 1024 * 1024 },
+				(error, stdout, stderr) =>
+					error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
 			),
 		);
-		const result = JSON.parse(output.trim().split('\n').pop() ?? '{}') as { items: number; cpuMs: number; ownMs: number };
+		const result = JSON.parse(output.trim().split('\n').pop() ?? '{}') as {
+			items: number;
+			cpuMs: number;
+			ownMs: number;
+		};
 		if (result.items !== count) throw new Error(`node CPU run: ${result.items} of ${count} items`);
 		return { all: result.cpuMs / count, own: result.ownMs / count };
 	} finally {
@@ -203,15 +288,31 @@ export async function thousandInRealN8n(say: Say): Promise<ThousandResult> {
 	const n8n = new N8nInstance(ensureRuntime());
 	try {
 		n8n.installPackage();
-		await n8n.importCredentials([{ id: 'bench-evolink', name: 'Evolink (simulator)', type: 'evolinkApi', data: { apiKey: sim.apiKey, baseUrl: sim.url } }]);
+		await n8n.importCredentials([
+			{
+				id: 'bench-evolink',
+				name: 'Evolink (simulator)',
+				type: 'evolinkApi',
+				data: { apiKey: sim.apiKey, baseUrl: sim.url },
+			},
+		]);
 		await n8n.importWorkflows([
 			{
 				id: 'benchThousand',
 				name: 'Bench: 1,000 items',
 				nodes: [
-					{ parameters: {}, name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], id: 'c0000000-0000-4000-8000-000000000001' },
 					{
-						parameters: { jsCode: `return Array.from({ length: ${count} }, (_, i) => ({ json: { prompt: \`prompt \${i}\` } }));` },
+						parameters: {},
+						name: 'Start',
+						type: 'n8n-nodes-base.manualTrigger',
+						typeVersion: 1,
+						position: [0, 0],
+						id: 'c0000000-0000-4000-8000-000000000001',
+					},
+					{
+						parameters: {
+							jsCode: `return Array.from({ length: ${count} }, (_, i) => ({ json: { prompt: \`prompt \${i}\` } }));`,
+						},
 						name: 'Prompts',
 						type: 'n8n-nodes-base.code',
 						typeVersion: 2,
@@ -219,7 +320,14 @@ export async function thousandInRealN8n(say: Say): Promise<ThousandResult> {
 						id: 'c0000000-0000-4000-8000-000000000002',
 					},
 					{
-						parameters: { provider: 'evolink', operation: 'generate', model: 'z-image-turbo', prompt: '={{ $json.prompt }}', size: '1:1', options: {} },
+						parameters: {
+							provider: 'evolink',
+							operation: 'generate',
+							model: 'z-image-turbo',
+							prompt: '={{ $json.prompt }}',
+							size: '1:1',
+							options: {},
+						},
 						name: 'Z-Image',
 						type: 'n8n-nodes-zimage.zImage',
 						typeVersion: 1,
@@ -238,13 +346,19 @@ export async function thousandInRealN8n(say: Say): Promise<ThousandResult> {
 		]);
 		const samples: Sample[] = [];
 		let timer: NodeJS.Timeout | undefined;
-		const profile = process.env.BENCH_PROFILE_DIR ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}` } : {};
-		const run = await n8n.executeWatched('benchThousand', { N8N_DEFAULT_BINARY_DATA_MODE: 'filesystem', ...profile }, (pid) => {
-			timer = setInterval(() => {
-				const sample = sampleProcess(pid);
-				if (sample) samples.push(sample);
-			}, 50);
-		});
+		const profile = process.env.BENCH_PROFILE_DIR
+			? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}` }
+			: {};
+		const run = await n8n.executeWatched(
+			'benchThousand',
+			{ N8N_DEFAULT_BINARY_DATA_MODE: 'filesystem', ...profile },
+			(pid) => {
+				timer = setInterval(() => {
+					const sample = sampleProcess(pid);
+					if (sample) samples.push(sample);
+				}, 50);
+			},
+		);
 		clearInterval(timer);
 		if (run.status !== 'success') throw new Error(`1,000 items: ${run.error}`);
 		const submits = sim.submits();
@@ -271,11 +385,17 @@ export async function thousandInRealN8n(say: Say): Promise<ThousandResult> {
 		result.harnessCpuMsPerItem = cpu.all;
 		result.nodeCpuMsPerItem = cpu.own;
 		const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
-		say('## 1,000 items in a real n8n: 2 s tasks, 1 MB images, filesystem binary mode, default options');
+		say(
+			'## 1,000 items in a real n8n: 2 s tasks, 1 MB images, filesystem binary mode, default options',
+		);
 		say();
-		say("Measured on the n8n process itself (`/proc`): wall from the first submission to the last download; its resident memory just before the node's first request, and its peak while the node ran; its CPU time over that span per item — all of n8n's work for the item (its database read and decryption of the credential on every request, the expression sandbox, its HTTP client, the binary store, moving 1 MB in and out) as well as the node's. Measured apart: the same batch through the node in n8n-core's execution context (filesystem binary mode, credentials handed over in memory) in a process of its own, the simulator in another — that process's CPU per item, and the part of it spent in the node's own code (nodes/ZImage), from V8's sampling profiler. Ideal with the default Max Concurrent Items (20): 1,000 / 20 × 2 s = 100 s.");
+		say(
+			"Measured on the n8n process itself (`/proc`): wall from the first submission to the last download; its resident memory just before the node's first request, and its peak while the node ran; its CPU time over that span per item — all of n8n's work for the item (its database read and decryption of the credential on every request, the expression sandbox, its HTTP client, the binary store, moving 1 MB in and out) as well as the node's. Measured apart: the same batch through the node in n8n-core's execution context (filesystem binary mode, credentials handed over in memory) in a process of its own, the simulator in another — that process's CPU per item, and the part of it spent in the node's own code (nodes/ZImage), from V8's sampling profiler. Ideal with the default Max Concurrent Items (20): 1,000 / 20 × 2 s = 100 s.",
+		);
 		say();
-		say('| items | images stored | submissions | wall | status requests per task | resident memory before | peak | growth | CPU per item: n8n process | node in n8n-core, own process | node\'s own code | targets (growth ≤ 150 MB, node ≤ 5 ms) |');
+		say(
+			"| items | images stored | submissions | wall | status requests per task | resident memory before | peak | growth | CPU per item: n8n process | node in n8n-core, own process | node's own code | targets (growth ≤ 150 MB, node ≤ 5 ms) |",
+		);
 		say('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |');
 		say(
 			`| ${count} | ${done} | ${submits.length} | ${seconds(result.wallMs)} | ${result.looksPerTask.toFixed(2)} | ${mb(idle.rss)} | ${mb(peak)} | ${mb(result.rssGrowth)} | ${result.cpuMsPerItem.toFixed(2)} ms | ${result.harnessCpuMsPerItem.toFixed(2)} ms | ${result.nodeCpuMsPerItem.toFixed(2)} ms | ${mark(result.rssGrowth <= 150 * 1024 * 1024 && result.nodeCpuMsPerItem <= 5 && done === count)} |`,

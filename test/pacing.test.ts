@@ -15,8 +15,12 @@ import { EvolinkSimulator } from './simulators/evolink';
 import type { KeyLimitOptions } from './simulators/limits';
 import { TensorsLabSimulator } from './simulators/tensorsLab';
 
-const run = new RunControl({ getExecutionCancelSignal: () => undefined, getNode: () => ({ name: 'Z-Image' }) } as never, true);
-const prompts = (count: number) => Array.from({ length: count }, (_, i) => ({ json: { prompt: `prompt ${i}` } }));
+const run = new RunControl(
+	{ getExecutionCancelSignal: () => undefined, getNode: () => ({ name: 'Z-Image' }) } as never,
+	true,
+);
+const prompts = (count: number) =>
+	Array.from({ length: count }, (_, i) => ({ json: { prompt: `prompt ${i}` } }));
 
 describe('the window of tasks in flight', () => {
 	const firstProbe = WINDOW_RULES.firstProbeMs;
@@ -107,10 +111,17 @@ describe('the learned schedule', () => {
 });
 
 describe('against providers that cap a key', () => {
-	const evolink = async (limits: KeyLimitOptions, taskMs = 300) => await new EvolinkSimulator({ taskMs, limits }).start();
+	const evolink = async (limits: KeyLimitOptions, taskMs = 300) =>
+		await new EvolinkSimulator({ taskMs, limits }).start();
 	const generate = (sim: EvolinkSimulator, count: number, options: IDataObject = {}) =>
 		runNode({
-			parameters: { provider: 'evolink', operation: 'generate', prompt: '={{ $json.prompt }}', size: '1:1', options },
+			parameters: {
+				provider: 'evolink',
+				operation: 'generate',
+				prompt: '={{ $json.prompt }}',
+				size: '1:1',
+				options,
+			},
 			credentials: { evolinkApi: { apiKey: sim.apiKey, baseUrl: sim.url } },
 			items: prompts(count),
 		});
@@ -137,7 +148,11 @@ describe('against providers that cap a key', () => {
 			await generate(sim, 5, { maxConcurrent: 5 });
 			expect(sim.limits!.refusals.length).toBeGreaterThan(0);
 			for (const refusal of sim.limits!.refusals) {
-				const again = sim.submits().find((r) => r.at > refusal.at && (r.json as { prompt?: string }).prompt === refusal.prompt);
+				const again = sim
+					.submits()
+					.find(
+						(r) => r.at > refusal.at && (r.json as { prompt?: string }).prompt === refusal.prompt,
+					);
 				expect(again!.at - refusal.at).toBeGreaterThanOrEqual(refusal.retryAfter! * 1000 - 20);
 			}
 		} finally {
@@ -146,11 +161,24 @@ describe('against providers that cap a key', () => {
 	});
 
 	test('a submit-rate cap without Retry-After (TensorsLab): every item succeeds, none counted twice', async () => {
-		const sim = await new TensorsLabSimulator({ queueMs: 0, processMs: 300, limits: { submitsPerWindow: 2, windowMs: 500 } }).start();
+		const sim = await new TensorsLabSimulator({
+			queueMs: 0,
+			processMs: 300,
+			limits: { submitsPerWindow: 2, windowMs: 500 },
+		}).start();
 		try {
 			const result = await runNode({
-				parameters: { provider: 'tensorsLab', operation: 'generate', prompt: '={{ $json.prompt }}', model: 'zimage', resolution: '1:1', options: { maxConcurrent: 8 } },
-				credentials: { tensorsLabApi: { apiKey: sim.apiKey, baseUrl: sim.url, authHeaderFormat: 'bearer' } },
+				parameters: {
+					provider: 'tensorsLab',
+					operation: 'generate',
+					prompt: '={{ $json.prompt }}',
+					model: 'zimage',
+					resolution: '1:1',
+					options: { maxConcurrent: 8 },
+				},
+				credentials: {
+					tensorsLabApi: { apiKey: sim.apiKey, baseUrl: sim.url, authHeaderFormat: 'bearer' },
+				},
 				items: prompts(6),
 			});
 			expect(result.items).toHaveLength(6);
@@ -164,7 +192,10 @@ describe('against providers that cap a key', () => {
 	test('executions using the same key share one window; the budget is dropped when they end', async () => {
 		const sim = await evolink({ maxRunning: 3, retryAfter: true });
 		try {
-			const runs = await Promise.all([generate(sim, 6, { maxConcurrent: 6 }), generate(sim, 6, { maxConcurrent: 6 })]);
+			const runs = await Promise.all([
+				generate(sim, 6, { maxConcurrent: 6 }),
+				generate(sim, 6, { maxConcurrent: 6 }),
+			]);
 			expect(runs.map((run) => run.items.length)).toEqual([6, 6]);
 			expect(sim.tasks.size).toBe(12);
 			expect(sim.limits!.refused).toBeLessThan(12);
@@ -178,14 +209,25 @@ describe('against providers that cap a key', () => {
 		const sim = await new TensorsLabSimulator({ queueMs: 0, processMs: 1500 }).start();
 		try {
 			await runNode({
-				parameters: { provider: 'tensorsLab', operation: 'generate', prompt: '={{ $json.prompt }}', model: 'zimage', resolution: '1:1', options: { maxStatusPerSecond: 4 } },
-				credentials: { tensorsLabApi: { apiKey: sim.apiKey, baseUrl: sim.url, authHeaderFormat: 'bearer' } },
+				parameters: {
+					provider: 'tensorsLab',
+					operation: 'generate',
+					prompt: '={{ $json.prompt }}',
+					model: 'zimage',
+					resolution: '1:1',
+					options: { maxStatusPerSecond: 4 },
+				},
+				credentials: {
+					tensorsLabApi: { apiKey: sim.apiKey, baseUrl: sim.url, authHeaderFormat: 'bearer' },
+				},
 				items: prompts(8),
 			});
 			const looks = sim.api.requestsTo(/infobytaskid/).map((r) => r.at);
 			// Looks are let go at most 4 in any second; their arrival here jitters on a busy machine.
 			for (const at of looks) {
-				expect(looks.filter((other) => other >= at && other < at + 1000).length).toBeLessThanOrEqual(8);
+				expect(
+					looks.filter((other) => other >= at && other < at + 1000).length,
+				).toBeLessThanOrEqual(8);
 			}
 			const spanSeconds = (looks[looks.length - 1] - looks[0]) / 1000;
 			expect(looks.length).toBeLessThanOrEqual(4 * spanSeconds + 4);
@@ -198,12 +240,24 @@ describe('against providers that cap a key', () => {
 		const sim = await new TensorsLabSimulator({ queueMs: 0, processMs: 3000 }).start();
 		try {
 			await runNode({
-				parameters: { provider: 'tensorsLab', operation: 'generate', prompt: '={{ $json.prompt }}', model: 'zimage', resolution: '1:1', options: { maxConcurrent: 1 } },
-				credentials: { tensorsLabApi: { apiKey: sim.apiKey, baseUrl: sim.url, authHeaderFormat: 'bearer' } },
+				parameters: {
+					provider: 'tensorsLab',
+					operation: 'generate',
+					prompt: '={{ $json.prompt }}',
+					model: 'zimage',
+					resolution: '1:1',
+					options: { maxConcurrent: 1 },
+				},
+				credentials: {
+					tensorsLabApi: { apiKey: sim.apiKey, baseUrl: sim.url, authHeaderFormat: 'bearer' },
+				},
 				items: prompts(2),
 			});
 			const [first, second] = [...sim.tasks.keys()];
-			const looksAt = (taskId: string) => sim.api.requestsTo(/infobytaskid/).filter((r) => (r.json as { taskid: string }).taskid === taskId).length;
+			const looksAt = (taskId: string) =>
+				sim.api
+					.requestsTo(/infobytaskid/)
+					.filter((r) => (r.json as { taskid: string }).taskid === taskId).length;
 			expect(looksAt(second)).toBeLessThan(looksAt(first));
 			expect(looksAt(second)).toBeLessThanOrEqual(3);
 		} finally {

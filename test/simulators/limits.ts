@@ -46,7 +46,9 @@ export class KeyLimits {
 		}
 		if (waitMs !== undefined) {
 			this.refused++;
-			const retryAfter = this.options.retryAfter ? Math.max(1, Math.ceil(waitMs / 1000)) : undefined;
+			const retryAfter = this.options.retryAfter
+				? Math.max(1, Math.ceil(waitMs / 1000))
+				: undefined;
 			this.refusals.push({ at: now, retryAfter, prompt });
 			return retryAfter === undefined ? {} : { retryAfter: String(retryAfter) };
 		}

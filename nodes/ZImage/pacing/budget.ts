@@ -64,7 +64,12 @@ function fingerprint(secret: string): string {
 }
 
 /** Which provider key a request goes to: credential type and id, base URL, and the key's tag. */
-export function budgetKey(ctx: IExecuteFunctions, credentialType: string, baseUrl: string, apiKey: string): string {
+export function budgetKey(
+	ctx: IExecuteFunctions,
+	credentialType: string,
+	baseUrl: string,
+	apiKey: string,
+): string {
 	const id = ctx.getNode().credentials?.[credentialType]?.id ?? '';
 	return [credentialType, id, baseUrl, fingerprint(apiKey)].join('\n');
 }

@@ -38,7 +38,8 @@ export class TaskDurations {
 	expectedMs(): number | undefined {
 		if (this.done.length === 0) return undefined;
 		const done = quantile(this.done, 0.25);
-		const running = this.running.length > 0 ? quantile(this.running, 0.75) : done * LEARNED_SCHEDULE.noLowerBound;
+		const running =
+			this.running.length > 0 ? quantile(this.running, 0.75) : done * LEARNED_SCHEDULE.noLowerBound;
 		return running >= done ? done : running + (done - running) * LEARNED_SCHEDULE.towardsDone;
 	}
 }

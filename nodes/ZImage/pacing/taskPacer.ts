@@ -65,7 +65,10 @@ export class TaskPacer {
 		window.notAccepted(retryAfterSeconds, Math.min(2 ** this.refusals++, 16));
 		this.holding = false;
 		const now = Date.now();
-		const resumeAt = Math.max(now + Math.min(retryAfterSeconds ?? 0, MAX_RETRY_AFTER_SECONDS) * 1000, window.heldUntil);
+		const resumeAt = Math.max(
+			now + Math.min(retryAfterSeconds ?? 0, MAX_RETRY_AFTER_SECONDS) * 1000,
+			window.heldUntil,
+		);
 		if (resumeAt >= this.deadline) return false;
 		await this.run.wait(resumeAt - now, this.itemIndex);
 		await window.acquire(this.run, this.itemIndex);

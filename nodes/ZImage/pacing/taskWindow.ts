@@ -109,7 +109,8 @@ export class TaskWindow {
 			this.refusedAt = Infinity;
 			this.probeDelayMs = WINDOW_RULES.firstProbeMs;
 		}
-		if (now >= this.probeAt) this.size = Math.min(this.maxSize, this.size + 1 / Math.max(1, this.limit));
+		if (now >= this.probeAt)
+			this.size = Math.min(this.maxSize, this.size + 1 / Math.max(1, this.limit));
 		this.probing = false;
 		this.pump();
 	}
@@ -131,7 +132,11 @@ export class TaskWindow {
 		}
 		this.probing = false;
 		const seconds = this.running === 0 ? (retryAfterSeconds ?? fallbackSeconds) : 0;
-		if (seconds > 0) this.holdUntil = Math.max(this.holdUntil, now + Math.min(seconds * 1000, WINDOW_RULES.maxHoldMs));
+		if (seconds > 0)
+			this.holdUntil = Math.max(
+				this.holdUntil,
+				now + Math.min(seconds * 1000, WINDOW_RULES.maxHoldMs),
+			);
 		this.pump();
 	}
 
