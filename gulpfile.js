@@ -4,7 +4,8 @@ const { task, src, dest } = require('gulp');
 
 // A file removed from the sources must not live on in dist/ (and in the published package).
 task('clean', async () => {
-	for (const target of ['dist', '.tsbuildinfo']) fs.rmSync(target, { recursive: true, force: true });
+	for (const target of ['dist', '.tsbuildinfo'])
+		fs.rmSync(target, { recursive: true, force: true });
 });
 
 // tsc emits only JavaScript: n8n also needs the SVG icons and the codex (*.node.json) in dist/.

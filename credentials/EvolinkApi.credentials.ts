@@ -15,7 +15,10 @@ export class EvolinkApi implements ICredentialType {
 
 	displayName = 'Evolink API';
 
-	icon: Icon = { light: 'file:../nodes/ZImage/zimage.svg', dark: 'file:../nodes/ZImage/zimage.dark.svg' };
+	icon: Icon = {
+		light: 'file:../nodes/ZImage/zimage.svg',
+		dark: 'file:../nodes/ZImage/zimage.dark.svg',
+	};
 
 	documentationUrl = 'https://github.com/n8n-nodes-zimage/n8n-nodes-zimage#evolink-and-odkkk';
 

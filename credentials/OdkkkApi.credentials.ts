@@ -16,7 +16,10 @@ export class OdkkkApi implements ICredentialType {
 
 	displayName = 'ODKKK API';
 
-	icon: Icon = { light: 'file:../nodes/ZImage/zimage.svg', dark: 'file:../nodes/ZImage/zimage.dark.svg' };
+	icon: Icon = {
+		light: 'file:../nodes/ZImage/zimage.svg',
+		dark: 'file:../nodes/ZImage/zimage.dark.svg',
+	};
 
 	documentationUrl = 'https://github.com/n8n-nodes-zimage/n8n-nodes-zimage#evolink-and-odkkk';
 

@@ -13,7 +13,10 @@ export class TensorsLabApi implements ICredentialType {
 
 	displayName = 'TensorsLab API';
 
-	icon: Icon = { light: 'file:../nodes/ZImage/zimage.svg', dark: 'file:../nodes/ZImage/zimage.dark.svg' };
+	icon: Icon = {
+		light: 'file:../nodes/ZImage/zimage.svg',
+		dark: 'file:../nodes/ZImage/zimage.dark.svg',
+	};
 
 	documentationUrl = 'https://github.com/n8n-nodes-zimage/n8n-nodes-zimage#tensorslab';
 
@@ -43,7 +46,8 @@ export class TensorsLabApi implements ICredentialType {
 				{ name: 'Raw Key', value: 'raw', description: 'Authorization: <key>' },
 			],
 			default: 'bearer',
-			description: 'How the key is sent; TensorsLab accepts the bearer form, some of its examples send the raw key',
+			description:
+				'How the key is sent; TensorsLab accepts the bearer form, some of its examples send the raw key',
 		},
 	];
 

@@ -13,9 +13,13 @@ export class ZImageServerApi implements ICredentialType {
 
 	displayName = 'Z-Image Server API';
 
-	icon: Icon = { light: 'file:../nodes/ZImage/zimage.svg', dark: 'file:../nodes/ZImage/zimage.dark.svg' };
+	icon: Icon = {
+		light: 'file:../nodes/ZImage/zimage.svg',
+		dark: 'file:../nodes/ZImage/zimage.dark.svg',
+	};
 
-	documentationUrl = 'https://github.com/n8n-nodes-zimage/n8n-nodes-zimage#self-hosted-z-image-server';
+	documentationUrl =
+		'https://github.com/n8n-nodes-zimage/n8n-nodes-zimage#self-hosted-z-image-server';
 
 	properties: INodeProperties[] = [
 		{
@@ -33,7 +37,8 @@ export class ZImageServerApi implements ICredentialType {
 			type: 'string',
 			typeOptions: { password: true },
 			default: '',
-			description: 'Bearer token, only if the server sits behind a proxy that asks for one; leave empty otherwise',
+			description:
+				'Bearer token, only if the server sits behind a proxy that asks for one; leave empty otherwise',
 		},
 		{
 			displayName: 'Request Timeout (Seconds)',
@@ -41,7 +46,8 @@ export class ZImageServerApi implements ICredentialType {
 			type: 'number',
 			typeOptions: { minValue: 1 },
 			default: 600,
-			description: 'The first generation loads the model (2-5 minutes) and one image can take minutes',
+			description:
+				'The first generation loads the model (2-5 minutes) and one image can take minutes',
 		},
 		{
 			displayName: 'Ignore SSL Issues (Insecure)',

@@ -25,7 +25,8 @@ export const PROBE_TASK_IDS = {
 } as const;
 
 /** The credential Test's base URL, trimmed as a run trims it (spaces, trailing slashes). */
-export const TEST_BASE_URL = '={{ String($credentials.baseUrl ?? "").trim().replace(/\\/+$/, "") }}';
+export const TEST_BASE_URL =
+	'={{ String($credentials.baseUrl ?? "").trim().replace(/\\/+$/, "") }}';
 
 /** What a base URL may be, in the words every refusal of one ends with. */
 export const BASE_URL_RULE =
@@ -43,9 +44,11 @@ function shownBaseUrl(baseUrl: string): string {
  */
 export function baseUrlProblem(baseUrl: string): { shown: string; reason: string } | undefined {
 	const shown = shownBaseUrl(baseUrl);
-	if (!/^https?:\/\//i.test(baseUrl)) return { shown, reason: 'must start with http:// or https://' };
+	if (!/^https?:\/\//i.test(baseUrl))
+		return { shown, reason: 'must start with http:// or https://' };
 	const authority = baseUrl.slice(baseUrl.indexOf('//') + 2).split(/[/?#]/)[0];
-	if (authority.includes('@')) return { shown, reason: 'must not contain a user name or password (user:pass@)' };
+	if (authority.includes('@'))
+		return { shown, reason: 'must not contain a user name or password (user:pass@)' };
 	if (baseUrl.includes('?')) return { shown, reason: 'must not contain a query string (?…)' };
 	if (baseUrl.includes('#')) return { shown, reason: 'must not contain a fragment (#…)' };
 	try {
@@ -63,12 +66,23 @@ export function baseUrlProblem(baseUrl: string): { shown: string; reason: string
  */
 export function authenticateWith(
 	header: (credentials: ICredentialDataDecryptedObject) => string | undefined,
-): (credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions) => Promise<IHttpRequestOptions> {
+): (
+	credentials: ICredentialDataDecryptedObject,
+	requestOptions: IHttpRequestOptions,
+) => Promise<IHttpRequestOptions> {
 	return async (credentials, requestOptions) => {
-		const problem = baseUrlProblem(String(credentials.baseUrl ?? '').trim().replace(/\/+$/, ''));
-		if (problem) throw new Error(`The Base URL ${problem.shown} ${problem.reason}. ${BASE_URL_RULE}`);
+		const problem = baseUrlProblem(
+			String(credentials.baseUrl ?? '')
+				.trim()
+				.replace(/\/+$/, ''),
+		);
+		if (problem)
+			throw new Error(`The Base URL ${problem.shown} ${problem.reason}. ${BASE_URL_RULE}`);
 		const value = header(credentials);
 		if (value === undefined) return requestOptions;
-		return { ...requestOptions, headers: { ...(requestOptions.headers ?? {}), Authorization: value } };
+		return {
+			...requestOptions,
+			headers: { ...(requestOptions.headers ?? {}), Authorization: value },
+		};
 	};
 }

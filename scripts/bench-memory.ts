@@ -13,7 +13,15 @@ async function main(): Promise<void> {
 	await useFilesystemBinaryMode(storage);
 	const credentials = { tensorsLabApi: { apiKey, baseUrl: url, authHeaderFormat: 'bearer' } };
 	const generate = (parameters: IDataObject) =>
-		runNode({ parameters: { provider: 'tensorsLab', operation: 'generate', prompt: 'memory', ...parameters }, credentials });
+		runNode({
+			parameters: {
+				provider: 'tensorsLab',
+				operation: 'generate',
+				prompt: 'memory',
+				...parameters,
+			},
+			credentials,
+		});
 
 	// Warm up: every module loaded and every code path taken once, with a small image.
 	await generate({ model: 'zimage', resolution: 'custom', width: 512, height: 512 });
@@ -23,7 +31,11 @@ async function main(): Promise<void> {
 	const sampler = setInterval(() => {
 		peak = Math.max(peak, process.memoryUsage().rss);
 	}, 5);
-	const result = await generate({ model: 'seedreamv45', resolution: '4K', options: { maxDownloadMb: 200 } });
+	const result = await generate({
+		model: 'seedreamv45',
+		resolution: '4K',
+		options: { maxDownloadMb: 200 },
+	});
 	clearInterval(sampler);
 	peak = Math.max(peak, process.memoryUsage().rss);
 	const item = result.items[0];

@@ -28,7 +28,9 @@ async function batchTimes(): Promise<{ single: number; twenty: number; twentySer
 	const times: Record<string, number> = {};
 	say('## Batches: wall time of one execution (3 s tasks, Evolink simulator)');
 	say();
-	say('| items | default pool (20 at a time) | max concurrent = 1 (one after another) | speed-up |');
+	say(
+		'| items | default pool (20 at a time) | max concurrent = 1 (one after another) | speed-up |',
+	);
 	say('| ---: | ---: | ---: | ---: |');
 	try {
 		for (const count of [1, 5, 20, 50]) {
@@ -46,12 +48,15 @@ async function batchTimes(): Promise<{ single: number; twenty: number; twentySer
 					credentials: { evolinkApi: { apiKey: sim.apiKey, baseUrl: sim.url } },
 					items: Array.from({ length: count }, (_, i) => ({ json: { prompt: `prompt ${i}` } })),
 				});
-				if (result.items.length !== count) throw new Error(`expected ${count} images, got ${result.items.length}`);
+				if (result.items.length !== count)
+					throw new Error(`expected ${count} images, got ${result.items.length}`);
 				row.push(Date.now() - started);
 			}
 			times[`${count}`] = row[0];
 			times[`${count}serial`] = row[1];
-			say(`| ${count} | ${seconds(row[0])} | ${seconds(row[1])} | ${(row[1] / row[0]).toFixed(1)}× |`);
+			say(
+				`| ${count} | ${seconds(row[0])} | ${seconds(row[1])} | ${(row[1] / row[0]).toFixed(1)}× |`,
+			);
 		}
 	} finally {
 		await sim.stop();
@@ -60,11 +65,15 @@ async function batchTimes(): Promise<{ single: number; twenty: number; twentySer
 	return { single: times['1'], twenty: times['20'], twentySerial: times['20serial'] };
 }
 
-async function pollingCosts(): Promise<Array<{ provider: string; taskSeconds: number; polls: number; lagMs: number }>> {
+async function pollingCosts(): Promise<
+	Array<{ provider: string; taskSeconds: number; polls: number; lagMs: number }>
+> {
 	const rows: Array<{ provider: string; taskSeconds: number; polls: number; lagMs: number }> = [];
 	say('## Polling: status requests per task and detection lag');
 	say();
-	say('Detection lag: from the moment the simulator marks the task complete to the node returning the finished item (download included).');
+	say(
+		'Detection lag: from the moment the simulator marks the task complete to the node returning the finished item (download included).',
+	);
 	say();
 	say('| provider (hint it gives) | task time | status requests | detection lag | lag target |');
 	say('| --- | ---: | ---: | ---: | ---: |');
@@ -77,33 +86,64 @@ async function pollingCosts(): Promise<Array<{ provider: string; taskSeconds: nu
 			});
 			const returned = Date.now();
 			const task = [...evolink.tasks.values()][0];
-			rows.push({ provider: 'Evolink (estimated_time, progress)', taskSeconds, polls: evolink.polls().length, lagMs: returned - (task.createdMs + taskSeconds * 1000) });
+			rows.push({
+				provider: 'Evolink (estimated_time, progress)',
+				taskSeconds,
+				polls: evolink.polls().length,
+				lagMs: returned - (task.createdMs + taskSeconds * 1000),
+			});
 		} finally {
 			await evolink.stop();
 		}
-		const tensorsLab = await new TensorsLabSimulator({ queueMs: 0, processMs: taskSeconds * 1000 }).start();
+		const tensorsLab = await new TensorsLabSimulator({
+			queueMs: 0,
+			processMs: taskSeconds * 1000,
+		}).start();
 		try {
 			await runNode({
-				parameters: { provider: 'tensorsLab', operation: 'generate', prompt: 'lag', model: 'zimage', resolution: '1:1' },
-				credentials: { tensorsLabApi: { apiKey: tensorsLab.apiKey, baseUrl: tensorsLab.url, authHeaderFormat: 'bearer' } },
+				parameters: {
+					provider: 'tensorsLab',
+					operation: 'generate',
+					prompt: 'lag',
+					model: 'zimage',
+					resolution: '1:1',
+				},
+				credentials: {
+					tensorsLabApi: {
+						apiKey: tensorsLab.apiKey,
+						baseUrl: tensorsLab.url,
+						authHeaderFormat: 'bearer',
+					},
+				},
 			});
 			const returned = Date.now();
 			const task = [...tensorsLab.tasks.values()][0];
-			rows.push({ provider: 'TensorsLab (none)', taskSeconds, polls: tensorsLab.api.requestsTo(/infobytaskid/).length, lagMs: returned - (task.createdAt + taskSeconds * 1000) });
+			rows.push({
+				provider: 'TensorsLab (none)',
+				taskSeconds,
+				polls: tensorsLab.api.requestsTo(/infobytaskid/).length,
+				lagMs: returned - (task.createdAt + taskSeconds * 1000),
+			});
 		} finally {
 			await tensorsLab.stop();
 		}
 	}
 	for (const row of rows) {
 		const target = Math.max(500, row.taskSeconds * 150);
-		say(`| ${row.provider} | ${row.taskSeconds} s | ${row.polls} | ${seconds(row.lagMs)} | ≤ ${seconds(target)} ${mark(row.lagMs <= target)} |`);
+		say(
+			`| ${row.provider} | ${row.taskSeconds} s | ${row.polls} | ${seconds(row.lagMs)} | ≤ ${seconds(target)} ${mark(row.lagMs <= target)} |`,
+		);
 	}
 	say();
 	return rows;
 }
 
 async function memoryGrowth(): Promise<{ bytes: number; growth: number }> {
-	const sim = await new TensorsLabSimulator({ queueMs: 0, processMs: 200, noisyImages: true }).start();
+	const sim = await new TensorsLabSimulator({
+		queueMs: 0,
+		processMs: 200,
+		noisyImages: true,
+	}).start();
 	const storage = mkdtempSync(join(tmpdir(), 'zimage-bench-binary-'));
 	try {
 		const output = await new Promise<string>((resolve, reject) =>
@@ -111,7 +151,8 @@ async function memoryGrowth(): Promise<{ bytes: number; growth: number }> {
 				process.execPath,
 				['--expose-gc', join(__dirname, 'bench-memory.js'), sim.url, sim.apiKey, storage],
 				{ maxBuffer: 16 * 1024 * 1024 },
-				(error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout)),
+				(error, stdout, stderr) =>
+					error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
 			),
 		);
 		const result = JSON.parse(output.trim().split('\n').pop() ?? '{}') as {
@@ -126,11 +167,17 @@ async function memoryGrowth(): Promise<{ bytes: number; growth: number }> {
 		const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
 		say('## Memory: one 16-megapixel result');
 		say();
-		say(`A ${result.width}×${result.height} PNG of random pixels (incompressible, like a photo) downloaded into n8n's filesystem binary mode (its production default), in a process of its own.`);
+		say(
+			`A ${result.width}×${result.height} PNG of random pixels (incompressible, like a photo) downloaded into n8n's filesystem binary mode (its production default), in a process of its own.`,
+		);
 		say();
-		say('| image bytes | resident memory before | peak during | growth | growth ÷ image | target |');
+		say(
+			'| image bytes | resident memory before | peak during | growth | growth ÷ image | target |',
+		);
 		say('| ---: | ---: | ---: | ---: | ---: | ---: |');
-		say(`| ${mb(result.bytes)} | ${mb(result.baseline)} | ${mb(result.peak)} | ${mb(growth)} | ${(growth / result.bytes).toFixed(2)} | ≤ 2 ${mark(growth <= 2 * result.bytes)} |`);
+		say(
+			`| ${mb(result.bytes)} | ${mb(result.baseline)} | ${mb(result.peak)} | ${mb(growth)} | ${(growth / result.bytes).toFixed(2)} | ≤ 2 ${mark(growth <= 2 * result.bytes)} |`,
+		);
 		say();
 		return { bytes: result.bytes, growth };
 	} finally {
@@ -145,16 +192,33 @@ async function realN8nComparison(): Promise<{ node: number; loop: number }> {
 	const n8n = new N8nInstance(ensureRuntime());
 	try {
 		n8n.installPackage();
-		await n8n.importCredentials([{ id: 'bench-evolink', name: 'Evolink (simulator)', type: 'evolinkApi', data: { apiKey: sim.apiKey, baseUrl: sim.url } }]);
+		await n8n.importCredentials([
+			{
+				id: 'bench-evolink',
+				name: 'Evolink (simulator)',
+				type: 'evolinkApi',
+				data: { apiKey: sim.apiKey, baseUrl: sim.url },
+			},
+		]);
 		const prompts = {
-			parameters: { jsCode: 'return Array.from({ length: 20 }, (_, i) => ({ json: { prompt: `prompt ${i}` } }));' },
+			parameters: {
+				jsCode:
+					'return Array.from({ length: 20 }, (_, i) => ({ json: { prompt: `prompt ${i}` } }));',
+			},
 			name: 'Twenty prompts',
 			type: 'n8n-nodes-base.code',
 			typeVersion: 2,
 			position: [220, 0],
 			id: 'b0000000-0000-4000-8000-000000000002',
 		};
-		const trigger = { parameters: {}, name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], id: 'b0000000-0000-4000-8000-000000000001' };
+		const trigger = {
+			parameters: {},
+			name: 'Start',
+			type: 'n8n-nodes-base.manualTrigger',
+			typeVersion: 1,
+			position: [0, 0],
+			id: 'b0000000-0000-4000-8000-000000000001',
+		};
 		const nodeWorkflow = {
 			id: 'benchZImageNode',
 			name: 'Bench: Z-Image node',
@@ -162,7 +226,14 @@ async function realN8nComparison(): Promise<{ node: number; loop: number }> {
 				trigger,
 				prompts,
 				{
-					parameters: { provider: 'evolink', operation: 'generate', model: 'z-image-turbo', prompt: '={{ $json.prompt }}', size: '1:1', options: {} },
+					parameters: {
+						provider: 'evolink',
+						operation: 'generate',
+						model: 'z-image-turbo',
+						prompt: '={{ $json.prompt }}',
+						size: '1:1',
+						options: {},
+					},
 					name: 'Z-Image',
 					type: 'n8n-nodes-zimage.zImage',
 					typeVersion: 1,
@@ -203,8 +274,12 @@ async function realN8nComparison(): Promise<{ node: number; loop: number }> {
 		say();
 		say('| workflow | execution time | status requests | images out |');
 		say('| --- | ---: | ---: | ---: |');
-		say(`| Code → **Z-Image** | ${seconds(node)} | ${nodePolls} | ${nodeRun.outputs['Z-Image']?.length ?? 0} |`);
-		say(`| Code → HTTP Request (submit) → Wait 5 s → HTTP Request (status) → IF → loop back / HTTP Request (download) | ${seconds(handBuilt)} | ${loopPolls} | ${loopRun.outputs['Download image']?.length ?? 0} |`);
+		say(
+			`| Code → **Z-Image** | ${seconds(node)} | ${nodePolls} | ${nodeRun.outputs['Z-Image']?.length ?? 0} |`,
+		);
+		say(
+			`| Code → HTTP Request (submit) → Wait 5 s → HTTP Request (status) → IF → loop back / HTTP Request (download) | ${seconds(handBuilt)} | ${loopPolls} | ${loopRun.outputs['Download image']?.length ?? 0} |`,
+		);
 		say();
 		return { node, loop: handBuilt };
 	} finally {
@@ -214,16 +289,28 @@ async function realN8nComparison(): Promise<{ node: number; loop: number }> {
 }
 
 /** Sections by name: `npm run bench -- caps shared` runs only those (and writes bench-results/bench-partial.md). */
-const SECTIONS = ['batches', 'polling', 'memory', 'real', 'caps', 'shared', 'learned', 'thousand'] as const;
+const SECTIONS = [
+	'batches',
+	'polling',
+	'memory',
+	'real',
+	'caps',
+	'shared',
+	'learned',
+	'thousand',
+] as const;
 
 async function main(): Promise<void> {
 	const asked = process.argv.slice(2);
 	const unknown = asked.filter((name) => !(SECTIONS as readonly string[]).includes(name));
-	if (unknown.length) throw new Error(`unknown section(s) ${unknown.join(', ')}; sections: ${SECTIONS.join(', ')}`);
+	if (unknown.length)
+		throw new Error(`unknown section(s) ${unknown.join(', ')}; sections: ${SECTIONS.join(', ')}`);
 	const runs = (name: (typeof SECTIONS)[number]) => asked.length === 0 || asked.includes(name);
 	say('# Z-Image node benchmark');
 	say();
-	say(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 1024 ** 3).toFixed(0)} GB RAM, Node ${process.version} (the node), n8n 2.41.1 on Node 24 (real-n8n rows). ${new Date().toISOString().slice(0, 10)}.`);
+	say(
+		`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 1024 ** 3).toFixed(0)} GB RAM, Node ${process.version} (the node), n8n 2.41.1 on Node 24 (real-n8n rows). ${new Date().toISOString().slice(0, 10)}.`,
+	);
 	say();
 	const batches = runs('batches') ? await batchTimes() : undefined;
 	const polling = runs('polling') ? await pollingCosts() : undefined;
@@ -236,26 +323,54 @@ async function main(): Promise<void> {
 	say('## Targets');
 	say();
 	if (batches) {
-		say(`- 20 items ≤ 1.3 × one item: ${seconds(batches.twenty)} vs ${seconds(batches.single)} → ${(batches.twenty / batches.single).toFixed(2)}× ${mark(batches.twenty <= 1.3 * batches.single)}`);
-		say(`- ≥ 10× faster than one after another (20 items): ${(batches.twentySerial / batches.twenty).toFixed(1)}× ${mark(batches.twentySerial >= 10 * batches.twenty)}`);
+		say(
+			`- 20 items ≤ 1.3 × one item: ${seconds(batches.twenty)} vs ${seconds(batches.single)} → ${(batches.twenty / batches.single).toFixed(2)}× ${mark(batches.twenty <= 1.3 * batches.single)}`,
+		);
+		say(
+			`- ≥ 10× faster than one after another (20 items): ${(batches.twentySerial / batches.twenty).toFixed(1)}× ${mark(batches.twentySerial >= 10 * batches.twenty)}`,
+		);
 	}
-	if (real) say(`- faster than the hand-built loop in the same n8n: ${seconds(real.node)} vs ${seconds(real.loop)} ${mark(real.node < real.loop)}`);
+	if (real)
+		say(
+			`- faster than the hand-built loop in the same n8n: ${seconds(real.node)} vs ${seconds(real.loop)} ${mark(real.node < real.loop)}`,
+		);
 	if (polling) {
-		const thirty = polling.filter((row) => row.taskSeconds === 30 && row.provider.startsWith('Evolink'));
-		say(`- detection lag ≤ max(0.5 s, 15 % of the task time): ${polling.map((row) => `${row.provider.split(' ')[0]} ${row.taskSeconds} s: ${seconds(row.lagMs)}`).join(', ')} ${mark(polling.every((row) => row.lagMs <= Math.max(500, row.taskSeconds * 150)))}`);
-		say(`- ≤ 10 status requests for a 30 s task (with the provider's estimate): ${thirty.map((row) => row.polls).join(', ')} ${mark(thirty.every((row) => row.polls <= 10))}`);
+		const thirty = polling.filter(
+			(row) => row.taskSeconds === 30 && row.provider.startsWith('Evolink'),
+		);
+		say(
+			`- detection lag ≤ max(0.5 s, 15 % of the task time): ${polling.map((row) => `${row.provider.split(' ')[0]} ${row.taskSeconds} s: ${seconds(row.lagMs)}`).join(', ')} ${mark(polling.every((row) => row.lagMs <= Math.max(500, row.taskSeconds * 150)))}`,
+		);
+		say(
+			`- ≤ 10 status requests for a 30 s task (with the provider's estimate): ${thirty.map((row) => row.polls).join(', ')} ${mark(thirty.every((row) => row.polls <= 10))}`,
+		);
 	}
-	if (memory) say(`- memory growth ≤ 2 × the image's bytes: ${(memory.growth / memory.bytes).toFixed(2)}× ${mark(memory.growth <= 2 * memory.bytes)}`);
+	if (memory)
+		say(
+			`- memory growth ≤ 2 × the image's bytes: ${(memory.growth / memory.bytes).toFixed(2)}× ${mark(memory.growth <= 2 * memory.bytes)}`,
+		);
 	if (caps) {
 		const worst = Math.max(...caps.map((row) => row.ratio));
 		const failed = caps.reduce((sum, row) => sum + row.failed, 0);
-		say(`- under a key's limits, every item succeeds and wall ≤ 1.25 × ideal: worst ${worst.toFixed(2)}×, ${failed} failed ${mark(worst <= 1.25 && failed === 0)}`);
+		say(
+			`- under a key's limits, every item succeeds and wall ≤ 1.25 × ideal: worst ${worst.toFixed(2)}×, ${failed} failed ${mark(worst <= 1.25 && failed === 0)}`,
+		);
 	}
-	if (shared) say(`- 4 executions sharing a key capped at 8: wall ≤ 1.3 × ideal: ${shared.ratio.toFixed(2)}×, ${shared.failed} failed ${mark(shared.ratio <= 1.3 && shared.failed === 0)}`);
-	if (learned) say(`- TensorsLab 30 s task on the learned schedule ≤ 8 status requests, lag ≤ 3 s: ${learned.looks.toFixed(1)}, ${seconds(learned.lagMs)} ${mark(learned.looks <= 8 && learned.lagMs <= 3000)}`);
+	if (shared)
+		say(
+			`- 4 executions sharing a key capped at 8: wall ≤ 1.3 × ideal: ${shared.ratio.toFixed(2)}×, ${shared.failed} failed ${mark(shared.ratio <= 1.3 && shared.failed === 0)}`,
+		);
+	if (learned)
+		say(
+			`- TensorsLab 30 s task on the learned schedule ≤ 8 status requests, lag ≤ 3 s: ${learned.looks.toFixed(1)}, ${seconds(learned.lagMs)} ${mark(learned.looks <= 8 && learned.lagMs <= 3000)}`,
+		);
 	if (thousand) {
-		say(`- 1,000 items in a real n8n: peak memory growth ≤ 150 MB: ${(thousand.rssGrowth / 1024 / 1024).toFixed(1)} MB ${mark(thousand.rssGrowth <= 150 * 1024 * 1024)}`);
-		say(`- 1,000 items: the node's own code ≤ 5 ms CPU per item: ${thousand.nodeCpuMsPerItem.toFixed(2)} ms ${mark(thousand.nodeCpuMsPerItem <= 5)}; with n8n-core's helpers and the image bytes' I/O: ${thousand.harnessCpuMsPerItem.toFixed(2)} ms ${mark(thousand.harnessCpuMsPerItem <= 5)}; the whole n8n process: ${thousand.cpuMsPerItem.toFixed(2)} ms ${mark(thousand.cpuMsPerItem <= 5)}`);
+		say(
+			`- 1,000 items in a real n8n: peak memory growth ≤ 150 MB: ${(thousand.rssGrowth / 1024 / 1024).toFixed(1)} MB ${mark(thousand.rssGrowth <= 150 * 1024 * 1024)}`,
+		);
+		say(
+			`- 1,000 items: the node's own code ≤ 5 ms CPU per item: ${thousand.nodeCpuMsPerItem.toFixed(2)} ms ${mark(thousand.nodeCpuMsPerItem <= 5)}; with n8n-core's helpers and the image bytes' I/O: ${thousand.harnessCpuMsPerItem.toFixed(2)} ms ${mark(thousand.harnessCpuMsPerItem <= 5)}; the whole n8n process: ${thousand.cpuMsPerItem.toFixed(2)} ms ${mark(thousand.cpuMsPerItem <= 5)}`,
+		);
 	}
 	const dir = join(ROOT, 'bench-results');
 	mkdirSync(dir, { recursive: true });

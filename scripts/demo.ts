@@ -24,28 +24,62 @@ function targetFromEnvironment(simulator: { server?: ZImageServerSimulator }): T
 		return {
 			example: 'text-to-image-tensorslab.json',
 			label: 'TensorsLab (your key)',
-			credential: async () => ({ id: 'zimage-tensorslab', name: 'TensorsLab account', type: 'tensorsLabApi', data: { apiKey: env.TENSORSLAB_API_KEY, baseUrl: env.TENSORSLAB_BASE_URL ?? 'https://api.tensorslab.com', authHeaderFormat: 'bearer' } }),
+			credential: async () => ({
+				id: 'zimage-tensorslab',
+				name: 'TensorsLab account',
+				type: 'tensorsLabApi',
+				data: {
+					apiKey: env.TENSORSLAB_API_KEY,
+					baseUrl: env.TENSORSLAB_BASE_URL ?? 'https://api.tensorslab.com',
+					authHeaderFormat: 'bearer',
+				},
+			}),
 		};
 	}
 	if (env.EVOLINK_API_KEY) {
 		return {
 			example: 'text-to-image-evolink.json',
 			label: 'Evolink (your key)',
-			credential: async () => ({ id: 'zimage-evolink', name: 'Evolink account', type: 'evolinkApi', data: { apiKey: env.EVOLINK_API_KEY, baseUrl: env.EVOLINK_BASE_URL ?? 'https://api.evolink.ai' } }),
+			credential: async () => ({
+				id: 'zimage-evolink',
+				name: 'Evolink account',
+				type: 'evolinkApi',
+				data: {
+					apiKey: env.EVOLINK_API_KEY,
+					baseUrl: env.EVOLINK_BASE_URL ?? 'https://api.evolink.ai',
+				},
+			}),
 		};
 	}
 	if (env.ODKKK_API_KEY) {
 		return {
 			example: 'text-to-image-odkkk.json',
 			label: 'ODKKK (your key)',
-			credential: async () => ({ id: 'zimage-odkkk', name: 'ODKKK account', type: 'odkkkApi', data: { apiKey: env.ODKKK_API_KEY, baseUrl: env.ODKKK_BASE_URL ?? 'https://ai.odkkk.com/apiv1' } }),
+			credential: async () => ({
+				id: 'zimage-odkkk',
+				name: 'ODKKK account',
+				type: 'odkkkApi',
+				data: {
+					apiKey: env.ODKKK_API_KEY,
+					baseUrl: env.ODKKK_BASE_URL ?? 'https://ai.odkkk.com/apiv1',
+				},
+			}),
 		};
 	}
 	if (env.ZIMAGE_SERVER_URL) {
 		return {
 			example: 'text-to-image-self-hosted.json',
 			label: `your Z-Image server at ${env.ZIMAGE_SERVER_URL}`,
-			credential: async () => ({ id: 'zimage-server', name: 'Z-Image Server', type: 'zImageServerApi', data: { baseUrl: env.ZIMAGE_SERVER_URL, apiKey: env.ZIMAGE_SERVER_TOKEN ?? '', requestTimeoutSeconds: 600 } }),
+			credential: async () => ({
+				id: 'zimage-server',
+				name: 'Z-Image Server',
+				type: 'zImageServerApi',
+				data: {
+					baseUrl: env.ZIMAGE_SERVER_URL,
+					apiKey: env.ZIMAGE_SERVER_TOKEN ?? '',
+					requestTimeoutSeconds: 600,
+				},
+			}),
 		};
 	}
 	return {
@@ -53,7 +87,12 @@ function targetFromEnvironment(simulator: { server?: ZImageServerSimulator }): T
 		label: 'the bundled Z-Image server simulator (no account needed)',
 		credential: async () => {
 			simulator.server = await new ZImageServerSimulator({ loadMs: 800, generateMs: 1200 }).start();
-			return { id: 'zimage-server', name: 'Z-Image Server', type: 'zImageServerApi', data: { baseUrl: simulator.server.url, apiKey: '', requestTimeoutSeconds: 600 } };
+			return {
+				id: 'zimage-server',
+				name: 'Z-Image Server',
+				type: 'zImageServerApi',
+				data: { baseUrl: simulator.server.url, apiKey: '', requestTimeoutSeconds: 600 },
+			};
 		},
 	};
 }
@@ -83,9 +122,13 @@ async function main(): Promise<void> {
 			if (!binary) continue;
 			const file = join(outDir, binary.fileName);
 			writeFileSync(file, n8n.binaryBytes(binary));
-			console.log(`${file}  (${binary.mimeType}, ${String(item.json.width)}x${String(item.json.height)}, task ${String(item.json.taskId)})`);
+			console.log(
+				`${file}  (${binary.mimeType}, ${String(item.json.width)}x${String(item.json.height)}, task ${String(item.json.taskId)})`,
+			);
 		}
-		console.log(`${items.length} image(s) in ${((Date.now() - started) / 1000).toFixed(1)} s, n8n start-up included.`);
+		console.log(
+			`${items.length} image(s) in ${((Date.now() - started) / 1000).toFixed(1)} s, n8n start-up included.`,
+		);
 	} finally {
 		await simulator.server?.stop();
 		n8n.remove();

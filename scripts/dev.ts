@@ -10,14 +10,22 @@ import { join } from 'node:path';
 import { ensureRuntime, loadExample, N8nInstance, ROOT } from '../e2e/lib/n8n';
 import { simulatorCredentials, startSimulators } from './simulators';
 
-export const DEV_OWNER = { email: 'dev@zimage.local', firstName: 'Z', lastName: 'Image', password: 'ZImage-dev-1234' };
+export const DEV_OWNER = {
+	email: 'dev@zimage.local',
+	firstName: 'Z',
+	lastName: 'Image',
+	password: 'ZImage-dev-1234',
+};
 
 export interface DevEnvironment {
 	base: string;
 	stop(): Promise<void>;
 }
 
-export async function startDevEnvironment(port: number, userFolder = join(ROOT, '.n8n-dev')): Promise<DevEnvironment> {
+export async function startDevEnvironment(
+	port: number,
+	userFolder = join(ROOT, '.n8n-dev'),
+): Promise<DevEnvironment> {
 	const sims = await startSimulators();
 	const n8n = new N8nInstance(ensureRuntime(), userFolder);
 	const fresh = !existsSync(join(n8n.userFolder, '.n8n', 'database.sqlite'));
@@ -48,8 +56,12 @@ export async function startDevEnvironment(port: number, userFolder = join(ROOT, 
 if (require.main === module) {
 	void (async () => {
 		const env = await startDevEnvironment(Number(process.env.N8N_PORT ?? 5678));
-		console.log(`\nn8n editor: ${env.base}  (log in as ${DEV_OWNER.email} / ${DEV_OWNER.password})`);
-		console.log('The Z-Image examples are under Workflows; their credentials point at the local simulators. Ctrl+C stops.');
+		console.log(
+			`\nn8n editor: ${env.base}  (log in as ${DEV_OWNER.email} / ${DEV_OWNER.password})`,
+		);
+		console.log(
+			'The Z-Image examples are under Workflows; their credentials point at the local simulators. Ctrl+C stops.',
+		);
 		const stop = () => void env.stop().then(() => process.exit(0));
 		process.on('SIGINT', stop);
 		process.on('SIGTERM', stop);

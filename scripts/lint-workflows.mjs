@@ -30,7 +30,9 @@ for (const path of files) {
 }
 if (findings.length > 0) {
 	process.stdout.write(getLintLog(findings));
-	process.stderr.write(`actionlint: ${findings.length} finding(s) in ${files.length} workflow file(s)\n`);
+	process.stderr.write(
+		`actionlint: ${findings.length} finding(s) in ${files.length} workflow file(s)\n`,
+	);
 	process.exit(1);
 }
 process.stdout.write(`actionlint: ${files.length} workflow file(s), no findings\n`);

@@ -63,8 +63,16 @@ try {
 
 	// The same two legs, with the same file patterns, as analyzePackageByName.
 	const legs = [
-		{ name: 'source (package.json, nodes/, credentials/)', dir: root, patterns: SOURCE_FILE_PATTERNS },
-		{ name: `tarball (${packed.filename}: *.js, package.json)`, dir: unpacked, patterns: ['**/*.js', 'package.json'] },
+		{
+			name: 'source (package.json, nodes/, credentials/)',
+			dir: root,
+			patterns: SOURCE_FILE_PATTERNS,
+		},
+		{
+			name: `tarball (${packed.filename}: *.js, package.json)`,
+			dir: unpacked,
+			patterns: ['**/*.js', 'package.json'],
+		},
 	];
 	for (const leg of legs) {
 		const result = await analyzePackage(leg.dir, leg.patterns);

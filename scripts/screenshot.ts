@@ -18,7 +18,14 @@ async function main(): Promise<void> {
 	const env = await startDevEnvironment(5699, mkdtempSync(join(tmpdir(), 'zimage-shot-')));
 	const browser = await chromium.launch({
 		executablePath: '/usr/bin/chromium',
-		args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+		args: [
+			'--no-sandbox',
+			'--disable-gpu',
+			'--disable-background-networking',
+			'--disable-component-update',
+			'--disable-sync',
+			'--no-first-run',
+		],
 	});
 	try {
 		const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });

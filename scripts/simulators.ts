@@ -36,10 +36,39 @@ export async function startSimulators(taskMs = 1500): Promise<RunningSimulators>
 /** The credentials (n8n import format) that point the example workflows at the simulators. */
 export function simulatorCredentials(sims: RunningSimulators) {
 	return [
-		{ id: 'zimage-tensorslab', name: 'TensorsLab account', type: 'tensorsLabApi', data: { apiKey: sims.tensorsLab.apiKey, baseUrl: sims.tensorsLab.url, authHeaderFormat: 'bearer' } },
-		{ id: 'zimage-server', name: 'Z-Image Server', type: 'zImageServerApi', data: { baseUrl: sims.selfHosted.url, apiKey: '', requestTimeoutSeconds: 600, ignoreSslIssues: false } },
-		{ id: 'zimage-evolink', name: 'Evolink account', type: 'evolinkApi', data: { apiKey: sims.evolink.apiKey, baseUrl: sims.evolink.url } },
-		{ id: 'zimage-odkkk', name: 'ODKKK account', type: 'odkkkApi', data: { apiKey: sims.odkkk.apiKey, baseUrl: sims.odkkk.url } },
+		{
+			id: 'zimage-tensorslab',
+			name: 'TensorsLab account',
+			type: 'tensorsLabApi',
+			data: {
+				apiKey: sims.tensorsLab.apiKey,
+				baseUrl: sims.tensorsLab.url,
+				authHeaderFormat: 'bearer',
+			},
+		},
+		{
+			id: 'zimage-server',
+			name: 'Z-Image Server',
+			type: 'zImageServerApi',
+			data: {
+				baseUrl: sims.selfHosted.url,
+				apiKey: '',
+				requestTimeoutSeconds: 600,
+				ignoreSslIssues: false,
+			},
+		},
+		{
+			id: 'zimage-evolink',
+			name: 'Evolink account',
+			type: 'evolinkApi',
+			data: { apiKey: sims.evolink.apiKey, baseUrl: sims.evolink.url },
+		},
+		{
+			id: 'zimage-odkkk',
+			name: 'ODKKK account',
+			type: 'odkkkApi',
+			data: { apiKey: sims.odkkk.apiKey, baseUrl: sims.odkkk.url },
+		},
 	];
 }
 

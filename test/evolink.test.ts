@@ -18,7 +18,9 @@ describe.each(HOSTS)('$name', ({ flavor, provider, credential, name }) => {
 		await sim.stop();
 	});
 
-	const credentials = (extra: IDataObject = {}) => ({ [credential]: { apiKey: sim.apiKey, baseUrl: sim.url, ...extra } });
+	const credentials = (extra: IDataObject = {}) => ({
+		[credential]: { apiKey: sim.apiKey, baseUrl: sim.url, ...extra },
+	});
 	const run = (parameters: IDataObject, extra: Partial<Parameters<typeof runNode>[0]> = {}) =>
 		runNode({ parameters: { provider, ...parameters }, credentials: credentials(), ...extra });
 	const generate = (parameters: IDataObject, extra: Partial<Parameters<typeof runNode>[0]> = {}) =>
@@ -45,7 +47,11 @@ describe.each(HOSTS)('$name', ({ flavor, provider, credential, name }) => {
 				fileName: `${taskId}-0.png`,
 			});
 			expect(result.items[0].pairedItem).toEqual({ item: 0 });
-			expect(await decodeImage(await result.binary(0))).toEqual({ format: 'png', width: 1280, height: 720 });
+			expect(await decodeImage(await result.binary(0))).toEqual({
+				format: 'png',
+				width: 1280,
+				height: 720,
+			});
 			expect(sim.cdn.requests[0].headers.authorization).toBeUndefined();
 		});
 
@@ -71,14 +77,21 @@ describe.each(HOSTS)('$name', ({ flavor, provider, credential, name }) => {
 		test.each([
 			['webp', 'image/webp', 'webp'],
 			['jpeg', 'image/jpeg', 'jpg'],
-		] as const)('a %s result keeps its true type and extension', async (format, mimeType, extension) => {
-			sim.format = format;
-			const result = await generate({ size: '1:1' });
-			expect(result.items[0].json).toMatchObject({ mimeType, width: 1024, height: 1024 });
-			expect(result.items[0].json.fileName).toMatch(new RegExp(`-0\\.${extension}$`));
-			expect(result.items[0].binary?.data.mimeType).toBe(mimeType);
-			expect(await decodeImage(await result.binary(0))).toEqual({ format, width: 1024, height: 1024 });
-		});
+		] as const)(
+			'a %s result keeps its true type and extension',
+			async (format, mimeType, extension) => {
+				sim.format = format;
+				const result = await generate({ size: '1:1' });
+				expect(result.items[0].json).toMatchObject({ mimeType, width: 1024, height: 1024 });
+				expect(result.items[0].json.fileName).toMatch(new RegExp(`-0\\.${extension}$`));
+				expect(result.items[0].binary?.data.mimeType).toBe(mimeType);
+				expect(await decodeImage(await result.binary(0))).toEqual({
+					format,
+					width: 1024,
+					height: 1024,
+				});
+			},
+		);
 
 		test('the first look waits for the task estimate, and few looks are needed', async () => {
 			sim.taskMs = 2000;
@@ -95,7 +108,10 @@ describe.each(HOSTS)('$name', ({ flavor, provider, credential, name }) => {
 			sim.taskMs = 1500;
 			const submitted = await generate({ options: { waitForCompletion: false } });
 			expect(submitted.items[0].json).toMatchObject({ provider, status: 'queued', progress: 0 });
-			expect((submitted.items[0].json.raw as IDataObject).task_info).toEqual({ can_cancel: true, estimated_time: 2 });
+			expect((submitted.items[0].json.raw as IDataObject).task_info).toEqual({
+				can_cancel: true,
+				estimated_time: 2,
+			});
 			const taskId = submitted.items[0].json.taskId as string;
 			expect(taskId).toMatch(/^task-unified-/);
 
@@ -105,15 +121,25 @@ describe.each(HOSTS)('$name', ({ flavor, provider, credential, name }) => {
 			expect(midway.items[0].json.progress).toBeGreaterThan(0);
 			expect(midway.items[0].json.progress).toBeLessThan(100);
 
-			const done = await run({ operation: 'getTask', taskId, options: { waitForCompletion: true } });
-			expect(done.items[0].json).toMatchObject({ taskId, status: 'completed', mimeType: 'image/png' });
+			const done = await run({
+				operation: 'getTask',
+				taskId,
+				options: { waitForCompletion: true },
+			});
+			expect(done.items[0].json).toMatchObject({
+				taskId,
+				status: 'completed',
+				mimeType: 'image/png',
+			});
 		});
 
 		test('a failed task reports its code, message and task id', async () => {
 			sim.failNextTask('content_policy_violation', 'The prompt violates the content policy');
 			const error = await failureOf(generate({}));
 			expect(error.message).toMatch(
-				new RegExp(`^${name} \\(generate, task task-unified-\\d+-\\w+\\): the task failed: content_policy_violation: The prompt violates the content policy$`),
+				new RegExp(
+					`^${name} \\(generate, task task-unified-\\d+-\\w+\\): the task failed: content_policy_violation: The prompt violates the content policy$`,
+				),
 			);
 		});
 
@@ -123,18 +149,25 @@ describe.each(HOSTS)('$name', ({ flavor, provider, credential, name }) => {
 			['generation_timeout', true],
 			['service_error', true],
 			['resource_exhausted', true],
-		])('a failed task with %s: final or temporary, said so, never resubmitted', async (code, temporary) => {
-			sim.failNextTask(code, 'it went wrong');
-			const error = await failureOf(generate({}));
-			const hint = ' (temporary: running the item again usually works)';
-			expect(error.message.endsWith(`the task failed: ${code}: it went wrong${temporary ? hint : ''}`)).toBe(true);
-			expect(sim.submits()).toHaveLength(1);
-		});
+		])(
+			'a failed task with %s: final or temporary, said so, never resubmitted',
+			async (code, temporary) => {
+				sim.failNextTask(code, 'it went wrong');
+				const error = await failureOf(generate({}));
+				const hint = ' (temporary: running the item again usually works)';
+				expect(
+					error.message.endsWith(`the task failed: ${code}: it went wrong${temporary ? hint : ''}`),
+				).toBe(true);
+				expect(sim.submits()).toHaveLength(1);
+			},
+		);
 
 		test('a temporary task failure says running again usually works', async () => {
 			sim.failNextTask('resource_exhausted', 'GPU pool exhausted');
 			const error = await failureOf(generate({}));
-			expect(error.message).toMatch(/resource_exhausted: GPU pool exhausted \(temporary: running the item again usually works\)$/);
+			expect(error.message).toMatch(
+				/resource_exhausted: GPU pool exhausted \(temporary: running the item again usually works\)$/,
+			);
 			expect(sim.submits()).toHaveLength(1);
 		});
 	});
@@ -142,8 +175,14 @@ describe.each(HOSTS)('$name', ({ flavor, provider, credential, name }) => {
 	describe('errors', () => {
 		test.each([
 			[401, `${name} rejected the API key: Invalid or expired token`],
-			[402, `Your ${name} quota is used up: Insufficient quota. Please top up your account.. Top up your balance`],
-			[403, `Your ${name} key has no access to this model: Token does not have access to model: z-image-turbo`],
+			[
+				402,
+				`Your ${name} quota is used up: Insufficient quota. Please top up your account.. Top up your balance`,
+			],
+			[
+				403,
+				`Your ${name} key has no access to this model: Token does not have access to model: z-image-turbo`,
+			],
 			[400, `${name} rejected the request (HTTP 400): Invalid request parameters`],
 			[500, `${name} had a server error (HTTP 500): Internal server error`],
 			[502, `${name} had a server error (HTTP 502): Upstream service error`],
@@ -155,26 +194,33 @@ describe.each(HOSTS)('$name', ({ flavor, provider, credential, name }) => {
 		});
 
 		test('402 quotes the fallback suggestion (where to top up)', async () => {
-			sim.planError('submit', 402, 1, undefined, { fallback_suggestion: 'https://example.com/dashboard/billing' });
+			sim.planError('submit', 402, 1, undefined, {
+				fallback_suggestion: 'https://example.com/dashboard/billing',
+			});
 			const error = await failureOf(generate({}));
 			expect(error.message).toBe(
 				`${name} (generate): Your ${name} quota is used up: Insufficient quota. Please top up your account.. Top up your balance at https://example.com/dashboard/billing and run again`,
 			);
 		});
 
-		test.each([429, 503])('HTTP %i on submit is retried after Retry-After; one task is created', async (status) => {
-			sim.planError('submit', status, 2, { 'retry-after': '0' });
-			const result = await generate({});
-			expect(sim.submits()).toHaveLength(3);
-			expect(sim.tasks.size).toBe(1);
-			expect(result.items).toHaveLength(1);
-		});
+		test.each([429, 503])(
+			'HTTP %i on submit is retried after Retry-After; one task is created',
+			async (status) => {
+				sim.planError('submit', status, 2, { 'retry-after': '0' });
+				const result = await generate({});
+				expect(sim.submits()).toHaveLength(3);
+				expect(sim.tasks.size).toBe(1);
+				expect(result.items).toHaveLength(1);
+			},
+		);
 
 		test('429 retries are bounded by Max Wait', async () => {
 			// A refused submission is sent again until Max Wait runs out (issue #14), no longer.
 			sim.planError('submit', 429, 10, { 'retry-after': '1' });
 			const error = await failureOf(generate({ options: { maxWaitSeconds: 2 } }));
-			expect(error.message).toMatch(new RegExp(`^${name} \\(generate\\): ${name} is rate limiting requests \\(HTTP 429\\)`));
+			expect(error.message).toMatch(
+				new RegExp(`^${name} \\(generate\\): ${name} is rate limiting requests \\(HTTP 429\\)`),
+			);
 			expect(sim.submits()).toHaveLength(2);
 			expect(sim.tasks.size).toBe(0);
 		});
@@ -203,7 +249,9 @@ describe.each(HOSTS)('$name', ({ flavor, provider, credential, name }) => {
 		});
 
 		test('Get Task of an expired task: 404 says so', async () => {
-			const error = await failureOf(run({ operation: 'getTask', taskId: 'task-unified-1757165031-gone0000' }));
+			const error = await failureOf(
+				run({ operation: 'getTask', taskId: 'task-unified-1757165031-gone0000' }),
+			);
 			expect(error.message).toBe(
 				`${name} (getTask, task task-unified-1757165031-gone0000): Not found or expired: Task not found or expired; tasks are kept for 24 hours`,
 			);
@@ -212,8 +260,14 @@ describe.each(HOSTS)('$name', ({ flavor, provider, credential, name }) => {
 
 	describe('operations it cannot do, Health and the credential', () => {
 		test.each([
-			['edit', `${name} cannot do the "edit" operation: z-image-turbo on ${name} takes no input image, so Edit is not available`],
-			['deleteTask', `${name} cannot do the "deleteTask" operation: the ${name} API has no delete or cancel endpoint (tasks expire after 24 hours)`],
+			[
+				'edit',
+				`${name} cannot do the "edit" operation: z-image-turbo on ${name} takes no input image, so Edit is not available`,
+			],
+			[
+				'deleteTask',
+				`${name} cannot do the "deleteTask" operation: the ${name} API has no delete or cancel endpoint (tasks expire after 24 hours)`,
+			],
 		])('%s is refused with the reason, nothing sent', async (operation, message) => {
 			const error = await failureOf(run({ operation, prompt: 'x', taskId: 'task-unified-1-x' }));
 			expect(error.message).toBe(message);
@@ -228,16 +282,25 @@ describe.each(HOSTS)('$name', ({ flavor, provider, credential, name }) => {
 
 		test('Health with a wrong key', async () => {
 			const error = await failureOf(
-				runNode({ parameters: { provider, operation: 'health' }, credentials: credentials({ apiKey: 'bad-key-0000' }) }),
+				runNode({
+					parameters: { provider, operation: 'health' },
+					credentials: credentials({ apiKey: 'bad-key-0000' }),
+				}),
 			);
-			expect(error.message).toBe(`${name} (health): ${name} rejected the API key: Invalid or expired token`);
+			expect(error.message).toBe(
+				`${name} (health): ${name} rejected the API key: Invalid or expired token`,
+			);
 		});
 
 		test('the credential Test button tells a right key from a wrong one, for free', async () => {
 			const good = await runCredentialTest(credential, { apiKey: sim.apiKey, baseUrl: sim.url });
 			expect(good).toMatchObject({ ok: true, statusCode: 404 });
 			const bad = await runCredentialTest(credential, { apiKey: 'wrong', baseUrl: sim.url });
-			expect(bad).toMatchObject({ ok: false, message: `${name} rejected the API key`, statusCode: 401 });
+			expect(bad).toMatchObject({
+				ok: false,
+				message: `${name} rejected the API key`,
+				statusCode: 401,
+			});
 			expect(sim.submits()).toHaveLength(0);
 		});
 	});

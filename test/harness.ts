@@ -37,19 +37,40 @@ const CREDENTIAL_TYPES: Record<string, ICredentialType> = Object.fromEntries(
 
 let binaryReady = false;
 const errorReporter = { error: () => undefined, warn: () => undefined, info: () => undefined };
-const logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, scoped: () => logger };
+const logger = {
+	debug: () => undefined,
+	info: () => undefined,
+	warn: () => undefined,
+	error: () => undefined,
+	scoped: () => logger,
+};
 
 /** In-memory binary mode (n8n's "default"): binary data is kept as base64 on the item. */
 function ensureBinaryDataService(): void {
 	if (binaryReady) return;
-	const config = { mode: 'default', availableModes: ['default'], localStoragePath: '', signingSecret: 'test', dbMaxFileSize: 512 };
-	Container.set(BinaryDataService, new BinaryDataService(config as never, errorReporter as never, logger as never));
+	const config = {
+		mode: 'default',
+		availableModes: ['default'],
+		localStoragePath: '',
+		signingSecret: 'test',
+		dbMaxFileSize: 512,
+	};
+	Container.set(
+		BinaryDataService,
+		new BinaryDataService(config as never, errorReporter as never, logger as never),
+	);
 	binaryReady = true;
 }
 
 /** n8n's filesystem binary mode (its default in production): binary data goes to files under `dir`. */
 export async function useFilesystemBinaryMode(dir: string): Promise<void> {
-	const config = { mode: 'filesystem', availableModes: ['filesystem'], localStoragePath: dir, signingSecret: 'test', dbMaxFileSize: 512 };
+	const config = {
+		mode: 'filesystem',
+		availableModes: ['filesystem'],
+		localStoragePath: dir,
+		signingSecret: 'test',
+		dbMaxFileSize: 512,
+	};
 	const service = new BinaryDataService(config as never, errorReporter as never, logger as never);
 	await service.init();
 	Container.set(BinaryDataService, service);
@@ -57,9 +78,21 @@ export async function useFilesystemBinaryMode(dir: string): Promise<void> {
 }
 
 /** Resolves `={{ ... }}` credential expressions the way n8n's CredentialsHelper does. */
-function resolveValue(value: unknown, credentials: IDataObject, workflow: Workflow, node: INode): unknown {
+function resolveValue(
+	value: unknown,
+	credentials: IDataObject,
+	workflow: Workflow,
+	node: INode,
+): unknown {
 	if (typeof value !== 'string' || !value.startsWith('=')) return value;
-	return workflow.expression.getSimpleParameterValue(node, value, 'internal', { $credentials: credentials }, undefined, '');
+	return workflow.expression.getSimpleParameterValue(
+		node,
+		value,
+		'internal',
+		{ $credentials: credentials },
+		undefined,
+		'',
+	);
 }
 
 function makeCredentialsHelper(store: Record<string, IDataObject>) {
@@ -84,7 +117,8 @@ function makeCredentialsHelper(store: Record<string, IDataObject>) {
 			const type = CREDENTIAL_TYPES[typeName];
 			const auth = type?.authenticate;
 			// A function is called as n8n's CredentialsHelper calls it: with the credential and the request.
-			if (typeof auth === 'function') return await auth(credentials as ICredentialDataDecryptedObject, requestOptions);
+			if (typeof auth === 'function')
+				return await auth(credentials as ICredentialDataDecryptedObject, requestOptions);
 			if (!auth) return requestOptions;
 			const headers: IDataObject = { ...(requestOptions.headers ?? {}) };
 			for (const [key, value] of Object.entries(auth.properties.headers ?? {})) {
@@ -99,7 +133,12 @@ function makeCredentialsHelper(store: Record<string, IDataObject>) {
 
 /** A dotted path into an object, as n8n's credential test rules read `key`. */
 function pick(value: unknown, path: string): unknown {
-	return path.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as IDataObject)[key] : undefined), value);
+	return path
+		.split('.')
+		.reduce<unknown>(
+			(node, key) => (node && typeof node === 'object' ? (node as IDataObject)[key] : undefined),
+			value,
+		);
 }
 
 /**
@@ -115,15 +154,36 @@ export async function runCredentialTest(
 	const test = type?.test;
 	if (!test?.request) throw new Error(`test: ${typeName} has no test request`);
 	const request = test.request;
-	const node: INode = { id: 'x', name: 'x', type: 'x', typeVersion: 1, position: [0, 0], parameters: {} };
-	const workflow = new Workflow({ nodes: [node], connections: {}, active: false, nodeTypes: { getByName: () => nodeType, getByNameAndVersion: () => nodeType, getKnownTypes: () => ({}) } });
+	const node: INode = {
+		id: 'x',
+		name: 'x',
+		type: 'x',
+		typeVersion: 1,
+		position: [0, 0],
+		parameters: {},
+	};
+	const workflow = new Workflow({
+		nodes: [node],
+		connections: {},
+		active: false,
+		nodeTypes: {
+			getByName: () => nodeType,
+			getByNameAndVersion: () => nodeType,
+			getKnownTypes: () => ({}),
+		},
+	});
 	const baseURL = String(resolveValue(request.baseURL, credentials, workflow, node) ?? '');
 	let options: IHttpRequestOptions;
 	try {
 		options = await makeCredentialsHelper({ [typeName]: credentials }).authenticate(
 			credentials,
 			typeName,
-			{ url: String(request.url), method: request.method, body: request.body as IDataObject, headers: {} },
+			{
+				url: String(request.url),
+				method: request.method,
+				body: request.body as IDataObject,
+				headers: {},
+			},
 			workflow,
 			node,
 		);
@@ -148,7 +208,10 @@ export async function runCredentialTest(
 		return { ok: false, message: `Received HTTP status code: ${statusCode}`, statusCode, body };
 	}
 	for (const rule of test.rules ?? []) {
-		if (rule.type === 'responseSuccessBody' && pick(body, rule.properties.key) === rule.properties.value) {
+		if (
+			rule.type === 'responseSuccessBody' &&
+			pick(body, rule.properties.key) === rule.properties.value
+		) {
 			return { ok: false, message: rule.properties.message, statusCode, body };
 		}
 		if (rule.type === 'responseCode' && statusCode === rule.properties.value) {
@@ -197,7 +260,9 @@ export async function runNode(options: RunOptions): Promise<RunResult> {
 		typeVersion: 1,
 		position: [0, 0],
 		parameters: options.parameters as INode['parameters'],
-		credentials: Object.fromEntries(credentialTypes.map((type) => [type, { id: `cred-${type}`, name: type }])),
+		credentials: Object.fromEntries(
+			credentialTypes.map((type) => [type, { id: `cred-${type}`, name: type }]),
+		),
 		onError: options.continueOnFail ? 'continueRegularOutput' : undefined,
 	};
 	const nodeTypes: INodeTypes = {
@@ -258,7 +323,10 @@ export async function runNode(options: RunOptions): Promise<RunResult> {
 }
 
 /** An input item carrying images as binary fields (n8n's in-memory form: base64). */
-export function imageItem(images: Record<string, Buffer>, json: IDataObject = {}): INodeExecutionData {
+export function imageItem(
+	images: Record<string, Buffer>,
+	json: IDataObject = {},
+): INodeExecutionData {
 	const binary: INodeExecutionData['binary'] = {};
 	for (const [name, data] of Object.entries(images)) {
 		const png = data[0] === 0x89;

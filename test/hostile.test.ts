@@ -18,7 +18,10 @@ const MB = 1024 * 1024;
 /** A second origin that records everything it is sent and answers 200. */
 let elsewhere: SimulatorServer;
 beforeEach(async () => {
-	elsewhere = new SimulatorServer(() => ({ status: 200, body: { code: 1000, data: { taskid: 'stolen', image_status: 3, url: [] } } }));
+	elsewhere = new SimulatorServer(() => ({
+		status: 200,
+		body: { code: 1000, data: { taskid: 'stolen', image_status: 3, url: [] } },
+	}));
 	await elsewhere.start();
 });
 afterEach(async () => await elsewhere.stop());
@@ -29,7 +32,10 @@ async function hungUp(request: { hungUpAt?: number }): Promise<number> {
 	return request.hungUpAt ?? Number.POSITIVE_INFINITY;
 }
 
-const redirect = (status: number, location: string) => ({ kind: 'reply' as const, reply: { status, body: '', headers: { location } } });
+const redirect = (status: number, location: string) => ({
+	kind: 'reply' as const,
+	reply: { status, body: '', headers: { location } },
+});
 
 describe('the key never leaves its origin', () => {
 	let sim: TensorsLabSimulator;
@@ -39,17 +45,28 @@ describe('the key never leaves its origin', () => {
 	afterEach(async () => await sim.stop());
 	const generate = () =>
 		runNode({
-			parameters: { provider: 'tensorsLab', operation: 'generate', model: 'zimage', prompt: 'a fox', resolution: '1:1' },
+			parameters: {
+				provider: 'tensorsLab',
+				operation: 'generate',
+				model: 'zimage',
+				prompt: 'a fox',
+				resolution: '1:1',
+			},
 			credentials: { tensorsLabApi: { apiKey: KEY, baseUrl: sim.url, authHeaderFormat: 'bearer' } },
 		});
 
-	test.each([301, 302, 303, 307, 308])('a submission redirected (%i) to another host is not followed', async (status) => {
-		sim.api.planFault(/\/v1\/images\/zimage$/, 1, redirect(status, `${elsewhere.url}/steal`));
-		const error = await failureOf(generate());
-		expect(error.message).toMatch(/redirected to another host \(http:\/\/127\.0\.0\.1:\d+\); the key is only ever sent to/);
-		expect(elsewhere.requests).toHaveLength(0);
-		expect(sim.submits()).toHaveLength(1);
-	});
+	test.each([301, 302, 303, 307, 308])(
+		'a submission redirected (%i) to another host is not followed',
+		async (status) => {
+			sim.api.planFault(/\/v1\/images\/zimage$/, 1, redirect(status, `${elsewhere.url}/steal`));
+			const error = await failureOf(generate());
+			expect(error.message).toMatch(
+				/redirected to another host \(http:\/\/127\.0\.0\.1:\d+\); the key is only ever sent to/,
+			);
+			expect(elsewhere.requests).toHaveLength(0);
+			expect(sim.submits()).toHaveLength(1);
+		},
+	);
 
 	test('a status look redirected to another host is not followed', async () => {
 		sim.api.planFault(/infobytaskid$/, 1, redirect(307, `${elsewhere.url}/steal`));
@@ -69,7 +86,11 @@ describe('the key never leaves its origin', () => {
 
 	test('a result download redirected to another host is followed, without the key', async () => {
 		const png = makePng(64, 48);
-		const cdn2 = new SimulatorServer(() => ({ status: 200, body: png, headers: { 'content-type': 'image/png' } }));
+		const cdn2 = new SimulatorServer(() => ({
+			status: 200,
+			body: png,
+			headers: { 'content-type': 'image/png' },
+		}));
 		await cdn2.start();
 		try {
 			sim.cdn.planFault(/^\/files\//, 1, redirect(302, `${cdn2.url}/moved.png`));
@@ -92,7 +113,14 @@ describe('bytes are bounded by what the user allowed', () => {
 	afterEach(async () => await sim.stop());
 	const generate = (options: IDataObject = {}) =>
 		runNode({
-			parameters: { provider: 'tensorsLab', operation: 'generate', model: 'zimage', prompt: 'a fox', resolution: '1:1', options },
+			parameters: {
+				provider: 'tensorsLab',
+				operation: 'generate',
+				model: 'zimage',
+				prompt: 'a fox',
+				resolution: '1:1',
+				options,
+			},
 			credentials: { tensorsLabApi: { apiKey: KEY, baseUrl: sim.url, authHeaderFormat: 'bearer' } },
 		});
 
@@ -100,7 +128,9 @@ describe('bytes are bounded by what the user allowed', () => {
 		const head = makePng(32, 32).subarray(0, 33);
 		sim.cdn.planFault(/^\/files\//, 5, { kind: 'stream', head, chunk: 64 * 1024, everyMs: 0 });
 		const error = await failureOf(generate({ maxDownloadMb: 1 }));
-		expect(error.message).toMatch(/is more than 1048576 bytes, over the download limit of 1048576 bytes$/);
+		expect(error.message).toMatch(
+			/is more than 1048576 bytes, over the download limit of 1048576 bytes$/,
+		);
 		expect(error.description).toMatch(/Raise "Max Download Size"/);
 		const downloads = sim.cdn.requestsTo(/^\/files\//);
 		expect(downloads).toHaveLength(1);
@@ -110,9 +140,16 @@ describe('bytes are bounded by what the user allowed', () => {
 	});
 
 	test('a status answer that never ends is cut at the JSON limit', async () => {
-		sim.api.planFault(/infobytaskid$/, 10, { kind: 'stream', head: Buffer.from('{"code":1000,"data":{"x":"'), chunk: 64 * 1024, everyMs: 0 });
+		sim.api.planFault(/infobytaskid$/, 10, {
+			kind: 'stream',
+			head: Buffer.from('{"code":1000,"data":{"x":"'),
+			chunk: 64 * 1024,
+			everyMs: 0,
+		});
 		const error = await failureOf(generate());
-		expect(error.message).toMatch(/sent an answer of more than 1048576 bytes; it was not read further/);
+		expect(error.message).toMatch(
+			/sent an answer of more than 1048576 bytes; it was not read further/,
+		);
 		for (const look of sim.api.requestsTo(/infobytaskid$/)) expect(look.sent).toBeLessThan(8 * MB);
 	});
 });
@@ -133,7 +170,13 @@ describe('self-hosted answers with inline images count at 4/3 of the image limit
 		});
 		const error = await failureOf(
 			runNode({
-				parameters: { provider: 'selfHosted', operation: 'generate', prompt: 'x', size: '512x512', options: { maxDownloadMb: 1 } },
+				parameters: {
+					provider: 'selfHosted',
+					operation: 'generate',
+					prompt: 'x',
+					size: '512x512',
+					options: { maxDownloadMb: 1 },
+				},
 				credentials: { zImageServerApi: { baseUrl: server.url } },
 			}),
 		);
@@ -152,12 +195,25 @@ describe('time is bounded by what the user allowed', () => {
 	afterEach(async () => await sim.stop());
 	const generate = (options: IDataObject) =>
 		runNode({
-			parameters: { provider: 'evolink', operation: 'generate', model: 'z-image-turbo', prompt: 'x', size: '1:1', options },
+			parameters: {
+				provider: 'evolink',
+				operation: 'generate',
+				model: 'z-image-turbo',
+				prompt: 'x',
+				size: '1:1',
+				options,
+			},
 			credentials: { evolinkApi: { apiKey: KEY, baseUrl: sim.url } },
 		});
 
 	test('a status look that drips one byte every 500 ms is cut at the request timeout, not when it ends', async () => {
-		sim.api.planFault(/\/v1\/tasks\//, 1, { kind: 'stream', head: Buffer.from('{"id":"'), chunk: 1, everyMs: 500, totalBytes: 200 });
+		sim.api.planFault(/\/v1\/tasks\//, 1, {
+			kind: 'stream',
+			head: Buffer.from('{"id":"'),
+			chunk: 1,
+			everyMs: 500,
+			totalBytes: 200,
+		});
 		const started = Date.now();
 		const result = await generate({ requestTimeoutSeconds: 2 });
 		// The dripping look was abandoned after ~2 s and looked at again; it would have taken 100 s.
@@ -168,7 +224,12 @@ describe('time is bounded by what the user allowed', () => {
 	});
 
 	test('Max Wait bounds a download in flight: a dripping result is abandoned when it runs out', async () => {
-		sim.cdn.planFault(/^\/results\//, 5, { kind: 'stream', head: makePng(8, 8).subarray(0, 33), chunk: 1, everyMs: 500 });
+		sim.cdn.planFault(/^\/results\//, 5, {
+			kind: 'stream',
+			head: makePng(8, 8).subarray(0, 33),
+			chunk: 1,
+			everyMs: 500,
+		});
 		const started = Date.now();
 		const error = await failureOf(generate({ maxWaitSeconds: 3 }));
 		expect(error.message).toMatch(/Max Wait ran out while downloading the result image/);
@@ -185,36 +246,60 @@ describe('result URLs are fetched only over http and https', () => {
 	});
 	afterEach(async () => await sim.stop());
 
-	test.each(['file:///etc/passwd', 'ftp://example.com/x.png', 'data:image/png;base64,iVBORw0KGgo=', 'javascript:alert(1)'])(
-		'%s fails at once, naming the scheme',
-		async (url) => {
-			sim.api.planFault(/\/v1\/tasks\//, 100, {
-				kind: 'reply',
-				reply: { status: 200, body: { id: 'task-unified-1-abc', status: 'completed', progress: 100, results: [url] } },
-			});
-			const error = await failureOf(
-				runNode({
-					parameters: { provider: 'evolink', operation: 'generate', model: 'z-image-turbo', prompt: 'x', size: '1:1' },
-					credentials: { evolinkApi: { apiKey: KEY, baseUrl: sim.url } },
-				}),
-			);
-			const scheme = new URL(url).protocol;
-			expect(error.message).toContain(`its scheme "${scheme}" is not http: or https:, so it is never fetched`);
-			expect(error.message).not.toContain('null/');
-			expect(sim.api.requestsTo(/\/v1\/tasks\//)).toHaveLength(1);
-		},
-	);
-
-	test('an internal page behind a result URL is named by type and size, never quoted', async () => {
-		const page = '<html><body>Intranet: payroll 2026, admin password hint</body></html>';
-		sim.cdn.planFault(/^\/results\//, 5, { kind: 'reply', reply: { status: 200, body: page, headers: { 'content-type': 'text/html; charset=utf-8' } } });
+	test.each([
+		'file:///etc/passwd',
+		'ftp://example.com/x.png',
+		'data:image/png;base64,iVBORw0KGgo=',
+		'javascript:alert(1)',
+	])('%s fails at once, naming the scheme', async (url) => {
+		sim.api.planFault(/\/v1\/tasks\//, 100, {
+			kind: 'reply',
+			reply: {
+				status: 200,
+				body: { id: 'task-unified-1-abc', status: 'completed', progress: 100, results: [url] },
+			},
+		});
 		const error = await failureOf(
 			runNode({
-				parameters: { provider: 'evolink', operation: 'generate', model: 'z-image-turbo', prompt: 'x', size: '1:1' },
+				parameters: {
+					provider: 'evolink',
+					operation: 'generate',
+					model: 'z-image-turbo',
+					prompt: 'x',
+					size: '1:1',
+				},
 				credentials: { evolinkApi: { apiKey: KEY, baseUrl: sim.url } },
 			}),
 		);
-		expect(error.message).toMatch(new RegExp(`is not an image \\(content type text/html, ${page.length} bytes\\)$`));
+		const scheme = new URL(url).protocol;
+		expect(error.message).toContain(
+			`its scheme "${scheme}" is not http: or https:, so it is never fetched`,
+		);
+		expect(error.message).not.toContain('null/');
+		expect(sim.api.requestsTo(/\/v1\/tasks\//)).toHaveLength(1);
+	});
+
+	test('an internal page behind a result URL is named by type and size, never quoted', async () => {
+		const page = '<html><body>Intranet: payroll 2026, admin password hint</body></html>';
+		sim.cdn.planFault(/^\/results\//, 5, {
+			kind: 'reply',
+			reply: { status: 200, body: page, headers: { 'content-type': 'text/html; charset=utf-8' } },
+		});
+		const error = await failureOf(
+			runNode({
+				parameters: {
+					provider: 'evolink',
+					operation: 'generate',
+					model: 'z-image-turbo',
+					prompt: 'x',
+					size: '1:1',
+				},
+				credentials: { evolinkApi: { apiKey: KEY, baseUrl: sim.url } },
+			}),
+		);
+		expect(error.message).toMatch(
+			new RegExp(`is not an image \\(content type text/html, ${page.length} bytes\\)$`),
+		);
 		expect(`${error.message} ${error.description}`).not.toMatch(/payroll|Intranet/);
 	});
 });
@@ -227,12 +312,22 @@ describe('a lost run stops spending', () => {
 	afterEach(async () => await sim.stop());
 
 	test('after the first fatal failure nothing new is submitted and the execution ends in seconds', async () => {
-		sim.api.planFault(/\/v1\/images\/generations$/, 1, { kind: 'reply', reply: { status: 400, body: { error: { code: 'invalid_request', message: 'no' } } } });
+		sim.api.planFault(/\/v1\/images\/generations$/, 1, {
+			kind: 'reply',
+			reply: { status: 400, body: { error: { code: 'invalid_request', message: 'no' } } },
+		});
 		const started = Date.now();
 		const items = Array.from({ length: 8 }, (_, index) => ({ json: { prompt: `p${index}` } }));
 		const error = await failureOf(
 			runNode({
-				parameters: { provider: 'evolink', operation: 'generate', model: 'z-image-turbo', prompt: '={{ $json.prompt }}', size: '1:1', options: { maxConcurrent: 2 } },
+				parameters: {
+					provider: 'evolink',
+					operation: 'generate',
+					model: 'z-image-turbo',
+					prompt: '={{ $json.prompt }}',
+					size: '1:1',
+					options: { maxConcurrent: 2 },
+				},
 				credentials: { evolinkApi: { apiKey: KEY, baseUrl: sim.url } },
 				items,
 			}),
@@ -249,10 +344,20 @@ describe('a lost run stops spending', () => {
 
 	test('with Continue On Fail the other items still finish', async () => {
 		sim.taskMs = 100;
-		sim.api.planFault(/\/v1\/images\/generations$/, 1, { kind: 'reply', reply: { status: 400, body: { error: { code: 'invalid_request', message: 'no' } } } });
+		sim.api.planFault(/\/v1\/images\/generations$/, 1, {
+			kind: 'reply',
+			reply: { status: 400, body: { error: { code: 'invalid_request', message: 'no' } } },
+		});
 		const items = Array.from({ length: 4 }, (_, index) => ({ json: { prompt: `p${index}` } }));
 		const result = await runNode({
-			parameters: { provider: 'evolink', operation: 'generate', model: 'z-image-turbo', prompt: '={{ $json.prompt }}', size: '1:1', options: { maxConcurrent: 2 } },
+			parameters: {
+				provider: 'evolink',
+				operation: 'generate',
+				model: 'z-image-turbo',
+				prompt: '={{ $json.prompt }}',
+				size: '1:1',
+				options: { maxConcurrent: 2 },
+			},
 			credentials: { evolinkApi: { apiKey: KEY, baseUrl: sim.url } },
 			items,
 			continueOnFail: true,

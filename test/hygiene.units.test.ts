@@ -18,7 +18,10 @@ describe('redact: the key, its header form, its recognisable start and end', () 
 		[`cut ${KEY.slice(0, 15)}…`, 'cut ***…'],
 		[`…${KEY.slice(-8)} end`, '…*** end'],
 		[`twice ${KEY}${KEY}`, 'twice ******'],
-		[`short ${KEY.slice(0, 7)} is not recognisable`, `short ${KEY.slice(0, 7)} is not recognisable`],
+		[
+			`short ${KEY.slice(0, 7)} is not recognisable`,
+			`short ${KEY.slice(0, 7)} is not recognisable`,
+		],
 		['nothing to hide', 'nothing to hide'],
 	])('%s', (text, expected) => {
 		expect(redact(text, [KEY])).toBe(expected);
@@ -38,9 +41,17 @@ describe('redact: the key, its header form, its recognisable start and end', () 
 	});
 
 	test('JSON: every text, keys included, in nested objects and lists; the input is left alone', () => {
-		const input = { a: KEY, list: [{ [KEY]: `Bearer ${KEY}` }, 3, null, true], nested: { deep: { x: `${KEY.slice(0, 10)}` } } };
+		const input = {
+			a: KEY,
+			list: [{ [KEY]: `Bearer ${KEY}` }, 3, null, true],
+			nested: { deep: { x: `${KEY.slice(0, 10)}` } },
+		};
 		const out = redactJson(input, [KEY]);
-		expect(out).toEqual({ a: '***', list: [{ '***': 'Bearer ***' }, 3, null, true], nested: { deep: { x: '***' } } });
+		expect(out).toEqual({
+			a: '***',
+			list: [{ '***': 'Bearer ***' }, 3, null, true],
+			nested: { deep: { x: '***' } },
+		});
 		expect(input.a).toBe(KEY);
 	});
 });
@@ -59,25 +70,51 @@ describe('parseDecimal: one rule for numbers given as text', () => {
 		expect(parseDecimal(value)).toBe(expected);
 	});
 
-	test.each(['0x400', '1e3', '1E3', '0b11', '0o7', '', ' ', '12abc', 'Infinity', '-', '1,000', '١٢', true, null, undefined, [4], { n: 4 }])(
-		'%p is refused (NaN)',
-		(value) => {
-			expect(parseDecimal(value)).toBeNaN();
-		},
-	);
+	test.each([
+		'0x400',
+		'1e3',
+		'1E3',
+		'0b11',
+		'0o7',
+		'',
+		' ',
+		'12abc',
+		'Infinity',
+		'-',
+		'1,000',
+		'١٢',
+		true,
+		null,
+		undefined,
+		[4],
+		{ n: 4 },
+	])('%p is refused (NaN)', (value) => {
+		expect(parseDecimal(value)).toBeNaN();
+	});
 });
 
 describe('baseUrlProblem: http(s), a host, a path; nothing else', () => {
-	test.each(['https://api.evolink.ai', 'http://192.168.1.26:8003', 'https://ai.odkkk.com/apiv1', 'http://[::1]:8003', 'https://x.example/a@b'])(
-		'%s is fine',
-		(url) => {
-			expect(baseUrlProblem(url)).toBeUndefined();
-		},
-	);
+	test.each([
+		'https://api.evolink.ai',
+		'http://192.168.1.26:8003',
+		'https://ai.odkkk.com/apiv1',
+		'http://[::1]:8003',
+		'https://x.example/a@b',
+	])('%s is fine', (url) => {
+		expect(baseUrlProblem(url)).toBeUndefined();
+	});
 
 	test.each([
-		['http://user:secret@host', 'must not contain a user name or password (user:pass@)', '"http://***@host"'],
-		['https://token@host/path', 'must not contain a user name or password (user:pass@)', '"https://***@host/path"'],
+		[
+			'http://user:secret@host',
+			'must not contain a user name or password (user:pass@)',
+			'"http://***@host"',
+		],
+		[
+			'https://token@host/path',
+			'must not contain a user name or password (user:pass@)',
+			'"https://***@host/path"',
+		],
 		['https://host/?key=1', 'must not contain a query string (?…)', '"https://host/?key=1"'],
 		['https://host?', 'must not contain a query string (?…)', '"https://host?"'],
 		['https://host#x', 'must not contain a fragment (#…)', '"https://host#x"'],
@@ -90,7 +127,13 @@ describe('baseUrlProblem: http(s), a host, a path; nothing else', () => {
 });
 
 describe('task ids: a safe set, bounded, one path segment', () => {
-	test.each(['abcd_1234567890abcdef', 'task-unified-1757165031-uyujaw3d', 'job:2024.1', 'a..b', 'x'.repeat(128)])('%s is safe', (id) => {
+	test.each([
+		'abcd_1234567890abcdef',
+		'task-unified-1757165031-uyujaw3d',
+		'job:2024.1',
+		'a..b',
+		'x'.repeat(128),
+	])('%s is safe', (id) => {
 		expect(taskIdProblem(id)).toBeUndefined();
 	});
 

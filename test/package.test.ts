@@ -29,10 +29,16 @@ describe('package.json', () => {
 
 	test('every provider credential is registered and exported', async () => {
 		const index = await import(join(root, 'dist/index.js'));
-		const exported = Object.values(index).map((Type) => new (Type as new () => { name: string })().name);
+		const exported = Object.values(index).map(
+			(Type) => new (Type as new () => { name: string })().name,
+		);
 		for (const provider of PROVIDERS) {
 			expect(exported).toContain(provider.credentialType);
-			expect(pkg.n8n.credentials.some((file: string) => new RegExp(`/${provider.credentialType}.credentials.js$`, 'i').test(file))).toBe(true);
+			expect(
+				pkg.n8n.credentials.some((file: string) =>
+					new RegExp(`/${provider.credentialType}.credentials.js$`, 'i').test(file),
+				),
+			).toBe(true);
 		}
 	});
 });
@@ -46,11 +52,15 @@ describe('node description', () => {
 		const codex = JSON.parse(readFileSync(join(root, 'nodes/ZImage/ZImage.node.json'), 'utf8'));
 		expect(codex.node).toBe('n8n-nodes-zimage.zImage');
 		const provider = description.properties.find((p) => p.name === 'provider');
-		expect(provider?.options?.map((o) => 'value' in o && o.value)).toEqual(PROVIDERS.map((p) => p.name));
+		expect(provider?.options?.map((o) => 'value' in o && o.value)).toEqual(
+			PROVIDERS.map((p) => p.name),
+		);
 	});
 
 	test('usable as an AI agent tool', () => {
-		expect(description.usableAsTool).toMatchObject({ replacements: { description: expect.stringContaining('Returns JSON') } });
+		expect(description.usableAsTool).toMatchObject({
+			replacements: { description: expect.stringContaining('Returns JSON') },
+		});
 	});
 
 	test('each provider has its credential and its own operation list', () => {

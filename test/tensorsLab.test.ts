@@ -26,13 +26,22 @@ const generate = (parameters: IDataObject, extra: Partial<Parameters<typeof runN
 
 describe('TensorsLab Generate', () => {
 	test('z-image: multipart on the wire, W*H size, one PNG item with the task facts', async () => {
-		const result = await generate({ prompt: 'a red fox', resolution: 'custom', width: 512, height: 768 });
+		const result = await generate({
+			prompt: 'a red fox',
+			resolution: 'custom',
+			width: 512,
+			height: 768,
+		});
 
 		const [submit] = sim.submits();
 		expect(submit.path).toBe('/v1/images/zimage');
 		expect(submit.headers.authorization).toBe(`Bearer ${sim.apiKey}`);
 		expect(String(submit.headers['content-type'])).toMatch(/^multipart\/form-data; boundary=/);
-		expect(submit.fields).toEqual({ prompt: ['a red fox'], resolution: ['512*768'], prompt_extend: ['0'] });
+		expect(submit.fields).toEqual({
+			prompt: ['a red fox'],
+			resolution: ['512*768'],
+			prompt_extend: ['0'],
+		});
 
 		expect(result.items).toHaveLength(1);
 		const [item] = result.items;
@@ -66,7 +75,12 @@ describe('TensorsLab Generate', () => {
 	});
 
 	test('z-image: seed, prompt extend and a ratio preset are sent as TensorsLab wants them', async () => {
-		const result = await generate({ prompt: 'x', resolution: '16:9', seed: 42, promptExtend: true });
+		const result = await generate({
+			prompt: 'x',
+			resolution: '16:9',
+			seed: 42,
+			promptExtend: true,
+		});
 		expect(sim.submits()[0].fields).toEqual({
 			prompt: ['x'],
 			resolution: ['16:9'],
@@ -84,7 +98,13 @@ describe('TensorsLab Generate', () => {
 	test('raw key header form for accounts that use it', async () => {
 		sim.authForm = 'raw';
 		const result = await runNode({
-			parameters: { provider: 'tensorsLab', operation: 'generate', model: 'zimage', prompt: 'x', resolution: '1:1' },
+			parameters: {
+				provider: 'tensorsLab',
+				operation: 'generate',
+				model: 'zimage',
+				prompt: 'x',
+				resolution: '1:1',
+			},
 			credentials: credentials({ authHeaderFormat: 'raw' }),
 		});
 		expect(sim.submits()[0].headers.authorization).toBe(sim.apiKey);
@@ -102,11 +122,17 @@ describe('TensorsLab Generate', () => {
 		});
 		const [submit] = sim.submits();
 		expect(submit.path).toBe('/v1/images/seedreamv45');
-		expect(submit.fields).toEqual({ prompt: ['three cats'], resolution: ['2560x1440'], batchsize: ['3'] });
+		expect(submit.fields).toEqual({
+			prompt: ['three cats'],
+			resolution: ['2560x1440'],
+			batchsize: ['3'],
+		});
 		expect(result.items.map((i) => i.json.index)).toEqual([0, 1, 2]);
 		expect(result.items.map((i) => i.pairedItem)).toEqual([{ item: 0 }, { item: 0 }, { item: 0 }]);
 		const taskId = result.items[0].json.taskId;
-		expect(result.items.map((i) => i.json.fileName)).toEqual([0, 1, 2].map((n) => `${taskId}-${n}.png`));
+		expect(result.items.map((i) => i.json.fileName)).toEqual(
+			[0, 1, 2].map((n) => `${taskId}-${n}.png`),
+		);
 		for (const index of [0, 1, 2]) {
 			const png = decodePng(await result.binary(index));
 			expect([png.width, png.height]).toEqual([2560, 1440]);
@@ -123,7 +149,13 @@ describe('TensorsLab Generate', () => {
 		sim.processMs = 600;
 		const prompts = ['one', 'two', 'three', 'four'];
 		const result = await runNode({
-			parameters: { provider: 'tensorsLab', operation: 'generate', model: 'zimage', prompt: '={{ $json.prompt }}', resolution: '1:1' },
+			parameters: {
+				provider: 'tensorsLab',
+				operation: 'generate',
+				model: 'zimage',
+				prompt: '={{ $json.prompt }}',
+				resolution: '1:1',
+			},
 			credentials: credentials(),
 			items: prompts.map((prompt) => ({ json: { prompt } })),
 		});
@@ -225,7 +257,12 @@ describe('TensorsLab Get Task, Delete Task, Health', () => {
 		const submitted = await generate({ prompt: 'later', options: { waitForCompletion: false } });
 		expect(submitted.items).toHaveLength(1);
 		const task = submitted.items[0].json;
-		expect(task).toMatchObject({ provider: 'tensorsLab', status: 'queued', model: 'zimage', prompt: 'later' });
+		expect(task).toMatchObject({
+			provider: 'tensorsLab',
+			status: 'queued',
+			model: 'zimage',
+			prompt: 'later',
+		});
 		expect(submitted.items[0].binary).toBeUndefined();
 		expect(sim.api.requests.filter((r) => r.path === '/v1/images/infobytaskid')).toHaveLength(0);
 
@@ -233,14 +270,26 @@ describe('TensorsLab Get Task, Delete Task, Health', () => {
 			parameters: { provider: 'tensorsLab', operation: 'getTask', taskId: task.taskId },
 			credentials: credentials(),
 		});
-		expect(looked.items[0].json).toMatchObject({ taskId: task.taskId, status: expect.stringMatching(/queued|processing/) });
+		expect(looked.items[0].json).toMatchObject({
+			taskId: task.taskId,
+			status: expect.stringMatching(/queued|processing/),
+		});
 		expect(looked.items[0].json.raw).toMatchObject({ taskid: task.taskId });
 
 		const fetched = await runNode({
-			parameters: { provider: 'tensorsLab', operation: 'getTask', taskId: task.taskId, options: { waitForCompletion: true } },
+			parameters: {
+				provider: 'tensorsLab',
+				operation: 'getTask',
+				taskId: task.taskId,
+				options: { waitForCompletion: true },
+			},
 			credentials: credentials(),
 		});
-		expect(fetched.items[0].json).toMatchObject({ taskId: task.taskId, status: 'completed', mimeType: 'image/png' });
+		expect(fetched.items[0].json).toMatchObject({
+			taskId: task.taskId,
+			status: 'completed',
+			mimeType: 'image/png',
+		});
 		expect(decodePng(await fetched.binary(0)).width).toBe(1024);
 	});
 
@@ -262,8 +311,13 @@ describe('TensorsLab Get Task, Delete Task, Health', () => {
 
 	test('Get Task of an unknown id names the provider, operation and task', async () => {
 		await expect(
-			runNode({ parameters: { provider: 'tensorsLab', operation: 'getTask', taskId: 'abcd_404' }, credentials: credentials() }),
-		).rejects.toThrow('TensorsLab (getTask, task abcd_404): TensorsLab refused the request (code 9999): task not found');
+			runNode({
+				parameters: { provider: 'tensorsLab', operation: 'getTask', taskId: 'abcd_404' },
+				credentials: credentials(),
+			}),
+		).rejects.toThrow(
+			'TensorsLab (getTask, task abcd_404): TensorsLab refused the request (code 9999): task not found',
+		);
 	});
 
 	test('Delete Task sends all ids in one request', async () => {
@@ -281,8 +335,15 @@ describe('TensorsLab Get Task, Delete Task, Health', () => {
 	});
 
 	test('Health proves the key without creating a task', async () => {
-		const result = await runNode({ parameters: { provider: 'tensorsLab', operation: 'health' }, credentials: credentials() });
-		expect(result.items[0].json).toMatchObject({ provider: 'tensorsLab', reachable: true, keyAccepted: true });
+		const result = await runNode({
+			parameters: { provider: 'tensorsLab', operation: 'health' },
+			credentials: credentials(),
+		});
+		expect(result.items[0].json).toMatchObject({
+			provider: 'tensorsLab',
+			reachable: true,
+			keyAccepted: true,
+		});
 		expect(sim.submits()).toHaveLength(0);
 		expect(sim.tasks.size).toBe(0);
 	});
@@ -295,7 +356,9 @@ describe('TensorsLab Get Task, Delete Task, Health', () => {
 		});
 		await expect(failure).rejects.toThrow(/TensorsLab \(health\): TensorsLab rejected the API key/);
 		const error = await failureOf(failure);
-		expect(`${error.message} ${error.description} ${JSON.stringify(error)}`).not.toContain(wrongKey);
+		expect(`${error.message} ${error.description} ${JSON.stringify(error)}`).not.toContain(
+			wrongKey,
+		);
 	});
 });
 
@@ -309,7 +372,10 @@ describe('TensorsLab errors', () => {
 	});
 
 	test('code 9999 on submit quotes the message and is not sent again', async () => {
-		sim.api.planFault(/\/v1\/images\/zimage/, 1, { kind: 'reply', reply: { status: 200, body: { code: 9999, msg: 'prompt contains forbidden words' } } });
+		sim.api.planFault(/\/v1\/images\/zimage/, 1, {
+			kind: 'reply',
+			reply: { status: 200, body: { code: 9999, msg: 'prompt contains forbidden words' } },
+		});
 		await expect(generate({ prompt: 'x' })).rejects.toThrow(
 			'TensorsLab (generate): TensorsLab refused the request (code 9999): prompt contains forbidden words',
 		);
@@ -326,9 +392,18 @@ describe('TensorsLab errors', () => {
 
 	test('with Continue On Fail the failed item says why and the others still succeed', async () => {
 		const result = await runNode({
-			parameters: { provider: 'tensorsLab', operation: 'generate', model: 'zimage', prompt: '={{ $json.prompt }}' },
+			parameters: {
+				provider: 'tensorsLab',
+				operation: 'generate',
+				model: 'zimage',
+				prompt: '={{ $json.prompt }}',
+			},
 			credentials: credentials(),
-			items: [{ json: { prompt: 'fine' } }, { json: { prompt: '' } }, { json: { prompt: 'also fine' } }],
+			items: [
+				{ json: { prompt: 'fine' } },
+				{ json: { prompt: '' } },
+				{ json: { prompt: 'also fine' } },
+			],
 			continueOnFail: true,
 		});
 		expect(result.items).toHaveLength(3);
@@ -351,7 +426,11 @@ describe('TensorsLab errors', () => {
 	test('a 429 on submit is retried after Retry-After; the task is created once', async () => {
 		sim.api.planFault(/\/v1\/images\/zimage/, 1, {
 			kind: 'reply',
-			reply: { status: 429, body: { code: 9999, msg: 'Too many requests' }, headers: { 'retry-after': '0' } },
+			reply: {
+				status: 429,
+				body: { code: 9999, msg: 'Too many requests' },
+				headers: { 'retry-after': '0' },
+			},
 		});
 		const result = await generate({ prompt: 'x' });
 		expect(sim.submits()).toHaveLength(2);
@@ -360,8 +439,13 @@ describe('TensorsLab errors', () => {
 	});
 
 	test('a 500 on submit is not retried (the task may exist)', async () => {
-		sim.api.planFault(/\/v1\/images\/zimage/, 1, { kind: 'reply', reply: { status: 500, body: { code: 9999, msg: 'boom' } } });
-		await expect(generate({ prompt: 'x' })).rejects.toThrow('TensorsLab (generate): TensorsLab answered HTTP 500: boom');
+		sim.api.planFault(/\/v1\/images\/zimage/, 1, {
+			kind: 'reply',
+			reply: { status: 500, body: { code: 9999, msg: 'boom' } },
+		});
+		await expect(generate({ prompt: 'x' })).rejects.toThrow(
+			'TensorsLab (generate): TensorsLab answered HTTP 500: boom',
+		);
 		expect(sim.submits()).toHaveLength(1);
 	});
 
@@ -372,7 +456,10 @@ describe('TensorsLab errors', () => {
 	});
 
 	test('a 502 on a status poll is retried and the task still completes', async () => {
-		sim.api.planFault(/infobytaskid/, 1, { kind: 'reply', reply: { status: 502, body: 'Bad Gateway' } });
+		sim.api.planFault(/infobytaskid/, 1, {
+			kind: 'reply',
+			reply: { status: 502, body: 'Bad Gateway' },
+		});
 		const result = await generate({ prompt: 'x' });
 		expect(result.items[0].json.status).toBe('completed');
 		expect(sim.api.requestsTo(/infobytaskid/).length).toBeGreaterThanOrEqual(2);
@@ -384,7 +471,9 @@ describe('TensorsLab waiting', () => {
 		sim.processMs = 60_000;
 		const started = Date.now();
 		const failure = generate({ prompt: 'slow', options: { maxWaitSeconds: 2 } });
-		await expect(failure).rejects.toThrow(/^TensorsLab \(generate, task tl0001_\w+\): still (queued|processing) after the max wait of 2 s$/);
+		await expect(failure).rejects.toThrow(
+			/^TensorsLab \(generate, task tl0001_\w+\): still (queued|processing) after the max wait of 2 s$/,
+		);
 		const error = await failureOf(failure);
 		expect(error.description).toMatch(/Use the Get Task operation with task ID tl0001_\w+/);
 		expect(Date.now() - started).toBeLessThan(2000 + 1500);

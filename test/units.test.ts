@@ -13,14 +13,25 @@ import { makePng } from './simulators/images';
 
 describe('sniffImage reads type and size from the bytes', () => {
 	test('PNG', () => {
-		expect(sniffImage(makePng(40, 30))).toEqual({ mimeType: 'image/png', extension: 'png', width: 40, height: 30 });
+		expect(sniffImage(makePng(40, 30))).toEqual({
+			mimeType: 'image/png',
+			extension: 'png',
+			width: 40,
+			height: 30,
+		});
 	});
 	test('JPEG (size from the start-of-frame marker)', () => {
 		const jpeg = Buffer.from([
-			0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00,
-			0xff, 0xc0, 0x00, 0x11, 0x08, 0x01, 0xe0, 0x02, 0x80, 0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01,
+			0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00,
+			0x01, 0x00, 0x01, 0x00, 0x00, 0xff, 0xc0, 0x00, 0x11, 0x08, 0x01, 0xe0, 0x02, 0x80, 0x03,
+			0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01,
 		]);
-		expect(sniffImage(jpeg)).toEqual({ mimeType: 'image/jpeg', extension: 'jpg', width: 640, height: 480 });
+		expect(sniffImage(jpeg)).toEqual({
+			mimeType: 'image/jpeg',
+			extension: 'jpg',
+			width: 640,
+			height: 480,
+		});
 	});
 	test('WebP VP8X and VP8L', () => {
 		const vp8x = Buffer.alloc(30);
@@ -40,7 +51,12 @@ describe('sniffImage reads type and size from the bytes', () => {
 	});
 	test('GIF', () => {
 		const gif = Buffer.from('GIF89a\x10\x00\x08\x00', 'latin1');
-		expect(sniffImage(gif)).toEqual({ mimeType: 'image/gif', extension: 'gif', width: 16, height: 8 });
+		expect(sniffImage(gif)).toEqual({
+			mimeType: 'image/gif',
+			extension: 'gif',
+			width: 16,
+			height: 8,
+		});
 	});
 	test('an HTML page is not an image', () => {
 		expect(sniffImage(Buffer.from('<!doctype html><html>Not found</html>'))).toBeUndefined();
@@ -48,7 +64,13 @@ describe('sniffImage reads type and size from the bytes', () => {
 });
 
 describe('poll schedule', () => {
-	const state = (etaSeconds?: number): TaskState => ({ taskId: 't', status: 'processing', images: [], raw: {}, etaSeconds });
+	const state = (etaSeconds?: number): TaskState => ({
+		taskId: 't',
+		status: 'processing',
+		images: [],
+		raw: {},
+		etaSeconds,
+	});
 	test('backs off with the time spent, between the floor and the cap', () => {
 		expect(nextPollDelayMs(0)).toBe(POLL_SCHEDULE.minIntervalMs);
 		expect(nextPollDelayMs(20_000)).toBe(20_000 * POLL_SCHEDULE.growth);
@@ -77,25 +99,35 @@ describe('WorkPool', () => {
 		);
 		const results = await Promise.allSettled(jobs);
 		expect(peak).toBe(2);
-		expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([0, 1, 2, 'job 3 failed', 4]);
+		expect(
+			results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message)),
+		).toEqual([0, 1, 2, 'job 3 failed', 4]);
 	});
 
 	test('work under way (downloads) goes before items not yet started', async () => {
 		const pool = new WorkPool(1);
 		const order: string[] = [];
 		const item = (name: string, downloads: number) =>
-			pool.run(async () => {
-				order.push(`${name} generate`);
-				await sleep(5);
-				return Array.from({ length: downloads }, (_, i) =>
-					pool.run(async () => {
-						order.push(`${name} download ${i}`);
-						await sleep(5);
-					}, 'continue'),
-				);
-			}).then(async (queued) => await Promise.all(queued));
+			pool
+				.run(async () => {
+					order.push(`${name} generate`);
+					await sleep(5);
+					return Array.from({ length: downloads }, (_, i) =>
+						pool.run(async () => {
+							order.push(`${name} download ${i}`);
+							await sleep(5);
+						}, 'continue'),
+					);
+				})
+				.then(async (queued) => await Promise.all(queued));
 		await Promise.all([item('a', 2), item('b', 1)]);
-		expect(order).toEqual(['a generate', 'a download 0', 'a download 1', 'b generate', 'b download 0']);
+		expect(order).toEqual([
+			'a generate',
+			'a download 0',
+			'a download 1',
+			'b generate',
+			'b download 0',
+		]);
 	});
 
 	test('"too many requests" halves the pool and holds new starts for the time asked', async () => {
@@ -125,7 +157,9 @@ describe('small helpers', () => {
 		expect(splitTaskIds('a, b\nc  d,,')).toEqual(['a', 'b', 'c', 'd']);
 	});
 	test('redact removes every occurrence of a secret', () => {
-		expect(redact('key sk-123456 and again sk-123456', ['sk-123456'])).toBe('key *** and again ***');
+		expect(redact('key sk-123456 and again sk-123456', ['sk-123456'])).toBe(
+			'key *** and again ***',
+		);
 	});
 	test('Retry-After in seconds or as a date', () => {
 		expect(retryAfterSeconds({ 'retry-after': '7' })).toBe(7);
@@ -134,7 +168,9 @@ describe('small helpers', () => {
 		expect(retryAfterSeconds({ 'retry-after': inTen })).toBeGreaterThan(8);
 	});
 	test('safeUrl drops signed query strings', () => {
-		expect(safeUrl('https://cdn.example.com/a.png?X-Amz-Signature=secret')).toBe('https://cdn.example.com/a.png');
+		expect(safeUrl('https://cdn.example.com/a.png?X-Amz-Signature=secret')).toBe(
+			'https://cdn.example.com/a.png',
+		);
 	});
 });
 
@@ -146,33 +182,49 @@ describe('TensorsLab answers in the shared vocabulary', () => {
 		[3, 'completed'],
 		[4, 'failed'],
 	])('image_status %i is %s', (code, status) => {
-		expect(tensorsLab.readTask(info({ taskid: 't', image_status: code, url: [] }), 't')?.status).toBe(status);
+		expect(
+			tensorsLab.readTask(info({ taskid: 't', image_status: code, url: [] }), 't')?.status,
+		).toBe(status);
 	});
 	test('url may be a list or a single string', () => {
-		expect(tensorsLab.readTask(info({ image_status: 3, url: ['https://a/1.png', 'https://a/2.png'] }), 't')?.images).toEqual([
-			{ url: 'https://a/1.png' },
-			{ url: 'https://a/2.png' },
-		]);
-		expect(tensorsLab.readTask(info({ image_status: 3, url: 'https://a/1.png' }), 't')?.images).toEqual([{ url: 'https://a/1.png' }]);
+		expect(
+			tensorsLab.readTask(
+				info({ image_status: 3, url: ['https://a/1.png', 'https://a/2.png'] }),
+				't',
+			)?.images,
+		).toEqual([{ url: 'https://a/1.png' }, { url: 'https://a/2.png' }]);
+		expect(
+			tensorsLab.readTask(info({ image_status: 3, url: 'https://a/1.png' }), 't')?.images,
+		).toEqual([{ url: 'https://a/1.png' }]);
 	});
 	test('a failed task carries error_message', () => {
-		expect(tensorsLab.readTask(info({ image_status: 4, error_message: 'NSFW' }), 't')?.error).toEqual({ message: 'NSFW' });
+		expect(
+			tensorsLab.readTask(info({ image_status: 4, error_message: 'NSFW' }), 't')?.error,
+		).toEqual({ message: 'NSFW' });
 	});
 	test('an answer without a known status cannot be read', () => {
 		expect(tensorsLab.readTask(info({ image_status: 9 }), 't')).toBeUndefined();
 		expect(tensorsLab.readTask('<html>', 't')).toBeUndefined();
 	});
 	test('code 9000 is a final credits error; 429 may be sent again', () => {
-		expect(tensorsLab.readFailure({ statusCode: 200, headers: {}, body: { code: 9000, msg: 'x' } })).toMatchObject({
+		expect(
+			tensorsLab.readFailure({ statusCode: 200, headers: {}, body: { code: 9000, msg: 'x' } }),
+		).toMatchObject({
 			message: expect.stringContaining('credits are used up'),
 		});
-		expect(tensorsLab.readFailure({ statusCode: 200, headers: {}, body: { code: 9000 } })?.notAccepted).toBeUndefined();
-		expect(tensorsLab.readFailure({ statusCode: 429, headers: { 'retry-after': '3' }, body: {} })).toMatchObject({
+		expect(
+			tensorsLab.readFailure({ statusCode: 200, headers: {}, body: { code: 9000 } })?.notAccepted,
+		).toBeUndefined();
+		expect(
+			tensorsLab.readFailure({ statusCode: 429, headers: { 'retry-after': '3' }, body: {} }),
+		).toMatchObject({
 			notAccepted: true,
 			transient: true,
 			retryAfterSeconds: 3,
 		});
-		expect(tensorsLab.readFailure({ statusCode: 200, headers: {}, body: { code: 1000, data: {} } })).toBeUndefined();
+		expect(
+			tensorsLab.readFailure({ statusCode: 200, headers: {}, body: { code: 1000, data: {} } }),
+		).toBeUndefined();
 	});
 });
 
@@ -208,9 +260,24 @@ describe('Evolink answers in the shared vocabulary', () => {
 		expect(evolink.readTask({ id: 'task-unified-1-a', status }, 'x')?.status).toBe(expected);
 	});
 	test('results become images, progress and the estimate are kept', () => {
-		const done = evolink.readTask({ id: 'task-unified-1-a', status: 'completed', progress: 100, results: ['https://cdn/x.webp'] }, 'x');
-		expect(done).toMatchObject({ taskId: 'task-unified-1-a', progress: 100, images: [{ url: 'https://cdn/x.webp' }] });
-		const waiting = evolink.readTask({ id: 't', status: 'pending', progress: 0, task_info: { estimated_time: 12 } }, 'x');
+		const done = evolink.readTask(
+			{
+				id: 'task-unified-1-a',
+				status: 'completed',
+				progress: 100,
+				results: ['https://cdn/x.webp'],
+			},
+			'x',
+		);
+		expect(done).toMatchObject({
+			taskId: 'task-unified-1-a',
+			progress: 100,
+			images: [{ url: 'https://cdn/x.webp' }],
+		});
+		const waiting = evolink.readTask(
+			{ id: 't', status: 'pending', progress: 0, task_info: { estimated_time: 12 } },
+			'x',
+		);
 		expect(waiting?.etaSeconds).toBe(12);
 	});
 	test('an unknown status cannot be read', () => {
@@ -219,7 +286,11 @@ describe('Evolink answers in the shared vocabulary', () => {
 	test('string (Evolink) and integer (ODKKK) error codes read the same', () => {
 		const evolinkBody = { error: { code: 'insufficient_quota', message: 'Insufficient quota' } };
 		const odkkkBody = { error: { code: 402, message: 'Insufficient quota' } };
-		expect(evolink.readFailure({ statusCode: 402, headers: {}, body: evolinkBody })?.message).toMatch(/quota is used up/);
-		expect(evolink.readFailure({ statusCode: 402, headers: {}, body: odkkkBody })?.message).toMatch(/quota is used up/);
+		expect(
+			evolink.readFailure({ statusCode: 402, headers: {}, body: evolinkBody })?.message,
+		).toMatch(/quota is used up/);
+		expect(evolink.readFailure({ statusCode: 402, headers: {}, body: odkkkBody })?.message).toMatch(
+			/quota is used up/,
+		);
 	});
 });

@@ -14,14 +14,24 @@ afterEach(async () => {
 	await sim?.stop();
 });
 
-const credentials = (extra: IDataObject = {}) => ({ zImageServerApi: { baseUrl: sim.url, apiKey: '', ...extra } });
+const credentials = (extra: IDataObject = {}) => ({
+	zImageServerApi: { baseUrl: sim.url, apiKey: '', ...extra },
+});
 const run = (parameters: IDataObject, extra: Partial<Parameters<typeof runNode>[0]> = {}) =>
-	runNode({ parameters: { provider: 'selfHosted', ...parameters }, credentials: credentials(), ...extra });
+	runNode({
+		parameters: { provider: 'selfHosted', ...parameters },
+		credentials: credentials(),
+		...extra,
+	});
 
 describe('Z-Image Server Generate', () => {
 	test('JSON body on the wire, base64 answer by default, one decoded PNG, no token header', async () => {
 		await startServer();
-		const result = await run({ operation: 'generate', prompt: 'a sunset over a lake', size: '1024x768' });
+		const result = await run({
+			operation: 'generate',
+			prompt: 'a sunset over a lake',
+			size: '1024x768',
+		});
 
 		const [request] = sim.imageRequests();
 		expect(request.path).toBe('/v1/images/generations');
@@ -85,7 +95,8 @@ describe('Z-Image Server Generate', () => {
 		});
 		const downloads = sim.server.requestsTo(/^\/outputs\//);
 		expect(downloads).toHaveLength(2);
-		for (const download of downloads) expect(download.headers.authorization).toBe('Bearer proxy-token-123');
+		for (const download of downloads)
+			expect(download.headers.authorization).toBe('Bearer proxy-token-123');
 		expect(result.items.map((i) => i.json.index)).toEqual([0, 1]);
 		expect(result.items[0].json.url).toBe(`${sim.url}${downloads[0].path}`);
 		for (const index of [0, 1]) expect(decodePng(await result.binary(index)).width).toBe(768);
@@ -93,9 +104,16 @@ describe('Z-Image Server Generate', () => {
 
 	test('a size that is not a multiple of 32 can be rounded down, and the output says so', async () => {
 		await startServer();
-		const result = await run({ operation: 'generate', prompt: 'x', size: '1000x1000', sizeRounding: 'roundDown' });
+		const result = await run({
+			operation: 'generate',
+			prompt: 'x',
+			size: '1000x1000',
+			sizeRounding: 'roundDown',
+		});
 		expect((sim.imageRequests()[0].json as IDataObject).size).toBe('992x992');
-		expect(result.items[0].json.notice).toBe('Size 1000x1000 was rounded down to 992x992 (multiples of 32)');
+		expect(result.items[0].json.notice).toBe(
+			'Size 1000x1000 was rounded down to 992x992 (multiples of 32)',
+		);
 		expect(result.items[0].json.width).toBe(992);
 	});
 
@@ -115,18 +133,29 @@ describe('Z-Image Server Generate', () => {
 		// Retry-After, when a proxy sends one, overrides the 10 s pause: keeps this test short.
 		sim.server.planFault(/\/v1\/images\/generations/, 10, {
 			kind: 'reply',
-			reply: { status: 500, body: { detail: 'Model loading failed: out of memory' }, headers: { 'retry-after': '0' } },
+			reply: {
+				status: 500,
+				body: { detail: 'Model loading failed: out of memory' },
+				headers: { 'retry-after': '0' },
+			},
 		});
 		const error = await failureOf(run({ operation: 'generate', prompt: 'x', size: '512x512' }));
-		expect(error.message).toBe('Z-Image Server (generate): the model failed to load (HTTP 500): Model loading failed: out of memory');
+		expect(error.message).toBe(
+			'Z-Image Server (generate): the model failed to load (HTTP 500): Model loading failed: out of memory',
+		);
 		expect(sim.imageRequests()).toHaveLength(4);
 	});
 
 	test('any other 500 quotes the detail and is not sent again', async () => {
 		await startServer();
-		sim.server.planFault(/\/v1\/images\/generations/, 1, { kind: 'reply', reply: { status: 500, body: { detail: 'CUDA error: device-side assert' } } });
+		sim.server.planFault(/\/v1\/images\/generations/, 1, {
+			kind: 'reply',
+			reply: { status: 500, body: { detail: 'CUDA error: device-side assert' } },
+		});
 		const error = await failureOf(run({ operation: 'generate', prompt: 'x', size: '512x512' }));
-		expect(error.message).toBe('Z-Image Server (generate): the server answered HTTP 500: CUDA error: device-side assert');
+		expect(error.message).toBe(
+			'Z-Image Server (generate): the server answered HTTP 500: CUDA error: device-side assert',
+		);
 		expect(sim.imageRequests()).toHaveLength(1);
 	});
 
@@ -134,10 +163,15 @@ describe('Z-Image Server Generate', () => {
 		await startServer();
 		sim.server.planFault(/\/v1\/images\/generations/, 1, {
 			kind: 'reply',
-			reply: { status: 422, body: { detail: [{ loc: ['body', 'size'], msg: 'invalid size', type: 'value_error' }] } },
+			reply: {
+				status: 422,
+				body: { detail: [{ loc: ['body', 'size'], msg: 'invalid size', type: 'value_error' }] },
+			},
 		});
 		const error = await failureOf(run({ operation: 'generate', prompt: 'x', size: '512x512' }));
-		expect(error.message).toBe('Z-Image Server (generate): the server rejected the request (HTTP 422): body.size: invalid size');
+		expect(error.message).toBe(
+			'Z-Image Server (generate): the server rejected the request (HTTP 422): body.size: invalid size',
+		);
 	});
 
 	test('a wrong token says so and never shows the token', async () => {
@@ -148,15 +182,22 @@ describe('Z-Image Server Generate', () => {
 				credentials: credentials({ apiKey: 'wrong-token-abc' }),
 			}),
 		);
-		expect(error.message).toBe('Z-Image Server (generate): the server refused the token (HTTP 401): Not authenticated');
-		expect(JSON.stringify({ m: error.message, d: error.description })).not.toContain('wrong-token-abc');
+		expect(error.message).toBe(
+			'Z-Image Server (generate): the server refused the token (HTTP 401): Not authenticated',
+		);
+		expect(JSON.stringify({ m: error.message, d: error.description })).not.toContain(
+			'wrong-token-abc',
+		);
 	});
 
 	test('cancelling the execution aborts the long synchronous request at once', async () => {
 		await startServer({ generateMs: 20_000 });
 		const controller = new AbortController();
 		const started = Date.now();
-		const pending = run({ operation: 'generate', prompt: 'slow', size: '512x512' }, { abortSignal: controller.signal });
+		const pending = run(
+			{ operation: 'generate', prompt: 'slow', size: '512x512' },
+			{ abortSignal: controller.signal },
+		);
 		void sleep(700).then(() => controller.abort());
 		const error = await failureOf(pending);
 		expect(error.message).toBe('The execution was cancelled');
@@ -181,7 +222,11 @@ describe('Z-Image Server Edit', () => {
 			guidance_scale: ['1.5'],
 		});
 		expect(request.files).toHaveLength(1);
-		expect(request.files![0]).toMatchObject({ field: 'image', mimeType: 'image/png', fileName: 'photo.png' });
+		expect(request.files![0]).toMatchObject({
+			field: 'image',
+			mimeType: 'image/png',
+			fileName: 'photo.png',
+		});
 		expect(request.files![0].data.equals(input)).toBe(true);
 		const png = decodePng(await result.binary(0));
 		expect([png.width, png.height]).toEqual([96, 64]);
@@ -191,10 +236,23 @@ describe('Z-Image Server Edit', () => {
 	test('an explicit size and URL answers', async () => {
 		await startServer();
 		const result = await run(
-			{ operation: 'edit', prompt: 'x', inputImageFields: 'data', size: '512x512', responseFormat: 'url', numInferenceSteps: 20, guidanceScale: 2 },
+			{
+				operation: 'edit',
+				prompt: 'x',
+				inputImageFields: 'data',
+				size: '512x512',
+				responseFormat: 'url',
+				numInferenceSteps: 20,
+				guidanceScale: 2,
+			},
 			{ items: [imageItem({ data: makePng(64, 64) })] },
 		);
-		expect(sim.imageRequests()[0].fields).toMatchObject({ size: ['512x512'], response_format: ['url'], num_inference_steps: ['20'], guidance_scale: ['2'] });
+		expect(sim.imageRequests()[0].fields).toMatchObject({
+			size: ['512x512'],
+			response_format: ['url'],
+			num_inference_steps: ['20'],
+			guidance_scale: ['2'],
+		});
 		expect(decodePng(await result.binary(0)).width).toBe(512);
 	});
 });
@@ -202,7 +260,12 @@ describe('Z-Image Server Edit', () => {
 describe('Z-Image Server async endpoints, Get Task, housekeeping', () => {
 	test('Use Async Endpoints submits a task and polls it through the shared poller', async () => {
 		await startServer();
-		const result = await run({ operation: 'generate', prompt: 'x', size: '512x512', useAsync: true });
+		const result = await run({
+			operation: 'generate',
+			prompt: 'x',
+			size: '512x512',
+			useAsync: true,
+		});
 		expect(sim.server.requestsTo(/^\/v1\/images\/async_generate$/)).toHaveLength(1);
 		expect(sim.server.requestsTo(/^\/v1\/images\/generations$/)).toHaveLength(0);
 		const polls = sim.server.requestsTo(/^\/v1\/images\/tasks\//);
@@ -214,25 +277,44 @@ describe('Z-Image Server async endpoints, Get Task, housekeeping', () => {
 	test('async edit, not waiting, then Get Task collects the image', async () => {
 		await startServer({ generateMs: 300 });
 		const submitted = await run(
-			{ operation: 'edit', prompt: 'x', inputImageFields: 'data', useAsync: true, options: { waitForCompletion: false } },
+			{
+				operation: 'edit',
+				prompt: 'x',
+				inputImageFields: 'data',
+				useAsync: true,
+				options: { waitForCompletion: false },
+			},
 			{ items: [imageItem({ data: makePng(64, 64) })] },
 		);
 		expect(submitted.items[0].json).toMatchObject({ status: 'processing' });
 		expect(sim.server.requestsTo(/^\/v1\/images\/async_edit$/)[0].files?.[0].field).toBe('image');
 		const taskId = submitted.items[0].json.taskId;
-		const fetched = await run({ operation: 'getTask', taskId, options: { waitForCompletion: true } });
-		expect(fetched.items[0].json).toMatchObject({ taskId, status: 'completed', mimeType: 'image/png' });
+		const fetched = await run({
+			operation: 'getTask',
+			taskId,
+			options: { waitForCompletion: true },
+		});
+		expect(fetched.items[0].json).toMatchObject({
+			taskId,
+			status: 'completed',
+			mimeType: 'image/png',
+		});
 	});
 
 	test('Get Task of an unknown id reports the failure the server gives', async () => {
 		await startServer();
 		const result = await run({ operation: 'getTask', taskId: 'task_nope' });
-		expect(result.items[0].json).toMatchObject({ status: 'failed', error: { message: 'task task_nope not found' } });
+		expect(result.items[0].json).toMatchObject({
+			status: 'failed',
+			error: { message: 'task task_nope not found' },
+		});
 	});
 
 	test('an older server without async endpoints gets a clear hint', async () => {
 		await startServer({ version: 'seed' });
-		const error = await failureOf(run({ operation: 'generate', prompt: 'x', size: '512x512', useAsync: true }));
+		const error = await failureOf(
+			run({ operation: 'generate', prompt: 'x', size: '512x512', useAsync: true }),
+		);
 		expect(error.message).toBe('Z-Image Server (generate): not found (HTTP 404): Not Found');
 		expect(error.description).toMatch(/turn off "Use Async Endpoints"/);
 	});
@@ -265,20 +347,32 @@ describe('Z-Image Server async endpoints, Get Task, housekeeping', () => {
 		expect(busy.items[0].json).toMatchObject({ busy: true, serverStatus: 'generating' });
 		await generating;
 		const after = await run({ operation: 'health' });
-		expect(after.items[0].json).toMatchObject({ modelLoaded: true, textToImageLoaded: true, busy: false });
+		expect(after.items[0].json).toMatchObject({
+			modelLoaded: true,
+			textToImageLoaded: true,
+			busy: false,
+		});
 	});
 
 	test("Health (seed document's server shape)", async () => {
 		await startServer({ version: 'seed' });
 		const result = await run({ operation: 'health' });
-		expect(result.items[0].json).toMatchObject({ status: 'ok', modelLoaded: false, textToImageModel: 'Tongyi-MAI/Z-Image', busy: false });
+		expect(result.items[0].json).toMatchObject({
+			status: 'ok',
+			modelLoaded: false,
+			textToImageModel: 'Tongyi-MAI/Z-Image',
+			busy: false,
+		});
 	});
 
 	test('List Models gives one item per model; Unload Model frees the GPU', async () => {
 		await startServer();
 		const models = await run({ operation: 'listModels' });
 		expect(models.items.map((i) => i.json.id)).toEqual(['z-image', 'z-image-edit']);
-		expect(models.items[0].json).toMatchObject({ provider: 'selfHosted', capabilities: ['text-to-image'] });
+		expect(models.items[0].json).toMatchObject({
+			provider: 'selfHosted',
+			capabilities: ['text-to-image'],
+		});
 		await run({ operation: 'generate', prompt: 'x', size: '512x512' });
 		expect(sim.modelLoaded).toBe(true);
 		const unloaded = await run({ operation: 'unloadModel' });
@@ -291,14 +385,22 @@ describe('Z-Image Server async endpoints, Get Task, housekeeping', () => {
 describe('Z-Image Server credential Test button', () => {
 	test('GET /health, with the token only when one is set', async () => {
 		await startServer();
-		expect((await runCredentialTest('zImageServerApi', { baseUrl: sim.url, apiKey: '' })).statusCode).toBe(200);
+		expect(
+			(await runCredentialTest('zImageServerApi', { baseUrl: sim.url, apiKey: '' })).statusCode,
+		).toBe(200);
 		expect(sim.server.requests.at(-1)).toMatchObject({ method: 'GET', path: '/health' });
 		expect(sim.server.requests.at(-1)?.headers.authorization).toBeUndefined();
 	});
 
 	test('a server behind a token proxy tells a wrong token from a right one', async () => {
 		await startServer({ token: 'tok-1' });
-		expect((await runCredentialTest('zImageServerApi', { baseUrl: sim.url, apiKey: 'tok-1' })).statusCode).toBe(200);
-		expect((await runCredentialTest('zImageServerApi', { baseUrl: sim.url, apiKey: 'tok-2' })).statusCode).toBe(401);
+		expect(
+			(await runCredentialTest('zImageServerApi', { baseUrl: sim.url, apiKey: 'tok-1' }))
+				.statusCode,
+		).toBe(200);
+		expect(
+			(await runCredentialTest('zImageServerApi', { baseUrl: sim.url, apiKey: 'tok-2' }))
+				.statusCode,
+		).toBe(401);
 	});
 });

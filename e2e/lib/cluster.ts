@@ -37,7 +37,12 @@ export interface ClusterOptions {
 	env?: Record<string, string>;
 }
 
-const OWNER = { email: 'queue@zimage.local', firstName: 'Queue', lastName: 'Test', password: 'ZImage-queue-1234' };
+const OWNER = {
+	email: 'queue@zimage.local',
+	firstName: 'Queue',
+	lastName: 'Test',
+	password: 'ZImage-queue-1234',
+};
 const BROWSER_ID = 'zimage-queue-browser';
 
 export interface RestAnswer {
@@ -59,14 +64,21 @@ export class QueueCluster {
 	/** Runs scripts/queue-cluster.sh and resolves once it reports every process healthy. */
 	static async start(options: ClusterOptions = {}): Promise<QueueCluster> {
 		const args = [join(ROOT, 'scripts', 'queue-cluster.sh'), '--parent', String(process.pid)];
-		args.push('--workers', String(options.workers ?? 2), '--concurrency', String(options.concurrency ?? 10));
+		args.push(
+			'--workers',
+			String(options.workers ?? 2),
+			'--concurrency',
+			String(options.concurrency ?? 10),
+		);
 		// ZIMAGE_CLUSTER_KEEP=1 keeps the cluster's folder (logs, database) for a look afterwards.
 		if (process.env.ZIMAGE_CLUSTER_KEEP) args.push('--keep');
 		const script = spawn('bash', args, {
 			env: { ...process.env, ...options.env },
 			stdio: ['ignore', 'pipe', 'inherit'],
 		});
-		const exited = new Promise<number | null>((resolve) => script.on('exit', (code) => resolve(code)));
+		const exited = new Promise<number | null>((resolve) =>
+			script.on('exit', (code) => resolve(code)),
+		);
 		try {
 			const statePath = await new Promise<string>((resolve, reject) => {
 				let out = '';
@@ -75,7 +87,11 @@ export class QueueCluster {
 					const match = /^ZIMAGE_CLUSTER_READY (.+)$/m.exec(out);
 					if (match) resolve(match[1].trim());
 				});
-				void exited.then((code) => reject(new Error(`scripts/queue-cluster.sh exited with ${code} before the cluster was ready`)));
+				void exited.then((code) =>
+					reject(
+						new Error(`scripts/queue-cluster.sh exited with ${code} before the cluster was ready`),
+					),
+				);
 			});
 			// The script prints nothing more on stdout: let the test process end even if a test
 			// forgets stop() (the script then stops the cluster by itself, see --parent).
@@ -126,7 +142,11 @@ export class QueueCluster {
 	async rest(method: string, path: string, body?: unknown): Promise<RestAnswer> {
 		const response = await fetch(`${this.state.mainUrl}/rest${path}`, {
 			method,
-			headers: { 'content-type': 'application/json', 'browser-id': BROWSER_ID, cookie: this.cookie },
+			headers: {
+				'content-type': 'application/json',
+				'browser-id': BROWSER_ID,
+				cookie: this.cookie,
+			},
 			body: body === undefined ? undefined : JSON.stringify(body),
 		});
 		const setCookie = response.headers.get('set-cookie');
@@ -144,40 +164,73 @@ export class QueueCluster {
 	private async login(): Promise<void> {
 		const setup = await this.rest('POST', '/owner/setup', OWNER);
 		if (setup.status !== 200) throw new Error(`owner setup failed: ${setup.body.toString('utf8')}`);
-		const login = await this.rest('POST', '/login', { emailOrLdapLoginId: OWNER.email, password: OWNER.password });
+		const login = await this.rest('POST', '/login', {
+			emailOrLdapLoginId: OWNER.email,
+			password: OWNER.password,
+		});
 		if (login.status !== 200) throw new Error(`login failed: ${login.body.toString('utf8')}`);
 	}
 
 	/** Saves a credential as the editor does; returns its id. */
-	async createCredential(name: string, type: string, data: Record<string, unknown>): Promise<string> {
+	async createCredential(
+		name: string,
+		type: string,
+		data: Record<string, unknown>,
+	): Promise<string> {
 		const answer = await this.rest('POST', '/credentials', { name, type, data });
 		const id = (answer.json.data as { id?: string } | undefined)?.id;
-		if (!id) throw new Error(`creating credential ${name} failed: HTTP ${answer.status} ${answer.body.toString('utf8')}`);
+		if (!id)
+			throw new Error(
+				`creating credential ${name} failed: HTTP ${answer.status} ${answer.body.toString('utf8')}`,
+			);
 		return id;
 	}
 
 	/** Saves a workflow and publishes it (the editor's Publish/Activate), so its webhooks answer. */
-	async createActiveWorkflow(workflow: { name: string; nodes: unknown[]; connections: unknown; settings?: unknown }): Promise<string> {
+	async createActiveWorkflow(workflow: {
+		name: string;
+		nodes: unknown[];
+		connections: unknown;
+		settings?: unknown;
+	}): Promise<string> {
 		const created = await this.rest('POST', '/workflows', { ...workflow, active: false });
 		const saved = created.json.data as { id?: string; versionId?: string } | undefined;
-		if (!saved?.id) throw new Error(`creating workflow ${workflow.name} failed: HTTP ${created.status} ${created.body.toString('utf8')}`);
-		const activated = await this.rest('POST', `/workflows/${saved.id}/activate`, { versionId: saved.versionId });
-		if (activated.status !== 200) throw new Error(`activating workflow ${workflow.name} failed: HTTP ${activated.status} ${activated.body.toString('utf8')}`);
+		if (!saved?.id)
+			throw new Error(
+				`creating workflow ${workflow.name} failed: HTTP ${created.status} ${created.body.toString('utf8')}`,
+			);
+		const activated = await this.rest('POST', `/workflows/${saved.id}/activate`, {
+			versionId: saved.versionId,
+		});
+		if (activated.status !== 200)
+			throw new Error(
+				`activating workflow ${workflow.name} failed: HTTP ${activated.status} ${activated.body.toString('utf8')}`,
+			);
 		return saved.id;
 	}
 
 	/** An execution as the editor loads it: status, and its data as n8n stores it (serialized). */
 	async execution(id: string): Promise<{ status: string; data: string }> {
 		const answer = await this.rest('GET', `/executions/${id}`);
-		if (answer.status !== 200) throw new Error(`GET /rest/executions/${id}: HTTP ${answer.status} ${answer.body.toString('utf8')}`);
+		if (answer.status !== 200)
+			throw new Error(
+				`GET /rest/executions/${id}: HTTP ${answer.status} ${answer.body.toString('utf8')}`,
+			);
 		const execution = answer.json.data as { status: string; data: string };
 		return { status: execution.status, data: String(execution.data) };
 	}
 
 	/** The bytes of a stored binary, downloaded as the editor does. */
 	async binary(id: string): Promise<{ status: number; bytes: Buffer; contentType: string | null }> {
-		const answer = await this.rest('GET', `/binary-data?id=${encodeURIComponent(id)}&action=download`);
-		return { status: answer.status, bytes: answer.body, contentType: answer.headers.get('content-type') };
+		const answer = await this.rest(
+			'GET',
+			`/binary-data?id=${encodeURIComponent(id)}&action=download`,
+		);
+		return {
+			status: answer.status,
+			bytes: answer.body,
+			contentType: answer.headers.get('content-type'),
+		};
 	}
 
 	/**
@@ -200,7 +253,10 @@ export class QueueCluster {
 	}
 
 	/** Calls a production webhook of an active workflow. */
-	async webhook(path: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+	async webhook(
+		path: string,
+		body: unknown,
+	): Promise<{ status: number; json: Record<string, unknown> }> {
 		const response = await fetch(`${this.state.mainUrl}/webhook/${path}`, {
 			method: 'POST',
 			headers: { 'content-type': 'application/json' },
@@ -216,12 +272,18 @@ export class QueueCluster {
 }
 
 /** Waits until `check` returns something truthy, or fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs: number, everyMs = 250): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+	what: string,
+	check: () => T | Promise<T>,
+	timeoutMs: number,
+	everyMs = 250,
+): Promise<NonNullable<T>> {
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {
 		const value = await check();
 		if (value) return value as NonNullable<T>;
-		if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+		if (Date.now() > deadline)
+			throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 		await new Promise((resolve) => setTimeout(resolve, everyMs));
 	}
 }

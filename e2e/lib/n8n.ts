@@ -7,12 +7,25 @@
  */
 /* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-dangerous-functions -- the e2e driver of a real n8n (processes, files, ports), never shipped; the n8n Cloud sandbox rules are for the nodes */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+	cpSync,
+	existsSync,
+	mkdirSync,
+	mkdtempSync,
+	readFileSync,
+	rmSync,
+	writeFileSync,
+} from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const ROOT = join(__dirname, '..', '..', ...(__dirname.includes(`${join('build', 'e2e')}`) ? ['..'] : []));
+export const ROOT = join(
+	__dirname,
+	'..',
+	'..',
+	...(__dirname.includes(`${join('build', 'e2e')}`) ? ['..'] : []),
+);
 
 export type N8nLine = '1' | '2';
 export type BinaryMode = 'default' | 'filesystem';
@@ -33,13 +46,16 @@ const LINE_DEFAULTS: Record<N8nLine, { binaryMode: BinaryMode; binaryFolder: str
 /** The line named by ZIMAGE_N8N_LINE (2 when unset). */
 export function n8nLine(): N8nLine {
 	const line = process.env.ZIMAGE_N8N_LINE || '2';
-	if (line !== '1' && line !== '2') throw new Error(`ZIMAGE_N8N_LINE must be 1 or 2, not '${line}'`);
+	if (line !== '1' && line !== '2')
+		throw new Error(`ZIMAGE_N8N_LINE must be 1 or 2, not '${line}'`);
 	return line;
 }
 
 /** The version of n8n a line's runtime pins (from its package.json). */
 export function n8nVersion(line: N8nLine = n8nLine()): string {
-	const manifest = JSON.parse(readFileSync(join(ROOT, 'e2e', RUNTIME_DIRS[line], 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+	const manifest = JSON.parse(
+		readFileSync(join(ROOT, 'e2e', RUNTIME_DIRS[line], 'package.json'), 'utf8'),
+	) as { dependencies: Record<string, string> };
 	return manifest.dependencies.n8n;
 }
 
@@ -107,7 +123,8 @@ export class N8nInstance {
 	) {
 		this.n8nBin = join(ROOT, 'e2e', RUNTIME_DIRS[line], 'node_modules', 'n8n', 'bin', 'n8n');
 		const mode = process.env.ZIMAGE_N8N_BINARY_MODE || LINE_DEFAULTS[line].binaryMode;
-		if (mode !== 'default' && mode !== 'filesystem') throw new Error(`ZIMAGE_N8N_BINARY_MODE must be default or filesystem, not '${mode}'`);
+		if (mode !== 'default' && mode !== 'filesystem')
+			throw new Error(`ZIMAGE_N8N_BINARY_MODE must be default or filesystem, not '${mode}'`);
 		this.binaryMode = mode;
 		this.userFolder = userFolder ?? mkdtempSync(join(tmpdir(), 'zimage-n8n-'));
 		this.filesDir = join(this.userFolder, 'files');
@@ -143,7 +160,14 @@ export class N8nInstance {
 		cpSync(join(ROOT, 'dist'), join(target, 'dist'), { recursive: true });
 		// n8n lists installed community packages from this folder's package.json
 		const nodesPackage = join(this.userFolder, '.n8n', 'nodes', 'package.json');
-		writeFileSync(nodesPackage, JSON.stringify({ name: 'installed-nodes', private: true, dependencies: { 'n8n-nodes-zimage': '*' } }));
+		writeFileSync(
+			nodesPackage,
+			JSON.stringify({
+				name: 'installed-nodes',
+				private: true,
+				dependencies: { 'n8n-nodes-zimage': '*' },
+			}),
+		);
 	}
 
 	async cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
@@ -154,7 +178,11 @@ export class N8nInstance {
 			execFile(
 				this.node,
 				[this.n8nBin, ...args],
-				{ env: { ...this.baseEnv, ...broker, ...env }, cwd: this.userFolder, maxBuffer: 512 * 1024 * 1024 },
+				{
+					env: { ...this.baseEnv, ...broker, ...env },
+					cwd: this.userFolder,
+					maxBuffer: 512 * 1024 * 1024,
+				},
 				(error, stdout, stderr) => {
 					const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
 					resolve({ code, stdout, stderr });
@@ -167,7 +195,8 @@ export class N8nInstance {
 		const file = join(this.userFolder, `import-${kind}-${Date.now()}.json`);
 		writeFileSync(file, JSON.stringify(content));
 		const result = await this.cli([`import:${kind}`, `--input=${file}`]);
-		if (result.code !== 0) throw new Error(`n8n import:${kind} failed:\n${result.stdout}\n${result.stderr}`);
+		if (result.code !== 0)
+			throw new Error(`n8n import:${kind} failed:\n${result.stdout}\n${result.stderr}`);
 	}
 
 	async importCredentials(credentials: Credential[]): Promise<void> {
@@ -185,7 +214,11 @@ export class N8nInstance {
 	}
 
 	/** `execute`, telling `watch` the n8n process's id as soon as it runs (to measure it). */
-	async executeWatched(workflowId: string, env: NodeJS.ProcessEnv, watch: (pid: number) => void): Promise<Execution> {
+	async executeWatched(
+		workflowId: string,
+		env: NodeJS.ProcessEnv,
+		watch: (pid: number) => void,
+	): Promise<Execution> {
 		const broker = { N8N_RUNNERS_BROKER_PORT: String(await freePort()) };
 		const child = spawn(this.node, [this.n8nBin, 'execute', `--id=${workflowId}`, '--rawOutput'], {
 			env: { ...this.baseEnv, ...broker, ...env },
@@ -197,19 +230,32 @@ export class N8nInstance {
 		const err: Buffer[] = [];
 		child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
 		child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-		const code = await new Promise<number>((resolve) => child.on('close', (exit) => resolve(exit ?? 1)));
-		return this.readExecution(workflowId, { code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+		const code = await new Promise<number>((resolve) =>
+			child.on('close', (exit) => resolve(exit ?? 1)),
+		);
+		return this.readExecution(workflowId, {
+			code,
+			stdout: Buffer.concat(out).toString('utf8'),
+			stderr: Buffer.concat(err).toString('utf8'),
+		});
 	}
 
 	private readExecution(workflowId: string, result: RunResult): Execution {
 		const start = result.stdout.search(/^\{/m);
 		const end = result.stdout.lastIndexOf('\n}');
 		if (start === -1 || end === -1) {
-			throw new Error(`n8n execute printed no execution for ${workflowId}:\n${result.stdout}\n${result.stderr}`);
+			throw new Error(
+				`n8n execute printed no execution for ${workflowId}:\n${result.stdout}\n${result.stderr}`,
+			);
 		}
 		const raw = JSON.parse(result.stdout.slice(start, end + 2)) as {
 			status: string;
-			data: { resultData: { error?: { message?: string }; runData: Record<string, Array<{ data?: { main?: OutputItem[][] } }>> } };
+			data: {
+				resultData: {
+					error?: { message?: string };
+					runData: Record<string, Array<{ data?: { main?: OutputItem[][] } }>>;
+				};
+			};
 		};
 		const outputs: Record<string, OutputItem[]> = {};
 		for (const [node, runs] of Object.entries(raw.data.resultData.runData)) {
@@ -222,7 +268,9 @@ export class N8nInstance {
 	binaryBytes(binary: BinaryRef): Buffer {
 		if (binary.id) {
 			const [, path] = binary.id.split(/:(.*)/s);
-			return readFileSync(join(this.userFolder, '.n8n', LINE_DEFAULTS[this.line].binaryFolder, path));
+			return readFileSync(
+				join(this.userFolder, '.n8n', LINE_DEFAULTS[this.line].binaryFolder, path),
+			);
 		}
 		return Buffer.from(binary.data ?? '', 'base64');
 	}
@@ -247,7 +295,8 @@ export class N8nInstance {
 				// /healthz answers before the REST routes exist, and until n8n is ready they all
 				// answer "n8n is starting up" as text: wait for JSON from /rest/settings.
 				const response = await fetch(`http://127.0.0.1:${port}/rest/settings`);
-				if (response.ok && String(response.headers.get('content-type')).includes('json')) return child;
+				if (response.ok && String(response.headers.get('content-type')).includes('json'))
+					return child;
 			} catch {
 				// not up yet
 			}
@@ -276,6 +325,8 @@ async function freePort(): Promise<number> {
 }
 
 /** The example workflows shipped in examples/, by file name. */
-export function loadExample(file: string): Record<string, unknown> & { id: string; nodes: Array<Record<string, unknown>> } {
+export function loadExample(
+	file: string,
+): Record<string, unknown> & { id: string; nodes: Array<Record<string, unknown>> } {
 	return JSON.parse(readFileSync(join(ROOT, 'examples', file), 'utf8'));
 }

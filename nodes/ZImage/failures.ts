@@ -33,7 +33,11 @@ function kindOf(table: ErrorTable, facts: FailureFacts): FailureKind | undefined
 
 /** Undefined for a good answer; otherwise the failure in the provider's words, with its retry rule. */
 export function classifyAnswer(table: ErrorTable, answer: HttpAnswer): ProviderFailure | undefined {
-	const facts: FailureFacts = { statusCode: answer.statusCode, body: answer.body, ...table.read(answer) };
+	const facts: FailureFacts = {
+		statusCode: answer.statusCode,
+		body: answer.body,
+		...table.read(answer),
+	};
 	const kind = kindOf(table, facts);
 	if (!kind) return undefined;
 	const failure: ProviderFailure = { ...table.words(kind, facts), ...RETRY_BY_KIND[kind] };
@@ -49,7 +53,11 @@ export function classifyAnswer(table: ErrorTable, answer: HttpAnswer): ProviderF
 }
 
 /** The reason of a failed task as the user reads it, saying when running again usually works. */
-export function taskErrorMessage(table: ErrorTable, code: string | undefined, message: string): string {
+export function taskErrorMessage(
+	table: ErrorTable,
+	code: string | undefined,
+	message: string,
+): string {
 	const temporary = code !== undefined && table.temporaryTaskErrors?.includes(code);
 	return temporary ? `${message} (temporary: running the item again usually works)` : message;
 }

@@ -41,7 +41,11 @@ function webpSize(buffer: Buffer): { width?: number; height?: number } {
 
 /** Knows an image by its bytes, not by a URL or a header that may lie. */
 export function sniffImage(buffer: Buffer): ImageInfo | undefined {
-	if (buffer.length >= 24 && buffer.readUInt32BE(0) === 0x89504e47 && buffer.readUInt32BE(4) === 0x0d0a1a0a) {
+	if (
+		buffer.length >= 24 &&
+		buffer.readUInt32BE(0) === 0x89504e47 &&
+		buffer.readUInt32BE(4) === 0x0d0a1a0a
+	) {
 		return {
 			mimeType: 'image/png',
 			extension: 'png',
@@ -70,7 +74,11 @@ export function sniffImage(buffer: Buffer): ImageInfo | undefined {
  * What a result that is not an image was, by its declared type and its size; never its
  * content, which may be an internal page.
  */
-export function describeNonImage(contentType: string | undefined, bytes: number, complete = true): string {
+export function describeNonImage(
+	contentType: string | undefined,
+	bytes: number,
+	complete = true,
+): string {
 	const type = contentType ? `content type ${contentType.split(';')[0].trim()}` : 'no content type';
 	return `${type}, ${complete ? '' : 'at least '}${bytes} bytes`;
 }

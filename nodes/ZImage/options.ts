@@ -90,7 +90,8 @@ const sharedOptions = (waitDefault: boolean): INodeProperties[] => [
 		type: 'number',
 		typeOptions: { minValue: 0 },
 		default: 0,
-		description: "Longest time for one whole HTTP request, answer included; 0 uses the provider's default",
+		description:
+			"Longest time for one whole HTTP request, answer included; 0 uses the provider's default",
 	},
 	waitDefault ? waitOn : waitOff,
 ];
@@ -115,22 +116,53 @@ export function readRunOptions(
 	const raw = (ctx.getNodeParameter('options', itemIndex, {}) ?? {}) as IDataObject;
 	const positive = (field: string, value: unknown, fallback: number, max: number) =>
 		value === undefined ? fallback : checkInteger(ctx, itemIndex, field, value, 1, max);
-	const binaryPropertyName = checkText(ctx, itemIndex, 'Binary Property', raw.binaryPropertyName ?? 'data').trim();
+	const binaryPropertyName = checkText(
+		ctx,
+		itemIndex,
+		'Binary Property',
+		raw.binaryPropertyName ?? 'data',
+	).trim();
 	if (!binaryPropertyName) {
-		throw invalidInput(ctx, itemIndex, 'Binary Property', binaryPropertyName, 'a field name such as "data" is required');
+		throw invalidInput(
+			ctx,
+			itemIndex,
+			'Binary Property',
+			binaryPropertyName,
+			'a field name such as "data" is required',
+		);
 	}
 	return {
-		waitForCompletion: raw.waitForCompletion === undefined ? waitDefault : raw.waitForCompletion === true,
-		maxWaitSeconds: positive('Max Wait (Seconds)', raw.maxWaitSeconds, DEFAULT_MAX_WAIT_SECONDS, 86_400),
+		waitForCompletion:
+			raw.waitForCompletion === undefined ? waitDefault : raw.waitForCompletion === true,
+		maxWaitSeconds: positive(
+			'Max Wait (Seconds)',
+			raw.maxWaitSeconds,
+			DEFAULT_MAX_WAIT_SECONDS,
+			86_400,
+		),
 		downloadImages: raw.downloadImages === undefined ? true : raw.downloadImages === true,
 		binaryPropertyName,
 		maxConcurrent: positive('Max Concurrent Items', raw.maxConcurrent, DEFAULT_MAX_CONCURRENT, 100),
 		maxDownloadBytes:
-			positive('Max Download Size (MB)', raw.maxDownloadMb, DEFAULT_MAX_DOWNLOAD_MB, 4096) * 1024 * 1024,
-		maxStatusPerSecond: positive('Max Status Requests per Second', raw.maxStatusPerSecond, DEFAULT_STATUS_PER_SECOND, 1000),
+			positive('Max Download Size (MB)', raw.maxDownloadMb, DEFAULT_MAX_DOWNLOAD_MB, 4096) *
+			1024 *
+			1024,
+		maxStatusPerSecond: positive(
+			'Max Status Requests per Second',
+			raw.maxStatusPerSecond,
+			DEFAULT_STATUS_PER_SECOND,
+			1000,
+		),
 		requestTimeoutSeconds:
 			raw.requestTimeoutSeconds === undefined
 				? 0
-				: checkInteger(ctx, itemIndex, 'Request Timeout (Seconds)', raw.requestTimeoutSeconds, 0, 3600),
+				: checkInteger(
+						ctx,
+						itemIndex,
+						'Request Timeout (Seconds)',
+						raw.requestTimeoutSeconds,
+						0,
+						3600,
+					),
 	};
 }

@@ -73,7 +73,9 @@ export function toolResult(output: TaskOutput): IDataObject {
 	return dropUndefined({
 		status,
 		urls: urls.length ? urls : undefined,
-		urlsExpire: urls.length ? (client.provider.resultLinksExpire ?? 'unknown: the provider does not say') : undefined,
+		urlsExpire: urls.length
+			? (client.provider.resultLinksExpire ?? 'unknown: the provider does not say')
+			: undefined,
 		width,
 		height,
 		taskId,
@@ -109,11 +111,19 @@ export async function toBinaryItem(output: ImageOutput): Promise<INodeExecutionD
 			message: `Result ${index + 1}${url ? ` at ${safeUrl(url)}` : ''} is not an image (${describeNonImage(contentType, bytes, complete)})`,
 		});
 	/** Hands the bytes (or the stream, on disk as it arrives in filesystem mode) to n8n's binary storage. */
-	const store = async (head: Buffer, data: BinarySource, size: { bytes: number; complete: boolean; contentType?: string }) => {
+	const store = async (
+		head: Buffer,
+		data: BinarySource,
+		size: { bytes: number; complete: boolean; contentType?: string },
+	) => {
 		const info = sniffImage(head);
 		if (!info) throw notAnImage(size.bytes, size.complete, size.contentType);
 		const fileName = safeFileName(client.redact(task.taskId), index, info.extension);
-		return { binary: await ctx.helpers.prepareBinaryData(data, fileName, info.mimeType), info, fileName };
+		return {
+			binary: await ctx.helpers.prepareBinaryData(data, fileName, info.mimeType),
+			info,
+			fileName,
+		};
 	};
 	let stored: { binary: IBinaryData; info: ImageInfo; fileName: string };
 	if (image.base64 !== undefined) {
@@ -122,7 +132,11 @@ export async function toBinaryItem(output: ImageOutput): Promise<INodeExecutionD
 	} else {
 		stored = await client.download(url as string, options.maxDownloadBytes, async (incoming) => {
 			const { head, body, complete, contentType, contentLength } = incoming;
-			const size = { bytes: contentLength ?? head.length, complete: complete || contentLength !== undefined, contentType };
+			const size = {
+				bytes: contentLength ?? head.length,
+				complete: complete || contentLength !== undefined,
+				contentType,
+			};
 			return await store(head, body as unknown as BinarySource, size);
 		});
 	}

@@ -76,7 +76,8 @@ export async function pollUntilDone(task: TaskToWaitFor): Promise<TaskState> {
 	let delay =
 		known?.etaSeconds !== undefined && known.etaSeconds > 0
 			? clamp(known.etaSeconds * 1000)
-			: ((expected === undefined ? undefined : learnedDelayMs(0, expected)) ?? task.firstPollSeconds * 1000);
+			: ((expected === undefined ? undefined : learnedDelayMs(0, expected)) ??
+				task.firstPollSeconds * 1000);
 	let lastRunningMs: number | undefined;
 	for (;;) {
 		const remaining = deadline - Date.now();
@@ -89,7 +90,8 @@ export async function pollUntilDone(task: TaskToWaitFor): Promise<TaskState> {
 			(error: unknown) => ({ error }),
 		);
 		// A look cut short by Max Wait ends like any wait that ran out.
-		if ('error' in looked && Date.now() >= deadline && !(looked.error instanceof StoppedError)) break;
+		if ('error' in looked && Date.now() >= deadline && !(looked.error instanceof StoppedError))
+			break;
 		if ('error' in looked) throw looked.error;
 		state = looked.value;
 		if (isFinished(state)) {

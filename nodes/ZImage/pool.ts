@@ -62,7 +62,8 @@ export class WorkPool {
 	private pump(): void {
 		const pause = this.pausedUntil - Date.now();
 		while (this.running < this.limit) {
-			const next = this.waiting.continue.shift() ?? (pause > 0 ? undefined : this.waiting.start.shift());
+			const next =
+				this.waiting.continue.shift() ?? (pause > 0 ? undefined : this.waiting.start.shift());
 			if (!next) break;
 			this.running++;
 			next();

@@ -8,8 +8,10 @@ export const TASK_ID_MAX = 128;
  * letters, digits, ".", "_", ":" or "-", and not "." or ".." (a path step). Undefined when safe.
  */
 export function taskIdProblem(taskId: string): string | undefined {
-	if (taskId.length > TASK_ID_MAX) return `a task ID has at most ${TASK_ID_MAX} characters, this one has ${taskId.length}`;
-	if (!/^[A-Za-z0-9._:-]+$/.test(taskId)) return 'a task ID is letters, digits, ".", "_", ":" or "-" only';
+	if (taskId.length > TASK_ID_MAX)
+		return `a task ID has at most ${TASK_ID_MAX} characters, this one has ${taskId.length}`;
+	if (!/^[A-Za-z0-9._:-]+$/.test(taskId))
+		return 'a task ID is letters, digits, ".", "_", ":" or "-" only';
 	if (/^\.+$/.test(taskId)) return 'a task ID cannot be only dots';
 	return undefined;
 }

@@ -87,7 +87,10 @@ export interface ErrorTable {
 	/** Answers known by their text, before the status decides (e.g. a refused key under HTTP 200). */
 	matches?: Array<{ kind: FailureKind; when(facts: FailureFacts): boolean }>;
 	/** Error codes inside a 2xx answer: those meaning success, and those with a meaning (others: refused). */
-	codes?: { success: ReadonlyArray<string | number | undefined>; kinds: Record<string, FailureKind> };
+	codes?: {
+		success: ReadonlyArray<string | number | undefined>;
+		kinds: Record<string, FailureKind>;
+	};
 	/** Seconds to wait before sending a not-accepted request again, when Retry-After does not say. */
 	retryAfter?(facts: FailureFacts): number | undefined;
 	/** The user's words for a failure of this kind. */

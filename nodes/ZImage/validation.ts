@@ -8,7 +8,9 @@ function shownValue(value: unknown): string {
 	const clip = (text: string) => (text.length > 80 ? `${text.slice(0, 80)}…` : text);
 	if (typeof value === 'string') {
 		const escaped = [...value]
-			.map((c) => (c < ' ' || c === '\u007f' ? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}` : c))
+			.map((c) =>
+				c < ' ' || c === '\u007f' ? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}` : c,
+			)
 			.join('');
 		return `"${clip(escaped)}"`;
 	}
@@ -30,10 +32,14 @@ export function invalidInput(
 	value: unknown,
 	allowed: string,
 ): NodeOperationError {
-	return new NodeOperationError(ctx.getNode(), `Invalid ${field} ${shownValue(value)}: ${allowed}`, {
-		itemIndex,
-		description: `Nothing was sent to the provider. Fix "${field}" and run again.`,
-	});
+	return new NodeOperationError(
+		ctx.getNode(),
+		`Invalid ${field} ${shownValue(value)}: ${allowed}`,
+		{
+			itemIndex,
+			description: `Nothing was sent to the provider. Fix "${field}" and run again.`,
+		},
+	);
 }
 
 /** What kind of value an expression gave, in words. */
@@ -49,7 +55,12 @@ function kindOf(value: unknown): string {
  * A text field's value: text as it is, nothing (undefined, null) as empty; anything else an
  * expression may give (an object, a list, a number) is refused, naming the field and the type.
  */
-export function checkText(ctx: IExecuteFunctions, itemIndex: number, field: string, value: unknown): string {
+export function checkText(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	field: string,
+	value: unknown,
+): string {
 	if (value === undefined || value === null) return '';
 	if (typeof value === 'string') return value;
 	throw invalidInput(ctx, itemIndex, field, value, `text is expected, this is ${kindOf(value)}`);
@@ -70,7 +81,13 @@ export function readText(
 export function readPrompt(ctx: IExecuteFunctions, itemIndex: number, maxLength: number): string {
 	const prompt = readText(ctx, itemIndex, 'prompt', 'Prompt');
 	if (!prompt.trim()) {
-		throw invalidInput(ctx, itemIndex, 'Prompt', prompt, 'a prompt is required (describe the image)');
+		throw invalidInput(
+			ctx,
+			itemIndex,
+			'Prompt',
+			prompt,
+			'a prompt is required (describe the image)',
+		);
 	}
 	return checkLength(ctx, itemIndex, 'Prompt', prompt, maxLength);
 }
@@ -96,7 +113,8 @@ export function checkLength(
  */
 export function parseDecimal(value: unknown): number {
 	if (typeof value === 'number') return value;
-	if (typeof value === 'string' && /^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)\s*$/.test(value)) return Number(value);
+	if (typeof value === 'string' && /^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)\s*$/.test(value))
+		return Number(value);
 	return Number.NaN;
 }
 
@@ -111,9 +129,16 @@ function checkRange(
 	whole: boolean,
 ): number {
 	const number = parseDecimal(value);
-	const fits = (whole ? Number.isInteger(number) : Number.isFinite(number)) && number >= min && number <= max;
+	const fits =
+		(whole ? Number.isInteger(number) : Number.isFinite(number)) && number >= min && number <= max;
 	if (!fits) {
-		throw invalidInput(ctx, itemIndex, field, value, `a ${whole ? 'whole ' : ''}number from ${min} to ${max} is allowed`);
+		throw invalidInput(
+			ctx,
+			itemIndex,
+			field,
+			value,
+			`a ${whole ? 'whole ' : ''}number from ${min} to ${max} is allowed`,
+		);
 	}
 	return number;
 }
@@ -229,7 +254,12 @@ export function asObject(value: unknown): Record<string, unknown> | undefined {
 /** Whether a host name or IP literal points at this machine or a private network. */
 export function isPrivateHost(hostname: string): boolean {
 	const host = hostname.toLowerCase().replace(/^\[|\]$/g, '');
-	if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.local') || host.endsWith('.internal')) {
+	if (
+		host === 'localhost' ||
+		host.endsWith('.localhost') ||
+		host.endsWith('.local') ||
+		host.endsWith('.internal')
+	) {
 		return true;
 	}
 	const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
@@ -246,7 +276,13 @@ export function isPrivateHost(hostname: string): boolean {
 		);
 	}
 	if (host.includes(':')) {
-		return host === '::' || host === '::1' || /^f[cd]/.test(host) || /^fe[89ab]/.test(host) || host.startsWith('::ffff:');
+		return (
+			host === '::' ||
+			host === '::1' ||
+			/^f[cd]/.test(host) ||
+			/^fe[89ab]/.test(host) ||
+			host.startsWith('::ffff:')
+		);
 	}
 	return false;
 }

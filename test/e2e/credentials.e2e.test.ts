@@ -7,7 +7,12 @@ import { ensureRuntime, N8nInstance } from '../../e2e/lib/n8n';
 import { startSimulators, type RunningSimulators } from '../../scripts/simulators';
 
 const PORT = 5688;
-const OWNER = { email: 'e2e@zimage.local', firstName: 'E', lastName: 'Two', password: 'ZImage-e2e-1234' };
+const OWNER = {
+	email: 'e2e@zimage.local',
+	firstName: 'E',
+	lastName: 'Two',
+	password: 'ZImage-e2e-1234',
+};
 const BROWSER_ID = 'zimage-e2e-browser';
 
 let sims: RunningSimulators;
@@ -15,7 +20,10 @@ let n8n: N8nInstance;
 let stopN8n: () => void;
 let cookie = '';
 
-async function rest(path: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+async function rest(
+	path: string,
+	body: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
 	const response = await fetch(`http://127.0.0.1:${PORT}/rest${path}`, {
 		method: 'POST',
 		headers: { 'content-type': 'application/json', 'browser-id': BROWSER_ID, cookie },
@@ -31,14 +39,20 @@ async function rest(path: string, body: unknown): Promise<{ status: number; json
 	}
 }
 
-async function testCredential(type: string, data: Record<string, unknown>): Promise<{ status: string; message?: string }> {
+async function testCredential(
+	type: string,
+	data: Record<string, unknown>,
+): Promise<{ status: string; message?: string }> {
 	// As in the editor: the credential is saved, then tested.
 	const name = `test ${type} ${Date.now()}`;
 	const created = await rest('/credentials', { name, type, data });
 	const id = (created.json.data as { id?: string } | undefined)?.id;
 	if (!id) throw new Error(`creating the credential failed: ${JSON.stringify(created.json)}`);
 	const answer = await rest('/credentials/test', { credentials: { id, name, type, data } });
-	if (answer.status !== 200) throw new Error(`credential test answered HTTP ${answer.status}: ${JSON.stringify(answer.json)}`);
+	if (answer.status !== 200)
+		throw new Error(
+			`credential test answered HTTP ${answer.status}: ${JSON.stringify(answer.json)}`,
+		);
 	return answer.json.data as { status: string; message?: string };
 }
 
@@ -65,45 +79,100 @@ afterAll(async () => {
 test('TensorsLab: right key OK, wrong key refused, nothing billed', async () => {
 	const credits = sims.tensorsLab.credits;
 	const base = { baseUrl: sims.tensorsLab.url, authHeaderFormat: 'bearer' };
-	expect(await testCredential('tensorsLabApi', { ...base, apiKey: sims.tensorsLab.apiKey })).toMatchObject({ status: 'OK' });
-	expect(await testCredential('tensorsLabApi', { ...base, apiKey: 'wrong-key-1' })).toMatchObject({ status: 'Error' });
+	expect(
+		await testCredential('tensorsLabApi', { ...base, apiKey: sims.tensorsLab.apiKey }),
+	).toMatchObject({ status: 'OK' });
+	expect(await testCredential('tensorsLabApi', { ...base, apiKey: 'wrong-key-1' })).toMatchObject({
+		status: 'Error',
+	});
 	expect(sims.tensorsLab.tasks.size).toBe(0);
 	expect(sims.tensorsLab.credits).toBe(credits);
 });
 
 test('Z-Image server: reachable OK, unreachable refused', async () => {
-	expect(await testCredential('zImageServerApi', { baseUrl: sims.selfHosted.url, apiKey: '', requestTimeoutSeconds: 600, ignoreSslIssues: false })).toMatchObject({ status: 'OK' });
-	expect(await testCredential('zImageServerApi', { baseUrl: 'http://127.0.0.1:9', apiKey: '', requestTimeoutSeconds: 600, ignoreSslIssues: false })).toMatchObject({ status: 'Error' });
+	expect(
+		await testCredential('zImageServerApi', {
+			baseUrl: sims.selfHosted.url,
+			apiKey: '',
+			requestTimeoutSeconds: 600,
+			ignoreSslIssues: false,
+		}),
+	).toMatchObject({ status: 'OK' });
+	expect(
+		await testCredential('zImageServerApi', {
+			baseUrl: 'http://127.0.0.1:9',
+			apiKey: '',
+			requestTimeoutSeconds: 600,
+			ignoreSslIssues: false,
+		}),
+	).toMatchObject({ status: 'Error' });
 	expect(sims.selfHosted.imageRequests()).toHaveLength(0);
 });
 
-test.each(['evolink', 'odkkk'] as const)('%s: right key OK, wrong key refused with its message, nothing generated', async (provider) => {
-	const sim = sims[provider];
-	const type = `${provider}Api`;
-	expect(await testCredential(type, { apiKey: sim.apiKey, baseUrl: sim.url })).toMatchObject({ status: 'OK' });
-	const wrong = await testCredential(type, { apiKey: 'wrong-key-2', baseUrl: sim.url });
-	expect(wrong).toMatchObject({ status: 'Error', message: `${provider === 'evolink' ? 'Evolink' : 'ODKKK'} rejected the API key` });
-	expect(sim.submits()).toHaveLength(0);
-});
+test.each(['evolink', 'odkkk'] as const)(
+	'%s: right key OK, wrong key refused with its message, nothing generated',
+	async (provider) => {
+		const sim = sims[provider];
+		const type = `${provider}Api`;
+		expect(await testCredential(type, { apiKey: sim.apiKey, baseUrl: sim.url })).toMatchObject({
+			status: 'OK',
+		});
+		const wrong = await testCredential(type, { apiKey: 'wrong-key-2', baseUrl: sim.url });
+		expect(wrong).toMatchObject({
+			status: 'Error',
+			message: `${provider === 'evolink' ? 'Evolink' : 'ODKKK'} rejected the API key`,
+		});
+		expect(sim.submits()).toHaveLength(0);
+	},
+);
 
 describe('a base URL with a user name, a query or a fragment is refused by the Test button, before anything is sent', () => {
 	const cases: Array<[string, (url: string) => string, RegExp]> = [
-		['user and password', (url) => url.replace('://', '://admin:hunter2-pass@'), /^The Base URL "http:\/\/\*\*\*@127\.0\.0\.1:\d+(\/apiv1)?" must not contain a user name or password \(user:pass@\)\. /],
+		[
+			'user and password',
+			(url) => url.replace('://', '://admin:hunter2-pass@'),
+			/^The Base URL "http:\/\/\*\*\*@127\.0\.0\.1:\d+(\/apiv1)?" must not contain a user name or password \(user:pass@\)\. /,
+		],
 		['a query string', (url) => `${url}/?token=abc`, /must not contain a query string \(\?…\)/],
 		['a fragment', (url) => `${url}#top`, /must not contain a fragment \(#…\)/],
 	];
 	const types = (): Array<[string, Record<string, unknown>, () => number]> => [
-		['tensorsLabApi', { apiKey: sims.tensorsLab.apiKey, baseUrl: sims.tensorsLab.url, authHeaderFormat: 'bearer' }, () => sims.tensorsLab.api.requests.length],
-		['zImageServerApi', { baseUrl: sims.selfHosted.url, apiKey: 'proxy-token-e2e', requestTimeoutSeconds: 600, ignoreSslIssues: false }, () => sims.selfHosted.server.requests.length],
-		['evolinkApi', { apiKey: sims.evolink.apiKey, baseUrl: sims.evolink.url }, () => sims.evolink.api.requests.length],
-		['odkkkApi', { apiKey: sims.odkkk.apiKey, baseUrl: sims.odkkk.url }, () => sims.odkkk.api.requests.length],
+		[
+			'tensorsLabApi',
+			{ apiKey: sims.tensorsLab.apiKey, baseUrl: sims.tensorsLab.url, authHeaderFormat: 'bearer' },
+			() => sims.tensorsLab.api.requests.length,
+		],
+		[
+			'zImageServerApi',
+			{
+				baseUrl: sims.selfHosted.url,
+				apiKey: 'proxy-token-e2e',
+				requestTimeoutSeconds: 600,
+				ignoreSslIssues: false,
+			},
+			() => sims.selfHosted.server.requests.length,
+		],
+		[
+			'evolinkApi',
+			{ apiKey: sims.evolink.apiKey, baseUrl: sims.evolink.url },
+			() => sims.evolink.api.requests.length,
+		],
+		[
+			'odkkkApi',
+			{ apiKey: sims.odkkk.apiKey, baseUrl: sims.odkkk.url },
+			() => sims.odkkk.api.requests.length,
+		],
 	];
 
 	test.each(cases)('%s', async (_name, make, message) => {
 		for (const [type, data, requests] of types()) {
 			const before = requests();
 			const result = await testCredential(type, { ...data, baseUrl: make(String(data.baseUrl)) });
-			expect({ type, ...result }).toMatchObject({ type, status: 'Error', message: expect.stringMatching(message) });
+			expect({ type, ...result }).toMatchObject({
+				type,
+				status: 'Error',
+				message: expect.stringMatching(message),
+			});
 			expect(result.message).not.toContain('hunter2');
 			expect(requests()).toBe(before);
 		}
@@ -111,7 +180,10 @@ describe('a base URL with a user name, a query or a fragment is refused by the T
 
 	test('spaces and a trailing slash are trimmed, as a run trims them', async () => {
 		for (const [type, data] of types()) {
-			expect({ type, ...(await testCredential(type, { ...data, baseUrl: ` ${String(data.baseUrl)}/ ` })) }).toMatchObject({ type, status: 'OK' });
+			expect({
+				type,
+				...(await testCredential(type, { ...data, baseUrl: ` ${String(data.baseUrl)}/ ` })),
+			}).toMatchObject({ type, status: 'OK' });
 		}
 	});
 });

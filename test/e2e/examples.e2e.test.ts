@@ -7,8 +7,18 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { ensureRuntime, type Execution, loadExample, N8nInstance, type OutputItem } from '../../e2e/lib/n8n';
-import { simulatorCredentials, startSimulators, type RunningSimulators } from '../../scripts/simulators';
+import {
+	ensureRuntime,
+	type Execution,
+	loadExample,
+	N8nInstance,
+	type OutputItem,
+} from '../../e2e/lib/n8n';
+import {
+	simulatorCredentials,
+	startSimulators,
+	type RunningSimulators,
+} from '../../scripts/simulators';
 import { decodeImage } from '../simulators/images';
 
 type Provider = 'tensorsLab' | 'selfHosted' | 'evolink' | 'odkkk';
@@ -21,11 +31,30 @@ const CREDENTIALS: Record<Provider, { type: string; id: string; name: string }> 
 };
 
 /** Provider-specific parameters for the examples whose Z-Image nodes only set a prompt. */
-const GENERATE: Record<Provider, { parameters: Record<string, unknown>; size: [number, number]; mimeType: string }> = {
-	tensorsLab: { parameters: { model: 'zimage', resolution: '1:1' }, size: [1024, 1024], mimeType: 'image/png' },
-	selfHosted: { parameters: { size: '768x768', useAsync: true }, size: [768, 768], mimeType: 'image/png' },
-	evolink: { parameters: { model: 'z-image-turbo', size: '1:1' }, size: [1024, 1024], mimeType: 'image/png' },
-	odkkk: { parameters: { model: 'z-image-turbo', size: '1:1' }, size: [1024, 1024], mimeType: 'image/webp' },
+const GENERATE: Record<
+	Provider,
+	{ parameters: Record<string, unknown>; size: [number, number]; mimeType: string }
+> = {
+	tensorsLab: {
+		parameters: { model: 'zimage', resolution: '1:1' },
+		size: [1024, 1024],
+		mimeType: 'image/png',
+	},
+	selfHosted: {
+		parameters: { size: '768x768', useAsync: true },
+		size: [768, 768],
+		mimeType: 'image/png',
+	},
+	evolink: {
+		parameters: { model: 'z-image-turbo', size: '1:1' },
+		size: [1024, 1024],
+		mimeType: 'image/png',
+	},
+	odkkk: {
+		parameters: { model: 'z-image-turbo', size: '1:1' },
+		size: [1024, 1024],
+		mimeType: 'image/webp',
+	},
 };
 
 const ZIMAGE = 'n8n-nodes-zimage.zImage';
@@ -39,7 +68,12 @@ function forProvider(file: string, provider: Provider, credentialId = CREDENTIAL
 	for (const node of workflow.nodes) {
 		if (node.type !== ZIMAGE) continue;
 		const parameters = node.parameters as Record<string, unknown>;
-		const keep = { operation: parameters.operation, prompt: parameters.prompt, taskId: parameters.taskId, options: parameters.options };
+		const keep = {
+			operation: parameters.operation,
+			prompt: parameters.prompt,
+			taskId: parameters.taskId,
+			options: parameters.options,
+		};
 		node.parameters = {
 			provider,
 			...keep,
@@ -55,13 +89,19 @@ let n8n: N8nInstance;
 /** Every execution these tests ran, for the key scan at the end. */
 const executions: Array<{ workflowId: string; execution: Execution }> = [];
 
-async function checkImages(items: OutputItem[], size: [number, number], mimeType: string): Promise<Buffer[]> {
+async function checkImages(
+	items: OutputItem[],
+	size: [number, number],
+	mimeType: string,
+): Promise<Buffer[]> {
 	expect(items.length).toBeGreaterThan(0);
 	const images: Buffer[] = [];
 	for (const item of items) {
 		const binary = item.binary?.data;
 		expect(binary?.mimeType).toBe(mimeType);
-		expect(binary?.fileName).toBe(`${String(item.json.taskId)}-${String(item.json.index)}.${binary?.fileExtension === 'jpeg' ? 'jpg' : binary?.fileExtension}`);
+		expect(binary?.fileName).toBe(
+			`${String(item.json.taskId)}-${String(item.json.index)}.${binary?.fileExtension === 'jpeg' ? 'jpg' : binary?.fileExtension}`,
+		);
 		const bytes = n8n.binaryBytes(binary!);
 		const decoded = await decodeImage(bytes);
 		expect([decoded.width, decoded.height]).toEqual(size);
@@ -73,7 +113,8 @@ async function checkImages(items: OutputItem[], size: [number, number], mimeType
 }
 
 function succeeded(execution: Execution): void {
-	if (execution.status !== 'success') throw new Error(`execution ${execution.status}: ${execution.error}`);
+	if (execution.status !== 'success')
+		throw new Error(`execution ${execution.status}: ${execution.error}`);
 }
 
 beforeAll(async () => {
@@ -89,23 +130,35 @@ beforeAll(async () => {
 	n8n.installPackage();
 	await n8n.importCredentials([
 		...simulatorCredentials(sims),
-		{ id: 'zimage-evolink-badkey', name: 'Evolink (wrong key)', type: 'evolinkApi', data: { apiKey: 'sk-dummy-wrong-e2e-4242', baseUrl: sims.evolink.url } },
+		{
+			id: 'zimage-evolink-badkey',
+			name: 'Evolink (wrong key)',
+			type: 'evolinkApi',
+			data: { apiKey: 'sk-dummy-wrong-e2e-4242', baseUrl: sims.evolink.url },
+		},
 	]);
 	const batch = loadExample('batch-prompts-to-files.json');
 	const examples = readdirSync(join(__dirname, '..', '..', 'examples'))
 		.filter((file) => file.endsWith('.json') && file !== 'batch-prompts-to-files.json')
 		.map((file) => loadExample(file));
 	const variants = [
-		...(['tensorsLab', 'evolink', 'odkkk'] as Provider[]).map((p) => forProvider('submit-then-get-task.json', p)),
-		...(['tensorsLab', 'evolink', 'odkkk'] as Provider[]).map((p) => forProvider('health-check.json', p)),
+		...(['tensorsLab', 'evolink', 'odkkk'] as Provider[]).map((p) =>
+			forProvider('submit-then-get-task.json', p),
+		),
+		...(['tensorsLab', 'evolink', 'odkkk'] as Provider[]).map((p) =>
+			forProvider('health-check.json', p),
+		),
 		forProvider('submit-then-get-task.json', 'selfHosted'),
-		...(['tensorsLab', 'evolink', 'odkkk'] as Provider[]).map((p) => forProvider('batch-prompts-to-files.json', p)),
+		...(['tensorsLab', 'evolink', 'odkkk'] as Provider[]).map((p) =>
+			forProvider('batch-prompts-to-files.json', p),
+		),
 		forProvider('text-to-image-evolink.json', 'evolink', 'zimage-evolink-badkey'),
 	];
 	// The batch example writes to n8n's default files folder; here, to this instance's.
 	for (const workflow of [batch, ...variants.filter((w) => w.id.startsWith(String(batch.id)))]) {
 		const save = workflow.nodes.find((node) => node.type === 'n8n-nodes-base.readWriteFile')!;
-		(save.parameters as Record<string, unknown>).fileName = `=${n8n.filesDir}/${workflow.id}-{{ $json.fileName }}`;
+		(save.parameters as Record<string, unknown>).fileName =
+			`=${n8n.filesDir}/${workflow.id}-{{ $json.fileName }}`;
 	}
 	await n8n.importWorkflows([...examples, batch, ...variants]);
 }, 20 * 60_000);
@@ -121,24 +174,31 @@ describe('text-to-image examples, each on its own provider', () => {
 		['text-to-image-self-hosted.json', 'selfHosted', [1024, 768], 'image/png'],
 		['text-to-image-evolink.json', 'evolink', [1280, 720], 'image/png'],
 		['text-to-image-odkkk.json', 'odkkk', [1280, 720], 'image/webp'],
-	] as Array<[string, Provider, [number, number], string]>)('%s', async (file, provider, size, mimeType) => {
-		const example = loadExample(file);
-		const execution = await n8n.execute(example.id);
-		succeeded(execution);
-		const items = execution.outputs['Z-Image'];
-		expect(items).toHaveLength(1);
-		expect(items[0].json).toMatchObject({ provider, status: 'completed', index: 0 });
-		expect(items[0].pairedItem).toEqual({ item: 0 });
-		await checkImages(items, size, mimeType);
-		const prompt = (example.nodes.find((n) => n.type === ZIMAGE)!.parameters as Record<string, unknown>).prompt;
-		const submitted = {
-			tensorsLab: () => sims.tensorsLab.submits().map((r) => r.fields?.prompt?.[0]),
-			selfHosted: () => sims.selfHosted.imageRequests().map((r) => (r.json as Record<string, unknown>)?.prompt),
-			evolink: () => sims.evolink.submits().map((r) => (r.json as Record<string, unknown>).prompt),
-			odkkk: () => sims.odkkk.submits().map((r) => (r.json as Record<string, unknown>).prompt),
-		}[provider]();
-		expect(submitted).toContain(prompt);
-	});
+	] as Array<[string, Provider, [number, number], string]>)(
+		'%s',
+		async (file, provider, size, mimeType) => {
+			const example = loadExample(file);
+			const execution = await n8n.execute(example.id);
+			succeeded(execution);
+			const items = execution.outputs['Z-Image'];
+			expect(items).toHaveLength(1);
+			expect(items[0].json).toMatchObject({ provider, status: 'completed', index: 0 });
+			expect(items[0].pairedItem).toEqual({ item: 0 });
+			await checkImages(items, size, mimeType);
+			const prompt = (
+				example.nodes.find((n) => n.type === ZIMAGE)!.parameters as Record<string, unknown>
+			).prompt;
+			const submitted = {
+				tensorsLab: () => sims.tensorsLab.submits().map((r) => r.fields?.prompt?.[0]),
+				selfHosted: () =>
+					sims.selfHosted.imageRequests().map((r) => (r.json as Record<string, unknown>)?.prompt),
+				evolink: () =>
+					sims.evolink.submits().map((r) => (r.json as Record<string, unknown>).prompt),
+				odkkk: () => sims.odkkk.submits().map((r) => (r.json as Record<string, unknown>).prompt),
+			}[provider]();
+			expect(submitted).toContain(prompt);
+		},
+	);
 });
 
 describe('generate, then edit', () => {
@@ -159,7 +219,10 @@ describe('generate, then edit', () => {
 		succeeded(execution);
 		const [generated] = await checkImages(execution.outputs.Generate, [2048, 2048], 'image/png');
 		await checkImages(execution.outputs.Edit, [2048, 2048], 'image/png');
-		const edit = sims.tensorsLab.submits().filter((r) => r.files?.length).at(-1)!;
+		const edit = sims.tensorsLab
+			.submits()
+			.filter((r) => r.files?.length)
+			.at(-1)!;
 		expect(edit.path).toBe('/v1/images/seedreamv45');
 		expect(edit.files![0].field).toBe('sourceImage');
 		expect(edit.files![0].data.equals(generated)).toBe(true);
@@ -167,50 +230,77 @@ describe('generate, then edit', () => {
 });
 
 describe('a batch of five prompts to files on disk', () => {
-	test.each(['selfHosted', 'tensorsLab', 'evolink', 'odkkk'] as Provider[])('%s', async (provider) => {
-		const id = provider === 'selfHosted' ? 'zimageBatchToFiles' : `zimageBatchToFiles_${provider}`;
-		const execution = await n8n.execute(id);
-		succeeded(execution);
-		const { size, mimeType } = GENERATE[provider];
-		const items = execution.outputs['Z-Image'];
-		expect(items).toHaveLength(5);
-		expect(items.map((item) => item.pairedItem)).toEqual([0, 1, 2, 3, 4].map((item) => ({ item })));
-		await checkImages(items, size, mimeType);
-		for (const item of items) {
-			const file = join(n8n.filesDir, `${id}-${String(item.binary!.data.fileName)}`);
-			expect(existsSync(file)).toBe(true);
-			expect(await decodeImage(readFileSync(file))).toMatchObject({ width: size[0], height: size[1] });
-		}
-	});
+	test.each(['selfHosted', 'tensorsLab', 'evolink', 'odkkk'] as Provider[])(
+		'%s',
+		async (provider) => {
+			const id =
+				provider === 'selfHosted' ? 'zimageBatchToFiles' : `zimageBatchToFiles_${provider}`;
+			const execution = await n8n.execute(id);
+			succeeded(execution);
+			const { size, mimeType } = GENERATE[provider];
+			const items = execution.outputs['Z-Image'];
+			expect(items).toHaveLength(5);
+			expect(items.map((item) => item.pairedItem)).toEqual(
+				[0, 1, 2, 3, 4].map((item) => ({ item })),
+			);
+			await checkImages(items, size, mimeType);
+			for (const item of items) {
+				const file = join(n8n.filesDir, `${id}-${String(item.binary!.data.fileName)}`);
+				expect(existsSync(file)).toBe(true);
+				expect(await decodeImage(readFileSync(file))).toMatchObject({
+					width: size[0],
+					height: size[1],
+				});
+			}
+		},
+	);
 });
 
 describe('submit without waiting, then Get Task', () => {
-	test.each(['tensorsLab', 'evolink', 'odkkk', 'selfHosted'] as Provider[])('%s', async (provider) => {
-		const id = provider === 'tensorsLab' ? 'zimageSubmitGetTask' : `zimageSubmitGetTask_${provider}`;
-		const execution = await n8n.execute(id);
-		succeeded(execution);
-		const [submitted] = execution.outputs.Submit;
-		expect(submitted.binary).toBeUndefined();
-		expect(['queued', 'processing']).toContain(submitted.json.status);
-		const collected = execution.outputs['Get Task'];
-		expect(collected[0].json).toMatchObject({ taskId: submitted.json.taskId, status: 'completed' });
-		await checkImages(collected, GENERATE[provider].size, GENERATE[provider].mimeType);
-	});
+	test.each(['tensorsLab', 'evolink', 'odkkk', 'selfHosted'] as Provider[])(
+		'%s',
+		async (provider) => {
+			const id =
+				provider === 'tensorsLab' ? 'zimageSubmitGetTask' : `zimageSubmitGetTask_${provider}`;
+			const execution = await n8n.execute(id);
+			succeeded(execution);
+			const [submitted] = execution.outputs.Submit;
+			expect(submitted.binary).toBeUndefined();
+			expect(['queued', 'processing']).toContain(submitted.json.status);
+			const collected = execution.outputs['Get Task'];
+			expect(collected[0].json).toMatchObject({
+				taskId: submitted.json.taskId,
+				status: 'completed',
+			});
+			await checkImages(collected, GENERATE[provider].size, GENERATE[provider].mimeType);
+		},
+	);
 });
 
 describe('health check', () => {
-	test.each(['selfHosted', 'tensorsLab', 'evolink', 'odkkk'] as Provider[])('%s', async (provider) => {
-		const execution = await n8n.execute(provider === 'selfHosted' ? 'zimageHealth' : `zimageHealth_${provider}`);
-		succeeded(execution);
-		expect(execution.outputs['Z-Image'][0].json).toMatchObject({ provider, reachable: true, keyAccepted: true });
-	});
+	test.each(['selfHosted', 'tensorsLab', 'evolink', 'odkkk'] as Provider[])(
+		'%s',
+		async (provider) => {
+			const execution = await n8n.execute(
+				provider === 'selfHosted' ? 'zimageHealth' : `zimageHealth_${provider}`,
+			);
+			succeeded(execution);
+			expect(execution.outputs['Z-Image'][0].json).toMatchObject({
+				provider,
+				reachable: true,
+				keyAccepted: true,
+			});
+		},
+	);
 });
 
 describe('a failure a user understands', () => {
 	test('a wrong Evolink key fails the execution with a message naming the problem, not the key', async () => {
 		const execution = await n8n.execute('zimageT2iEvolink_evolink_badkey');
 		expect(execution.status).toBe('error');
-		expect(execution.error).toBe('Evolink (generate): Evolink rejected the API key: Invalid or expired token');
+		expect(execution.error).toBe(
+			'Evolink (generate): Evolink rejected the API key: Invalid or expired token',
+		);
 		expect(JSON.stringify(execution.raw)).not.toContain('sk-dummy-wrong-e2e-4242');
 	});
 });
@@ -235,13 +325,25 @@ describe("the images in n8n's binary data mode", () => {
 
 describe('no key in anything n8n kept', () => {
 	test('every execution above, outputs, binary metadata and errors, is scanned for each simulator key and its prefixes', () => {
-		const keys = [sims.tensorsLab.apiKey, sims.evolink.apiKey, sims.odkkk.apiKey, 'sk-dummy-wrong-e2e-4242'];
+		const keys = [
+			sims.tensorsLab.apiKey,
+			sims.evolink.apiKey,
+			sims.odkkk.apiKey,
+			'sk-dummy-wrong-e2e-4242',
+		];
 		for (const { workflowId, execution } of executions) {
-			const text = JSON.stringify({ outputs: execution.outputs, error: execution.error, raw: execution.raw });
+			const text = JSON.stringify({
+				outputs: execution.outputs,
+				error: execution.error,
+				raw: execution.raw,
+			});
 			for (const key of keys) {
 				// Its first 12 and last 10 characters: shorter pieces of these test keys ("evolink-") occur naturally.
 				for (const form of [key, `Bearer ${key}`, key.slice(0, 12), key.slice(-10)]) {
-					expect({ workflowId, leaked: text.includes(form) ? form : undefined }).toEqual({ workflowId, leaked: undefined });
+					expect({ workflowId, leaked: text.includes(form) ? form : undefined }).toEqual({
+						workflowId,
+						leaked: undefined,
+					});
 				}
 			}
 		}

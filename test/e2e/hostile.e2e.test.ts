@@ -5,7 +5,11 @@
 import { sleep } from 'n8n-workflow';
 
 import { ensureRuntime, loadExample, N8nInstance } from '../../e2e/lib/n8n';
-import { simulatorCredentials, startSimulators, type RunningSimulators } from '../../scripts/simulators';
+import {
+	simulatorCredentials,
+	startSimulators,
+	type RunningSimulators,
+} from '../../scripts/simulators';
 import { SimulatorServer } from '../simulators/server';
 
 let sims: RunningSimulators;
@@ -26,7 +30,10 @@ function tensorsLabWorkflow(id: string, options: Record<string, unknown>) {
 beforeAll(async () => {
 	const node = ensureRuntime();
 	sims = await startSimulators(200);
-	elsewhere = new SimulatorServer(() => ({ status: 200, body: { code: 1000, data: { taskid: 'stolen' } } }));
+	elsewhere = new SimulatorServer(() => ({
+		status: 200,
+		body: { code: 1000, data: { taskid: 'stolen' } },
+	}));
 	await elsewhere.start();
 	n8n = new N8nInstance(node);
 	n8n.installPackage();
@@ -44,21 +51,33 @@ afterAll(async () => {
 });
 
 test('a submission redirected to another host: the other host receives nothing, not the key, not the prompt', async () => {
-	sims.tensorsLab.api.planFault(/\/v1\/images\/zimage$/, 1, { kind: 'reply', reply: { status: 307, body: '', headers: { location: `${elsewhere.url}/v1/images/zimage` } } });
+	sims.tensorsLab.api.planFault(/\/v1\/images\/zimage$/, 1, {
+		kind: 'reply',
+		reply: { status: 307, body: '', headers: { location: `${elsewhere.url}/v1/images/zimage` } },
+	});
 	const execution = await n8n.execute('zimageHostileRedirect');
 	expect(execution.status).toBe('error');
-	expect(execution.error).toMatch(/redirected to another host \(http:\/\/127\.0\.0\.1:\d+\); the key is only ever sent to/);
+	expect(execution.error).toMatch(
+		/redirected to another host \(http:\/\/127\.0\.0\.1:\d+\); the key is only ever sent to/,
+	);
 	expect(elsewhere.requests).toHaveLength(0);
 	expect(JSON.stringify(execution.raw)).not.toContain(sims.tensorsLab.apiKey);
 });
 
 test('a result that never ends is cut at Max Download Size and not downloaded again', async () => {
 	const pngStart = Buffer.from('89504e470d0a1a0a0000000d49484452000004000000030008060000', 'hex');
-	sims.tensorsLab.cdn.planFault(/^\/files\//, 5, { kind: 'stream', head: pngStart, chunk: 64 * 1024, everyMs: 0 });
+	sims.tensorsLab.cdn.planFault(/^\/files\//, 5, {
+		kind: 'stream',
+		head: pngStart,
+		chunk: 64 * 1024,
+		everyMs: 0,
+	});
 	const before = sims.tensorsLab.cdn.requests.length;
 	const execution = await n8n.execute('zimageHostileEndless');
 	expect(execution.status).toBe('error');
-	expect(execution.error).toMatch(/is more than 1048576 bytes, over the download limit of 1048576 bytes$/);
+	expect(execution.error).toMatch(
+		/is more than 1048576 bytes, over the download limit of 1048576 bytes$/,
+	);
 	const downloads = sims.tensorsLab.cdn.requests.slice(before);
 	expect(downloads).toHaveLength(1);
 	// The server's side: the node hung up near the limit, not after hundreds of megabytes.

@@ -18,7 +18,11 @@ import { TensorsLabSimulator } from '../simulators/tensorsLab';
 const ZIMAGE = 'n8n-nodes-zimage.zImage';
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 /** Short Bull locks so that a dead worker's job is noticed in seconds, not minutes. */
-const LOCKS = { QUEUE_WORKER_LOCK_DURATION: '8000', QUEUE_WORKER_LOCK_RENEW_TIME: '2000', QUEUE_WORKER_STALLED_INTERVAL: '3000' };
+const LOCKS = {
+	QUEUE_WORKER_LOCK_DURATION: '8000',
+	QUEUE_WORKER_LOCK_RENEW_TIME: '2000',
+	QUEUE_WORKER_STALLED_INTERVAL: '3000',
+};
 
 const started = Date.now();
 let evolink: EvolinkSimulator;
@@ -28,39 +32,90 @@ let slow: TensorsLabSimulator;
 let cluster: QueueCluster;
 
 /** The credentials' ids, as n8n gave them. */
-const ids: Record<'evolink' | 'tensorsLab' | 'slow', string> = { evolink: '', tensorsLab: '', slow: '' };
-const credential = (type: string, key: keyof typeof ids) => ({ [type]: { id: ids[key], name: `queue ${key}` } });
+const ids: Record<'evolink' | 'tensorsLab' | 'slow', string> = {
+	evolink: '',
+	tensorsLab: '',
+	slow: '',
+};
+const credential = (type: string, key: keyof typeof ids) => ({
+	[type]: { id: ids[key], name: `queue ${key}` },
+});
 
-function node(name: string, type: string, typeVersion: number, position: number, parameters: Record<string, unknown>, extra: Record<string, unknown> = {}) {
-	return { id: randomUUID(), name, type, typeVersion, position: [position * 240, 0], parameters, ...extra };
+function node(
+	name: string,
+	type: string,
+	typeVersion: number,
+	position: number,
+	parameters: Record<string, unknown>,
+	extra: Record<string, unknown> = {},
+) {
+	return {
+		id: randomUUID(),
+		name,
+		type,
+		typeVersion,
+		position: [position * 240, 0],
+		parameters,
+		...extra,
+	};
 }
 
 function chain(...names: string[]) {
 	const connections: Record<string, unknown> = {};
-	for (let i = 0; i < names.length - 1; i++) connections[names[i]] = { main: [[{ node: names[i + 1], type: 'main', index: 0 }]] };
+	for (let i = 0; i < names.length - 1; i++)
+		connections[names[i]] = { main: [[{ node: names[i + 1], type: 'main', index: 0 }]] };
 	return connections;
 }
 
 function webhookNode(path: string) {
-	return node('Webhook', 'n8n-nodes-base.webhook', 2, 0, { httpMethod: 'POST', path, responseMode: 'responseNode', options: {} }, { webhookId: randomUUID() });
+	return node(
+		'Webhook',
+		'n8n-nodes-base.webhook',
+		2,
+		0,
+		{ httpMethod: 'POST', path, responseMode: 'responseNode', options: {} },
+		{ webhookId: randomUUID() },
+	);
 }
 
 function respondNode(position: number, body: string) {
-	return node('Respond', 'n8n-nodes-base.respondToWebhook', 1.1, position, { respondWith: 'json', responseBody: body, options: {} });
+	return node('Respond', 'n8n-nodes-base.respondToWebhook', 1.1, position, {
+		respondWith: 'json',
+		responseBody: body,
+		options: {},
+	});
 }
 
 /** What the caller gets back: where the image is stored, and who made it. */
-const RESULT = '={{ { executionId: $execution.id, taskId: $json.taskId, binaryId: $binary.data.id, mimeType: $binary.data.mimeType, width: $json.width, height: $json.height } }}';
+const RESULT =
+	'={{ { executionId: $execution.id, taskId: $json.taskId, binaryId: $binary.data.id, mimeType: $binary.data.mimeType, width: $json.width, height: $json.height } }}';
 
 function workflow(id: string, nodes: Array<{ name: string }>) {
-	return { name: id, nodes, connections: chain(...nodes.map((n) => n.name)), settings: { executionOrder: 'v1' } };
+	return {
+		name: id,
+		nodes,
+		connections: chain(...nodes.map((n) => n.name)),
+		settings: { executionOrder: 'v1' },
+	};
 }
 
 /** Webhook → Z-Image Generate → Respond to Webhook. */
-function generateWorkflow(id: string, path: string, parameters: Record<string, unknown>, credentials: Record<string, unknown>) {
+function generateWorkflow(
+	id: string,
+	path: string,
+	parameters: Record<string, unknown>,
+	credentials: Record<string, unknown>,
+) {
 	return workflow(id, [
 		webhookNode(path),
-		node('Z-Image', ZIMAGE, 1, 1, { operation: 'generate', prompt: '={{ $json.body.prompt }}', options: {}, ...parameters }, { credentials }),
+		node(
+			'Z-Image',
+			ZIMAGE,
+			1,
+			1,
+			{ operation: 'generate', prompt: '={{ $json.body.prompt }}', options: {}, ...parameters },
+			{ credentials },
+		),
 		respondNode(2, RESULT),
 	]);
 }
@@ -68,70 +123,153 @@ function generateWorkflow(id: string, path: string, parameters: Record<string, u
 function workflows() {
 	const slowCredential = credential('tensorsLabApi', 'slow');
 	return [
-		generateWorkflow('queueEvolink', 'zimage-evolink', { provider: 'evolink', model: 'z-image-turbo', size: '1:1' }, credential('evolinkApi', 'evolink')),
-		generateWorkflow('queueTensorsLab', 'zimage-tensorslab', { provider: 'tensorsLab', model: 'zimage', resolution: '1:1' }, credential('tensorsLabApi', 'tensorsLab')),
+		generateWorkflow(
+			'queueEvolink',
+			'zimage-evolink',
+			{ provider: 'evolink', model: 'z-image-turbo', size: '1:1' },
+			credential('evolinkApi', 'evolink'),
+		),
+		generateWorkflow(
+			'queueTensorsLab',
+			'zimage-tensorslab',
+			{ provider: 'tensorsLab', model: 'zimage', resolution: '1:1' },
+			credential('tensorsLabApi', 'tensorsLab'),
+		),
 		// Answers the caller at once with the execution id, then generates (for Stop and the killed worker).
 		workflow('queueSlow', [
 			webhookNode('zimage-slow'),
 			respondNode(1, '={{ { executionId: $execution.id } }}'),
-			node('Z-Image', ZIMAGE, 1, 2, { provider: 'tensorsLab', operation: 'generate', model: 'zimage', resolution: '1:1', prompt: "={{ $('Webhook').item.json.body.prompt }}", options: {} }, { credentials: slowCredential }),
+			node(
+				'Z-Image',
+				ZIMAGE,
+				1,
+				2,
+				{
+					provider: 'tensorsLab',
+					operation: 'generate',
+					model: 'zimage',
+					resolution: '1:1',
+					prompt: "={{ $('Webhook').item.json.body.prompt }}",
+					options: {},
+				},
+				{ credentials: slowCredential },
+			),
 		]),
 		workflow('queueGetTask', [
 			webhookNode('zimage-get-task'),
-			node('Z-Image', ZIMAGE, 1, 1, { provider: 'tensorsLab', operation: 'getTask', taskId: '={{ $json.body.taskId }}', options: { waitForCompletion: true } }, { credentials: slowCredential }),
+			node(
+				'Z-Image',
+				ZIMAGE,
+				1,
+				1,
+				{
+					provider: 'tensorsLab',
+					operation: 'getTask',
+					taskId: '={{ $json.body.taskId }}',
+					options: { waitForCompletion: true },
+				},
+				{ credentials: slowCredential },
+			),
 			respondNode(2, RESULT),
 		]),
 	];
 }
 
-const prompts = (requests: RecordedRequest[]) => requests.map((r) => r.fields?.prompt?.[0] ?? (r.json as { prompt?: string } | undefined)?.prompt);
+const prompts = (requests: RecordedRequest[]) =>
+	requests.map((r) => r.fields?.prompt?.[0] ?? (r.json as { prompt?: string } | undefined)?.prompt);
 
 /** The slow simulator's status requests for one task. */
-const pollsOf = (taskId: string) => slow.api.requestsTo(/\/v1\/images\/infobytaskid$/).filter((r) => (r.json as { taskid?: string }).taskid === taskId);
+const pollsOf = (taskId: string) =>
+	slow.api
+		.requestsTo(/\/v1\/images\/infobytaskid$/)
+		.filter((r) => (r.json as { taskid?: string }).taskid === taskId);
 
 async function slowTaskOf(prompt: string) {
-	return await waitFor(`a submit of "${prompt}"`, () => [...slow.tasks.values()].find((task) => task.prompt === prompt), 60_000);
+	return await waitFor(
+		`a submit of "${prompt}"`,
+		() => [...slow.tasks.values()].find((task) => task.prompt === prompt),
+		60_000,
+	);
 }
 
 beforeAll(async () => {
 	evolink = await new EvolinkSimulator({ taskMs: 1500 }).start();
 	tensorsLab = await new TensorsLabSimulator({ queueMs: 200, processMs: 1300 }).start();
-	slow = await new TensorsLabSimulator({ apiKey: 'tl-slow-key-42', queueMs: 200, processMs: 10 * 60_000 }).start();
+	slow = await new TensorsLabSimulator({
+		apiKey: 'tl-slow-key-42',
+		queueMs: 200,
+		processMs: 10 * 60_000,
+	}).start();
 	const t0 = Date.now();
 	cluster = await QueueCluster.start({ workers: 2, concurrency: 5, env: LOCKS });
-	ids.evolink = await cluster.createCredential('queue evolink', 'evolinkApi', { apiKey: evolink.apiKey, baseUrl: evolink.url });
-	ids.tensorsLab = await cluster.createCredential('queue tensorsLab', 'tensorsLabApi', { apiKey: tensorsLab.apiKey, baseUrl: tensorsLab.url, authHeaderFormat: 'bearer' });
-	ids.slow = await cluster.createCredential('queue slow', 'tensorsLabApi', { apiKey: slow.apiKey, baseUrl: slow.url, authHeaderFormat: 'bearer' });
+	ids.evolink = await cluster.createCredential('queue evolink', 'evolinkApi', {
+		apiKey: evolink.apiKey,
+		baseUrl: evolink.url,
+	});
+	ids.tensorsLab = await cluster.createCredential('queue tensorsLab', 'tensorsLabApi', {
+		apiKey: tensorsLab.apiKey,
+		baseUrl: tensorsLab.url,
+		authHeaderFormat: 'bearer',
+	});
+	ids.slow = await cluster.createCredential('queue slow', 'tensorsLabApi', {
+		apiKey: slow.apiKey,
+		baseUrl: slow.url,
+		authHeaderFormat: 'bearer',
+	});
 	for (const definition of workflows()) await cluster.createActiveWorkflow(definition);
-	for (const path of ['zimage-evolink', 'zimage-tensorslab', 'zimage-slow', 'zimage-get-task']) await cluster.waitForWebhook(path);
-	console.log(`queue e2e: cluster (Redis, PostgreSQL, main + 2 workers) ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+	for (const path of ['zimage-evolink', 'zimage-tensorslab', 'zimage-slow', 'zimage-get-task'])
+		await cluster.waitForWebhook(path);
+	console.log(
+		`queue e2e: cluster (Redis, PostgreSQL, main + 2 workers) ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+	);
 }, 8 * 60_000);
 
 afterAll(async () => {
 	await cluster?.stop();
 	await Promise.all([evolink?.stop(), tensorsLab?.stop(), slow?.stop()]);
-	console.log(`queue e2e: ${((Date.now() - started) / 1000).toFixed(1)} s in all, cluster start and stop included`);
+	console.log(
+		`queue e2e: ${((Date.now() - started) / 1000).toFixed(1)} s in all, cluster start and stop included`,
+	);
 }, 60_000);
 
 test('every process is up, each worker under its own hostname', () => {
-	for (const pid of [cluster.state.main.pid, ...cluster.state.workers.map((w) => w.pid), cluster.state.redis.pid, cluster.state.postgres.pid]) {
+	for (const pid of [
+		cluster.state.main.pid,
+		...cluster.state.workers.map((w) => w.pid),
+		cluster.state.redis.pid,
+		cluster.state.postgres.pid,
+	]) {
 		expect(QueueCluster.alive(pid)).toBe(true);
 	}
-	expect(cluster.state.workers.map((w) => w.hostname)).toEqual(['zimage-worker-1', 'zimage-worker-2']);
+	expect(cluster.state.workers.map((w) => w.hostname)).toEqual([
+		'zimage-worker-1',
+		'zimage-worker-2',
+	]);
 });
 
 test('8 concurrent webhook calls, two providers: right images, stored in the database, spread over both workers, each submitted once', async () => {
 	const calls = [
-		...Array.from({ length: 4 }, (_, i) => ({ provider: 'evolink' as const, prompt: `queue evolink ${i}: a red fox in snow` })),
-		...Array.from({ length: 4 }, (_, i) => ({ provider: 'tensorslab' as const, prompt: `queue tensorslab ${i}: a blue boat at dawn` })),
+		...Array.from({ length: 4 }, (_, i) => ({
+			provider: 'evolink' as const,
+			prompt: `queue evolink ${i}: a red fox in snow`,
+		})),
+		...Array.from({ length: 4 }, (_, i) => ({
+			provider: 'tensorslab' as const,
+			prompt: `queue tensorslab ${i}: a blue boat at dawn`,
+		})),
 	];
-	const answers = await Promise.all(calls.map((call) => cluster.webhook(`zimage-${call.provider}`, { prompt: call.prompt })));
+	const answers = await Promise.all(
+		calls.map((call) => cluster.webhook(`zimage-${call.provider}`, { prompt: call.prompt })),
+	);
 
 	const workers = new Set<string>();
 	for (const [i, call] of calls.entries()) {
 		const answer = answers[i];
 		expect({ call, status: answer.status }).toEqual({ call, status: 200 });
-		const { executionId, taskId, binaryId, mimeType, width, height } = answer.json as Record<string, string>;
+		const { executionId, taskId, binaryId, mimeType, width, height } = answer.json as Record<
+			string,
+			string
+		>;
 		expect([mimeType, width, height]).toEqual(['image/png', 1024, 1024]);
 		// The right image: the task the provider made for this very prompt...
 		let expected: Buffer;
@@ -164,7 +302,10 @@ test('8 concurrent webhook calls, two providers: right images, stored in the dat
 	const tensorsLabPrompts = prompts(tensorsLab.submits());
 	for (const call of calls) {
 		const sent = call.provider === 'evolink' ? evolinkPrompts : tensorsLabPrompts;
-		expect({ prompt: call.prompt, submits: sent.filter((p) => p === call.prompt).length }).toEqual({ prompt: call.prompt, submits: 1 });
+		expect({ prompt: call.prompt, submits: sent.filter((p) => p === call.prompt).length }).toEqual({
+			prompt: call.prompt,
+			submits: 1,
+		});
 	}
 	expect(evolinkPrompts).toHaveLength(4);
 	expect(tensorsLabPrompts).toHaveLength(4);
@@ -184,13 +325,19 @@ test('Stop from the main process (REST, as the editor) ends the polling on the w
 	const stopAt = Date.now();
 	const stop = await cluster.rest('POST', `/executions/${executionId}/stop`);
 	expect(stop.status).toBe(200);
-	await waitFor('the execution to be canceled', async () => (await cluster.execution(executionId)).status === 'canceled', 15_000);
+	await waitFor(
+		'the execution to be canceled',
+		async () => (await cluster.execution(executionId)).status === 'canceled',
+		15_000,
+	);
 	// Long enough for several more polls had the node gone on polling.
 	await new Promise((resolve) => setTimeout(resolve, 6000));
 	const late = pollsOf(task.taskid).filter((r) => r.at > stopAt + 3000);
 	expect(late).toEqual([]);
 	expect(prompts(slow.submits()).filter((p) => p === prompt)).toHaveLength(1);
-	console.log(`queue e2e: last poll ${Math.max(0, pollsOf(task.taskid).at(-1)!.at - stopAt)} ms after the Stop`);
+	console.log(
+		`queue e2e: last poll ${Math.max(0, pollsOf(task.taskid).at(-1)!.at - stopAt)} ms after the Stop`,
+	);
 });
 
 test('a worker killed mid-run: the execution fails once its lock expires, nothing is submitted twice, the task is collected with Get Task', async () => {
@@ -218,9 +365,13 @@ test('a worker killed mid-run: the execution fails once its lock expires, nothin
 		90_000,
 		1000,
 	);
-	console.log(`queue e2e: execution of the killed worker marked ${failed.status} ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill`);
+	console.log(
+		`queue e2e: execution of the killed worker marked ${failed.status} ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill`,
+	);
 	expect(failed.data).toContain('failed to be processed too many times');
-	console.log(`queue e2e: the failed execution's data names the task id ${task.taskid}: ${failed.data.includes(task.taskid)}`);
+	console.log(
+		`queue e2e: the failed execution's data names the task id ${task.taskid}: ${failed.data.includes(task.taskid)}`,
+	);
 
 	// Nobody took the job over: no other worker started it, nothing polled or submitted again.
 	await new Promise((resolve) => setTimeout(resolve, 3000));
@@ -241,7 +392,12 @@ test('a worker killed mid-run: the execution fails once its lock expires, nothin
 });
 
 test('stopping the cluster leaves no process behind', async () => {
-	const pids = [cluster.state.main.pid, ...cluster.state.workers.map((w) => w.pid), cluster.state.redis.pid, cluster.state.postgres.pid];
+	const pids = [
+		cluster.state.main.pid,
+		...cluster.state.workers.map((w) => w.pid),
+		cluster.state.redis.pid,
+		cluster.state.postgres.pid,
+	];
 	await cluster.stop();
 	expect(pids.filter((pid) => QueueCluster.alive(pid))).toEqual([]);
 }, 60_000);

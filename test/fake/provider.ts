@@ -26,7 +26,9 @@ function readTask(body: unknown, taskId: string): TaskState | undefined {
 	const job = asObject(body);
 	const status = STATUS[String(job?.status) as keyof typeof STATUS];
 	if (!job || !status) return undefined;
-	const images = Array.isArray(job.images) ? job.images.filter((url): url is string => typeof url === 'string') : [];
+	const images = Array.isArray(job.images)
+		? job.images.filter((url): url is string => typeof url === 'string')
+		: [];
 	return {
 		taskId: typeof job.id === 'string' ? job.id : taskId,
 		status,
@@ -44,12 +46,19 @@ export const fakeProvider: ZImageProvider = {
 	maxPromptLength: 500,
 	maxResultsPerTask: 1,
 	firstPollSeconds: 0.1,
-	operations: offerOperations({ generate: 'Text to image', getTask: 'Look up a job', health: 'Check the key' }),
+	operations: offerOperations({
+		generate: 'Text to image',
+		getTask: 'Look up a job',
+		health: 'Check the key',
+	}),
 	properties: [],
 	errors,
 	async prepareSubmit(ctx, itemIndex) {
 		const prompt = readPrompt(ctx, itemIndex, 500);
-		return { request: { method: 'POST', path: '/jobs', json: { text: prompt } }, meta: { model: 'fake', prompt, images: 1 } };
+		return {
+			request: { method: 'POST', path: '/jobs', json: { text: prompt } },
+			meta: { model: 'fake', prompt, images: 1 },
+		};
 	},
 	readSubmit: (body) => {
 		const id = asObject(body)?.id;
@@ -69,8 +78,17 @@ export const fakeCredentialType: ICredentialType = {
 	name: 'fakeApi',
 	displayName: 'Fake API',
 	properties: [
-		{ displayName: 'API Key', name: 'apiKey', type: 'string', typeOptions: { password: true }, default: '' },
+		{
+			displayName: 'API Key',
+			name: 'apiKey',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+		},
 		{ displayName: 'Base URL', name: 'baseUrl', type: 'string', default: '' },
 	],
-	authenticate: { type: 'generic', properties: { headers: { 'X-Fake-Key': '={{$credentials.apiKey}}' } } },
+	authenticate: {
+		type: 'generic',
+		properties: { headers: { 'X-Fake-Key': '={{$credentials.apiKey}}' } },
+	},
 };

@@ -29,7 +29,11 @@ export class FakeSimulator extends ProviderSimulator {
 		const job = match ? this.jobs.get(decodeURIComponent(match[1])) : undefined;
 		if (!match || !job) return json(404, { error: 'no such job' });
 		const done = Date.now() - job.createdMs >= this.jobMs;
-		return json(200, { id: match[1], status: done ? 'done' : 'running', images: done ? [`${this.cdn.url}/img/${match[1]}.png`] : [] });
+		return json(200, {
+			id: match[1],
+			status: done ? 'done' : 'running',
+			images: done ? [`${this.cdn.url}/img/${match[1]}.png`] : [],
+		});
 	}
 
 	protected serveFile(): Reply {

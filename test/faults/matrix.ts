@@ -26,7 +26,13 @@ interface Target {
 	provider: string;
 	displayName: string;
 	/** Base URL and the servers whose requests are counted. */
-	start(): Promise<{ url: string; api: SimulatorServer; files: SimulatorServer; tasks(): number; stop(): Promise<void> }>;
+	start(): Promise<{
+		url: string;
+		api: SimulatorServer;
+		files: SimulatorServer;
+		tasks(): number;
+		stop(): Promise<void>;
+	}>;
 	credentials(url: string): Record<string, IDataObject>;
 	generate: IDataObject;
 	submitPath: RegExp;
@@ -43,10 +49,22 @@ export const TARGETS: Target[] = [
 		provider: 'tensorsLab',
 		displayName: 'TensorsLab',
 		async start() {
-			const sim = await new TensorsLabSimulator({ apiKey: SECRET, queueMs: 20, processMs: 100 }).start();
-			return { url: sim.url, api: sim.api, files: sim.cdn, tasks: () => sim.tasks.size, stop: () => sim.stop() };
+			const sim = await new TensorsLabSimulator({
+				apiKey: SECRET,
+				queueMs: 20,
+				processMs: 100,
+			}).start();
+			return {
+				url: sim.url,
+				api: sim.api,
+				files: sim.cdn,
+				tasks: () => sim.tasks.size,
+				stop: () => sim.stop(),
+			};
 		},
-		credentials: (url) => ({ tensorsLabApi: { apiKey: SECRET, baseUrl: url, authHeaderFormat: 'bearer' } }),
+		credentials: (url) => ({
+			tensorsLabApi: { apiKey: SECRET, baseUrl: url, authHeaderFormat: 'bearer' },
+		}),
 		generate: { model: 'zimage', resolution: '1:1' },
 		submitPath: /\/v1\/images\/zimage$/,
 		pollPath: /\/v1\/images\/infobytaskid$/,
@@ -58,8 +76,18 @@ export const TARGETS: Target[] = [
 		provider: 'selfHosted',
 		displayName: 'Z-Image Server',
 		async start() {
-			const sim = await new ZImageServerSimulator({ token: SECRET, loadMs: 20, generateMs: 100 }).start();
-			return { url: sim.url, api: sim.server, files: sim.server, tasks: () => sim.tasks.size, stop: () => sim.stop() };
+			const sim = await new ZImageServerSimulator({
+				token: SECRET,
+				loadMs: 20,
+				generateMs: 100,
+			}).start();
+			return {
+				url: sim.url,
+				api: sim.server,
+				files: sim.server,
+				tasks: () => sim.tasks.size,
+				stop: () => sim.stop(),
+			};
 		},
 		credentials: (url) => ({ zImageServerApi: { apiKey: SECRET, baseUrl: url } }),
 		generate: { size: '512x512', useAsync: true, responseFormat: 'url' },
@@ -75,7 +103,13 @@ export const TARGETS: Target[] = [
 		displayName: 'Fake',
 		async start() {
 			const sim = await new FakeSimulator(SECRET).start();
-			return { url: sim.url, api: sim.api, files: sim.cdn, tasks: () => sim.jobs.size, stop: () => sim.stop() };
+			return {
+				url: sim.url,
+				api: sim.api,
+				files: sim.cdn,
+				tasks: () => sim.jobs.size,
+				stop: () => sim.stop(),
+			};
 		},
 		credentials: (url) => ({ fakeApi: { apiKey: SECRET, baseUrl: url } }),
 		generate: {},
@@ -91,14 +125,22 @@ export const TARGETS: Target[] = [
 			displayName: flavor === 'evolink' ? 'Evolink' : 'ODKKK',
 			async start() {
 				const sim = await new EvolinkSimulator({ flavor, apiKey: SECRET, taskMs: 100 }).start();
-				return { url: sim.url, api: sim.api, files: sim.cdn, tasks: () => sim.tasks.size, stop: () => sim.stop() };
+				return {
+					url: sim.url,
+					api: sim.api,
+					files: sim.cdn,
+					tasks: () => sim.tasks.size,
+					stop: () => sim.stop(),
+				};
 			},
 			credentials: (url) => ({ [`${flavor}Api`]: { apiKey: SECRET, baseUrl: url } }),
 			generate: { model: 'z-image-turbo', size: '1:1' },
 			submitPath: /\/v1\/images\/generations$/,
 			pollPath: /\/v1\/tasks\//,
 			filePath: /^\/results\//,
-			errorBody: (message) => ({ error: { code: flavor === 'odkkk' ? 500 : 'internal_error', message, type: 'api_error' } }),
+			errorBody: (message) => ({
+				error: { code: flavor === 'odkkk' ? 500 : 'internal_error', message, type: 'api_error' },
+			}),
 			stillRunning: { id: 'task-unified-1-x', status: 'processing', progress: 10 },
 		}),
 	),
@@ -120,26 +162,62 @@ interface Row {
 	only?: string[];
 }
 
-const reply = (status: number, body: unknown, headers?: Record<string, string>): Fault => ({ kind: 'reply', reply: { status, body, headers } as Reply });
+const reply = (status: number, body: unknown, headers?: Record<string, string>): Fault => ({
+	kind: 'reply',
+	reply: { status, body, headers } as Reply,
+});
 
 const ROWS: Row[] = [
 	// submissions
-	{ when: 'the provider answers 429 with Retry-After', where: 'submit', fault: (t) => reply(429, t.errorBody('slow down'), { 'retry-after': '0' }), outcome: 'images', requests: 2 },
-	{ when: 'the provider answers 503 to a submission', where: 'submit', fault: (t) => reply(503, t.errorBody('busy'), { 'retry-after': '0' }), outcome: 'images', requests: 2 },
 	{
-		when: 'the provider answers 429 without Retry-After',
+		when: 'the provider answers 429 with Retry-After',
 		where: 'submit',
-		fault: (t) => reply(429, t.provider.startsWith('e') || t.provider === 'odkkk' ? { error: { code: 429, message: 'slow', fallback_suggestion: 'retry after 1 seconds' } } : t.errorBody('slow down')),
+		fault: (t) => reply(429, t.errorBody('slow down'), { 'retry-after': '0' }),
 		outcome: 'images',
 		requests: 2,
 	},
-	{ when: 'the provider answers 500 to a submission', where: 'submit', fault: (t) => reply(500, t.errorBody('kaput')), outcome: (t) => new RegExp(`^${t.displayName} \\(generate\\): .*500`), requests: 1 },
-	{ when: 'the provider answers 502 to a submission', where: 'submit', fault: (t) => reply(502, t.errorBody('bad gateway')), outcome: (t) => new RegExp(`^${t.displayName} \\(generate\\): .*502`), requests: 1 },
+	{
+		when: 'the provider answers 503 to a submission',
+		where: 'submit',
+		fault: (t) => reply(503, t.errorBody('busy'), { 'retry-after': '0' }),
+		outcome: 'images',
+		requests: 2,
+	},
+	{
+		when: 'the provider answers 429 without Retry-After',
+		where: 'submit',
+		fault: (t) =>
+			reply(
+				429,
+				t.provider.startsWith('e') || t.provider === 'odkkk'
+					? { error: { code: 429, message: 'slow', fallback_suggestion: 'retry after 1 seconds' } }
+					: t.errorBody('slow down'),
+			),
+		outcome: 'images',
+		requests: 2,
+	},
+	{
+		when: 'the provider answers 500 to a submission',
+		where: 'submit',
+		fault: (t) => reply(500, t.errorBody('kaput')),
+		outcome: (t) => new RegExp(`^${t.displayName} \\(generate\\): .*500`),
+		requests: 1,
+	},
+	{
+		when: 'the provider answers 502 to a submission',
+		where: 'submit',
+		fault: (t) => reply(502, t.errorBody('bad gateway')),
+		outcome: (t) => new RegExp(`^${t.displayName} \\(generate\\): .*502`),
+		requests: 1,
+	},
 	{
 		when: 'the connection is reset during a submission',
 		where: 'submit',
 		fault: () => ({ kind: 'reset' }),
-		outcome: (t) => new RegExp(`^${t.displayName} \\(generate\\): Could not get an answer from ${t.displayName} at 127\\.0\\.0\\.1:\\d+: the connection was reset; the task may or may not have been created, so it was not sent again$`),
+		outcome: (t) =>
+			new RegExp(
+				`^${t.displayName} \\(generate\\): Could not get an answer from ${t.displayName} at 127\\.0\\.0\\.1:\\d+: the connection was reset; the task may or may not have been created, so it was not sent again$`,
+			),
 		requests: 1,
 	},
 	{
@@ -154,18 +232,59 @@ const ROWS: Row[] = [
 		where: 'submit',
 		fault: () => ({ kind: 'hang' }),
 		options: { requestTimeoutSeconds: 1 },
-		outcome: (t) => new RegExp(`^${t.displayName} \\(generate\\): Could not get an answer .*: no answer came within the request timeout; the task may or may not have been created, so it was not sent again$`),
+		outcome: (t) =>
+			new RegExp(
+				`^${t.displayName} \\(generate\\): Could not get an answer .*: no answer came within the request timeout; the task may or may not have been created, so it was not sent again$`,
+			),
 		requests: 1,
 	},
-	{ when: 'a submission is answered with malformed JSON', where: 'submit', fault: () => reply(200, '{"code": 1000, "data": {"taskid": '), outcome: /not JSON|without a task ID/, requests: 1 },
-	{ when: 'a submission is answered 200 without the expected fields', where: 'submit', fault: () => reply(200, { ok: true }), outcome: /answered the submission without a task ID; it was not sent again, so nothing is billed twice$/, requests: 1 },
+	{
+		when: 'a submission is answered with malformed JSON',
+		where: 'submit',
+		fault: () => reply(200, '{"code": 1000, "data": {"taskid": '),
+		outcome: /not JSON|without a task ID/,
+		requests: 1,
+	},
+	{
+		when: 'a submission is answered 200 without the expected fields',
+		where: 'submit',
+		fault: () => reply(200, { ok: true }),
+		outcome:
+			/answered the submission without a task ID; it was not sent again, so nothing is billed twice$/,
+		requests: 1,
+	},
 	// status looks
 	...[429, 500, 502, 503].map(
-		(status): Row => ({ when: `a status look gets ${status}`, where: 'poll', fault: (t) => reply(status, t.errorBody('hiccup'), { 'retry-after': '0' }), outcome: 'images', requests: (n) => n >= 2 }),
+		(status): Row => ({
+			when: `a status look gets ${status}`,
+			where: 'poll',
+			fault: (t) => reply(status, t.errorBody('hiccup'), { 'retry-after': '0' }),
+			outcome: 'images',
+			requests: (n) => n >= 2,
+		}),
 	),
-	{ when: 'the connection is reset during a status look', where: 'poll', fault: () => ({ kind: 'reset' }), outcome: 'images', requests: (n) => n >= 2 },
-	{ when: 'a status look gets no answer within the request timeout', where: 'poll', fault: () => ({ kind: 'hang' }), options: { requestTimeoutSeconds: 1 }, outcome: 'images', requests: (n) => n >= 2 },
-	{ when: 'a status look is answered with malformed JSON', where: 'poll', fault: () => reply(200, '{"status": '), outcome: 'images', requests: (n) => n >= 2 },
+	{
+		when: 'the connection is reset during a status look',
+		where: 'poll',
+		fault: () => ({ kind: 'reset' }),
+		outcome: 'images',
+		requests: (n) => n >= 2,
+	},
+	{
+		when: 'a status look gets no answer within the request timeout',
+		where: 'poll',
+		fault: () => ({ kind: 'hang' }),
+		options: { requestTimeoutSeconds: 1 },
+		outcome: 'images',
+		requests: (n) => n >= 2,
+	},
+	{
+		when: 'a status look is answered with malformed JSON',
+		where: 'poll',
+		fault: () => reply(200, '{"status": '),
+		outcome: 'images',
+		requests: (n) => n >= 2,
+	},
 	{
 		when: 'status looks keep failing',
 		where: 'poll',
@@ -178,42 +297,92 @@ const ROWS: Row[] = [
 		when: 'a status look answers a status the node does not know',
 		where: 'poll',
 		fault: (t) =>
-			reply(200, t.provider === 'tensorsLab' ? { code: 1000, data: { taskid: 'x', image_status: 7 } } : { status: 'exploded', id: 'task-unified-1-x' }),
-		outcome: (t) => new RegExp(`^${t.displayName} \\(generate, task \\S+\\): ${t.displayName} answered the status request in a form the node cannot read$`),
+			reply(
+				200,
+				t.provider === 'tensorsLab'
+					? { code: 1000, data: { taskid: 'x', image_status: 7 } }
+					: { status: 'exploded', id: 'task-unified-1-x' },
+			),
+		outcome: (t) =>
+			new RegExp(
+				`^${t.displayName} \\(generate, task \\S+\\): ${t.displayName} answered the status request in a form the node cannot read$`,
+			),
 	},
 	// result downloads
 	{
 		when: 'a result URL answers 404 (expired)',
 		where: 'file',
 		fault: () => reply(404, 'Not Found'),
-		outcome: (t) => new RegExp(`^${t.displayName} \\(generate, task \\S+\\): The result image at http://127\\.0\\.0\\.1:\\d+/\\S+ is gone \\(HTTP 404\\); result links expire, run the generation again$`),
+		outcome: (t) =>
+			new RegExp(
+				`^${t.displayName} \\(generate, task \\S+\\): The result image at http://127\\.0\\.0\\.1:\\d+/\\S+ is gone \\(HTTP 404\\); result links expire, run the generation again$`,
+			),
 		requests: 1,
 	},
 	{
 		when: 'a result URL answers an HTML page with status 200',
 		where: 'file',
-		fault: () => ({ kind: 'reply', reply: { status: 200, body: '<!doctype html><html><body>Sign in</body></html>', headers: { 'content-type': 'text/html' } } }),
+		fault: () => ({
+			kind: 'reply',
+			reply: {
+				status: 200,
+				body: '<!doctype html><html><body>Sign in</body></html>',
+				headers: { 'content-type': 'text/html' },
+			},
+		}),
 		// Named by type and size, never quoted: the page may be an internal one.
-		outcome: (t) => new RegExp(`^${t.displayName} \\(generate, task \\S+\\): Result 1 at \\S+ is not an image \\(content type text/html, 48 bytes\\)$`),
+		outcome: (t) =>
+			new RegExp(
+				`^${t.displayName} \\(generate, task \\S+\\): Result 1 at \\S+ is not an image \\(content type text/html, 48 bytes\\)$`,
+			),
 		requests: 1,
 	},
 	{
 		when: 'a result is larger than the download limit',
 		where: 'file',
-		fault: () => ({ kind: 'reply', reply: { status: 200, body: Buffer.alloc(1024 * 1024 + 10, 1), headers: { 'content-type': 'image/png' } } }),
+		fault: () => ({
+			kind: 'reply',
+			reply: {
+				status: 200,
+				body: Buffer.alloc(1024 * 1024 + 10, 1),
+				headers: { 'content-type': 'image/png' },
+			},
+		}),
 		options: { maxDownloadMb: 1 },
 		outcome: /is 1048586 bytes, over the download limit of 1048576 bytes$/,
 		requests: 1,
 	},
-	{ when: 'a download stalls', where: 'file', fault: () => ({ kind: 'hang' }), options: { requestTimeoutSeconds: 1 }, outcome: 'images', requests: 2 },
-	{ when: 'a download is cut off halfway', where: 'file', fault: () => ({ kind: 'truncate' }), outcome: 'images', requests: 2 },
-	{ when: 'a download gets 503', where: 'file', fault: () => reply(503, 'busy', { 'retry-after': '0' }), outcome: 'images', requests: 2 },
+	{
+		when: 'a download stalls',
+		where: 'file',
+		fault: () => ({ kind: 'hang' }),
+		options: { requestTimeoutSeconds: 1 },
+		outcome: 'images',
+		requests: 2,
+	},
+	{
+		when: 'a download is cut off halfway',
+		where: 'file',
+		fault: () => ({ kind: 'truncate' }),
+		outcome: 'images',
+		requests: 2,
+	},
+	{
+		when: 'a download gets 503',
+		where: 'file',
+		fault: () => reply(503, 'busy', { 'retry-after': '0' }),
+		outcome: 'images',
+		requests: 2,
+	},
 	// hostile answers (more in test/hostile.test.ts, checked from the server's side)
 	{
 		when: 'a submission is redirected to another host',
 		where: 'submit',
 		fault: () => reply(307, '', { location: 'http://127.0.0.1:9/elsewhere' }),
-		outcome: (t) => new RegExp(`^${t.displayName} \\(generate\\): ${t.displayName} was not asked: it redirected to another host \\(http://127\\.0\\.0\\.1:9\\); the key is only ever sent to http://127\\.0\\.0\\.1:\\d+, so the redirect was not followed$`),
+		outcome: (t) =>
+			new RegExp(
+				`^${t.displayName} \\(generate\\): ${t.displayName} was not asked: it redirected to another host \\(http://127\\.0\\.0\\.1:9\\); the key is only ever sent to http://127\\.0\\.0\\.1:\\d+, so the redirect was not followed$`,
+			),
 		requests: 1,
 	},
 	{
@@ -227,9 +396,18 @@ const ROWS: Row[] = [
 ];
 
 /** Everything the node produced, as text, to search for the key. */
-function everything(items: INodeExecutionData[] | undefined, error?: Error & { description?: string }): string {
+function everything(
+	items: INodeExecutionData[] | undefined,
+	error?: Error & { description?: string },
+): string {
 	const parts = [JSON.stringify(items ?? [])];
-	if (error) parts.push(error.message, String(error.description), JSON.stringify(error), String(error.stack));
+	if (error)
+		parts.push(
+			error.message,
+			String(error.description),
+			JSON.stringify(error),
+			String(error.stack),
+		);
 	return parts.join('\n');
 }
 
@@ -241,46 +419,72 @@ export function describeFaults(provider: string): void {
 
 function defineFaultTests(target: Target): void {
 	const rows = ROWS.filter((row) => !row.only || row.only.includes(target.provider));
-	test.each(rows)('when $when', async (row) => {
-		const sim = await target.start();
-		try {
-			const server = row.where === 'file' ? sim.files : sim.api;
-			const path = { submit: target.submitPath, poll: target.pollPath, file: target.filePath }[row.where];
-			server.planFault(path, row.count ?? 1, row.fault(target));
-			const run = runNode({
-				parameters: { provider: target.provider, operation: 'generate', prompt: 'a fox', ...target.generate, options: row.options ?? {} },
-				credentials: target.credentials(sim.url),
-			});
-			let produced: string;
-			if (row.outcome === 'images') {
-				const result = await run;
-				expect(result.items).toHaveLength(1);
-				expect(result.items[0].json.status).toBe('completed');
-				expect(result.items[0].binary?.data.mimeType).toBe('image/png');
-				// One task per item, however many times the submission was sent.
-				expect(sim.tasks()).toBe(1);
-				produced = everything(result.items);
-			} else {
-				const error = await failureOf(run);
-				expect(error.message).toMatch(typeof row.outcome === 'function' ? row.outcome(target) : row.outcome);
-				expect(sim.tasks()).toBeLessThanOrEqual(1);
-				produced = everything(undefined, error);
+	test.each(rows)(
+		'when $when',
+		async (row) => {
+			const sim = await target.start();
+			try {
+				const server = row.where === 'file' ? sim.files : sim.api;
+				const path = { submit: target.submitPath, poll: target.pollPath, file: target.filePath }[
+					row.where
+				];
+				server.planFault(path, row.count ?? 1, row.fault(target));
+				const run = runNode({
+					parameters: {
+						provider: target.provider,
+						operation: 'generate',
+						prompt: 'a fox',
+						...target.generate,
+						options: row.options ?? {},
+					},
+					credentials: target.credentials(sim.url),
+				});
+				let produced: string;
+				if (row.outcome === 'images') {
+					const result = await run;
+					expect(result.items).toHaveLength(1);
+					expect(result.items[0].json.status).toBe('completed');
+					expect(result.items[0].binary?.data.mimeType).toBe('image/png');
+					// One task per item, however many times the submission was sent.
+					expect(sim.tasks()).toBe(1);
+					produced = everything(result.items);
+				} else {
+					const error = await failureOf(run);
+					expect(error.message).toMatch(
+						typeof row.outcome === 'function' ? row.outcome(target) : row.outcome,
+					);
+					expect(sim.tasks()).toBeLessThanOrEqual(1);
+					produced = everything(undefined, error);
+				}
+				const seen = server.requestsTo(path).length;
+				if (typeof row.requests === 'number') expect(seen).toBe(row.requests);
+				else if (row.requests) expect(row.requests(seen)).toBe(true);
+				expect(produced).not.toContain(SECRET);
+			} finally {
+				await sim.stop();
 			}
-			const seen = server.requestsTo(path).length;
-			if (typeof row.requests === 'number') expect(seen).toBe(row.requests);
-			else if (row.requests) expect(row.requests(seen)).toBe(true);
-			expect(produced).not.toContain(SECRET);
-		} finally {
-			await sim.stop();
-		}
-	}, 60_000);
+		},
+		60_000,
+	);
 
 	test('a provider message that echoes the key is shown without it', async () => {
 		const sim = await target.start();
 		try {
-			sim.api.planFault(target.submitPath, 1, reply(400, target.errorBody(`bad request from key ${SECRET}`)));
+			sim.api.planFault(
+				target.submitPath,
+				1,
+				reply(400, target.errorBody(`bad request from key ${SECRET}`)),
+			);
 			const error = await failureOf(
-				runNode({ parameters: { provider: target.provider, operation: 'generate', prompt: 'x', ...target.generate }, credentials: target.credentials(sim.url) }),
+				runNode({
+					parameters: {
+						provider: target.provider,
+						operation: 'generate',
+						prompt: 'x',
+						...target.generate,
+					},
+					credentials: target.credentials(sim.url),
+				}),
 			);
 			expect(error.message).toContain('bad request from key ***');
 			expect(everything(undefined, error)).not.toContain(SECRET);
@@ -294,16 +498,28 @@ function defineFaultTests(target: Target): void {
 		async (moment) => {
 			const sim = await target.start();
 			try {
-				if (moment === 'waiting between status looks') sim.api.planFault(target.pollPath, 50, reply(200, target.stillRunning));
-				if (moment === 'a status look in flight') sim.api.planFault(target.pollPath, 50, { kind: 'hang' });
-				if (moment === 'a download in flight') sim.files.planFault(target.filePath, 50, { kind: 'hang' });
+				if (moment === 'waiting between status looks')
+					sim.api.planFault(target.pollPath, 50, reply(200, target.stillRunning));
+				if (moment === 'a status look in flight')
+					sim.api.planFault(target.pollPath, 50, { kind: 'hang' });
+				if (moment === 'a download in flight')
+					sim.files.planFault(target.filePath, 50, { kind: 'hang' });
 				const controller = new AbortController();
 				const run = runNode({
-					parameters: { provider: target.provider, operation: 'generate', prompt: 'x', ...target.generate },
+					parameters: {
+						provider: target.provider,
+						operation: 'generate',
+						prompt: 'x',
+						...target.generate,
+					},
 					credentials: target.credentials(sim.url),
 					abortSignal: controller.signal,
 				});
-				const moments = { 'waiting between status looks': target.pollPath, 'a status look in flight': target.pollPath, 'a download in flight': target.filePath };
+				const moments = {
+					'waiting between status looks': target.pollPath,
+					'a status look in flight': target.pollPath,
+					'a download in flight': target.filePath,
+				};
 				const server = moment === 'a download in flight' ? sim.files : sim.api;
 				const watched = moments[moment as keyof typeof moments];
 				// Cancel once the moment has come: the request reached the server (or a look was answered).
@@ -314,9 +530,12 @@ function defineFaultTests(target: Target): void {
 				const error = await failureOf(run);
 				expect(error.message).toBe('The execution was cancelled');
 				expect(Date.now() - cancelledAt).toBeLessThan(1000);
-				const seen = sim.api.requests.length + (sim.files === sim.api ? 0 : sim.files.requests.length);
+				const seen =
+					sim.api.requests.length + (sim.files === sim.api ? 0 : sim.files.requests.length);
 				await sleep(1500);
-				expect(sim.api.requests.length + (sim.files === sim.api ? 0 : sim.files.requests.length)).toBe(seen);
+				expect(
+					sim.api.requests.length + (sim.files === sim.api ? 0 : sim.files.requests.length),
+				).toBe(seen);
 			} finally {
 				await sim.stop();
 			}
@@ -331,12 +550,22 @@ function defineFaultTests(target: Target): void {
 			const started = Date.now();
 			const error = await failureOf(
 				runNode({
-					parameters: { provider: target.provider, operation: 'generate', prompt: 'x', ...target.generate, options: { maxWaitSeconds: 3 } },
+					parameters: {
+						provider: target.provider,
+						operation: 'generate',
+						prompt: 'x',
+						...target.generate,
+						options: { maxWaitSeconds: 3 },
+					},
 					credentials: target.credentials(sim.url),
 				}),
 			);
 			const elapsed = Date.now() - started;
-			expect(error.message).toMatch(new RegExp(`^${target.displayName} \\(generate, task \\S+\\): still processing after the max wait of 3 s$`));
+			expect(error.message).toMatch(
+				new RegExp(
+					`^${target.displayName} \\(generate, task \\S+\\): still processing after the max wait of 3 s$`,
+				),
+			);
 			expect(elapsed).toBeGreaterThanOrEqual(3000);
 			expect(elapsed).toBeLessThan(3000 + 1000 + 500);
 		} finally {

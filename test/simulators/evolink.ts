@@ -37,8 +37,16 @@ const RATIOS: Record<string, [number, number]> = {
 const ERROR_TYPES: Record<number, [string, string, string]> = {
 	400: ['invalid_request', 'invalid_request_error', 'Invalid request parameters'],
 	401: ['unauthorized', 'authentication_error', 'Invalid or expired token'],
-	402: ['insufficient_quota', 'insufficient_quota_error', 'Insufficient quota. Please top up your account.'],
-	403: ['model_access_denied', 'permission_error', 'Token does not have access to model: z-image-turbo'],
+	402: [
+		'insufficient_quota',
+		'insufficient_quota_error',
+		'Insufficient quota. Please top up your account.',
+	],
+	403: [
+		'model_access_denied',
+		'permission_error',
+		'Token does not have access to model: z-image-turbo',
+	],
 	404: ['not_found', 'not_found_error', 'Task not found'],
 	429: ['rate_limit_exceeded', 'rate_limit_error', 'Too many requests, please try again later'],
 	500: ['internal_error', 'api_error', 'Internal server error'],
@@ -124,12 +132,25 @@ export class EvolinkSimulator extends ProviderSimulator {
 		return {
 			status,
 			headers,
-			body: { error: { code: this.flavor === 'odkkk' ? status : code, message: message ?? text, type, ...extra } },
+			body: {
+				error: {
+					code: this.flavor === 'odkkk' ? status : code,
+					message: message ?? text,
+					type,
+					...extra,
+				},
+			},
 		};
 	}
 
 	/** Plans `count` answers of HTTP `status` to the next submits (or status polls). */
-	planError(target: 'submit' | 'poll', status: number, count = 1, headers?: Record<string, string>, extra?: Record<string, unknown>): void {
+	planError(
+		target: 'submit' | 'poll',
+		status: number,
+		count = 1,
+		headers?: Record<string, string>,
+		extra?: Record<string, unknown>,
+	): void {
 		const reply = this.error(status, undefined, extra);
 		if (headers) reply.headers = headers;
 		const path = target === 'submit' ? /\/v1\/images\/generations$/ : /\/v1\/tasks\//;
@@ -148,7 +169,11 @@ export class EvolinkSimulator extends ProviderSimulator {
 		const task = /^\/v1\/tasks\/([^/]+)$/.exec(path);
 		if (request.method === 'GET' && task) {
 			const found = this.tasks.get(decodeURIComponent(task[1]));
-			return found ? json(200, this.view(found)) : this.error(404, 'Task not found or expired', { fallback_suggestion: 'tasks are kept for 24 hours' });
+			return found
+				? json(200, this.view(found))
+				: this.error(404, 'Task not found or expired', {
+						fallback_suggestion: 'tasks are kept for 24 hours',
+					});
 		}
 		return this.error(404, 'Not found');
 	}
@@ -160,9 +185,14 @@ export class EvolinkSimulator extends ProviderSimulator {
 	private submit(request: RecordedRequest): Reply {
 		const body = request.json as Record<string, unknown> | undefined;
 		if (!body) return this.invalid('JSON body required', 'body');
-		if (body.model !== 'z-image-turbo') return this.error(404, 'Specified model not found', { param: 'model', fallback_suggestion: 'z-image-turbo' });
+		if (body.model !== 'z-image-turbo')
+			return this.error(404, 'Specified model not found', {
+				param: 'model',
+				fallback_suggestion: 'z-image-turbo',
+			});
 		const prompt = body.prompt;
-		if (typeof prompt !== 'string' || !prompt || prompt.length > 2000) return this.invalid('prompt is required, at most 2000 characters', 'prompt');
+		if (typeof prompt !== 'string' || !prompt || prompt.length > 2000)
+			return this.invalid('prompt is required, at most 2000 characters', 'prompt');
 		let size: [number, number] | undefined = RATIOS[String(body.size ?? '1:1')];
 		const custom = /^(\d+)x(\d+)$/.exec(String(body.size ?? ''));
 		if (!size && custom) {
@@ -170,11 +200,18 @@ export class EvolinkSimulator extends ProviderSimulator {
 			if (w >= 376 && w <= 1536 && h >= 376 && h <= 1536) size = [w, h];
 		}
 		if (!size) return this.invalid(`invalid size: ${String(body.size)}`, 'size');
-		if (body.seed !== undefined && (!Number.isInteger(body.seed) || (body.seed as number) < 1 || (body.seed as number) > 2147483647)) {
+		if (
+			body.seed !== undefined &&
+			(!Number.isInteger(body.seed) ||
+				(body.seed as number) < 1 ||
+				(body.seed as number) > 2147483647)
+		) {
 			return this.invalid('seed must be 1-2147483647', 'seed');
 		}
-		if (body.nsfw_check !== undefined && typeof body.nsfw_check !== 'boolean') return this.invalid('nsfw_check must be a boolean', 'nsfw_check');
-		if (body.callback_url !== undefined && !/^https:\/\//.test(String(body.callback_url))) return this.invalid('callback_url must be HTTPS', 'callback_url');
+		if (body.nsfw_check !== undefined && typeof body.nsfw_check !== 'boolean')
+			return this.invalid('nsfw_check must be a boolean', 'nsfw_check');
+		if (body.callback_url !== undefined && !/^https:\/\//.test(String(body.callback_url)))
+			return this.invalid('callback_url must be HTTPS', 'callback_url');
 		const known = ['model', 'prompt', 'size', 'seed', 'nsfw_check', 'callback_url'];
 		const unknown = Object.keys(body).find((key) => !known.includes(key));
 		if (unknown) return this.invalid(`unknown parameter: ${unknown}`, unknown);
@@ -209,7 +246,13 @@ export class EvolinkSimulator extends ProviderSimulator {
 	private view(task: EvolinkTask): Record<string, unknown> {
 		const progress = this.progressOf(task);
 		const done = progress >= 100;
-		const status = done ? (task.failWith ? 'failed' : 'completed') : progress > 0 ? 'processing' : 'pending';
+		const status = done
+			? task.failWith
+				? 'failed'
+				: 'completed'
+			: progress > 0
+				? 'processing'
+				: 'pending';
 		const view: Record<string, unknown> = {
 			created: task.created,
 			id: task.id,
@@ -221,7 +264,10 @@ export class EvolinkSimulator extends ProviderSimulator {
 			type: 'image',
 			usage: { billing_rule: 'per_call', credits_reserved: 0.026, user_group: 'default' },
 		};
-		if (status === 'completed') view.results = [`${this.cdn.url}/results/${task.id}-0.${task.format === 'jpeg' ? 'jpg' : task.format}`];
+		if (status === 'completed')
+			view.results = [
+				`${this.cdn.url}/results/${task.id}-0.${task.format === 'jpeg' ? 'jpg' : task.format}`,
+			];
 		if (status === 'failed') view.error = task.failWith;
 		return view;
 	}
@@ -229,8 +275,10 @@ export class EvolinkSimulator extends ProviderSimulator {
 	protected async serveFile(request: RecordedRequest): Promise<Reply> {
 		const match = /^\/results\/(.+)-(\d+)\.(png|webp|jpg)$/.exec(request.path);
 		const task = match ? this.tasks.get(match[1]) : undefined;
-		if (!task || this.progressOf(task) < 100 || task.failWith) return { status: 404, body: 'Not Found', headers: { 'content-type': 'text/plain' } };
-		if (this.noisyImage) return { status: 200, body: this.noisyImage, headers: { 'content-type': 'image/png' } };
+		if (!task || this.progressOf(task) < 100 || task.failWith)
+			return { status: 404, body: 'Not Found', headers: { 'content-type': 'text/plain' } };
+		if (this.noisyImage)
+			return { status: 200, body: this.noisyImage, headers: { 'content-type': 'image/png' } };
 		const bytes = await makeImage(task.format, task.width, task.height, task.created % 97);
 		return { status: 200, body: bytes, headers: { 'content-type': MIME_TYPES[task.format] } };
 	}

@@ -76,7 +76,8 @@ export function decodePng(png: Buffer): { width: number; height: number; pixels:
 		const type = png.toString('latin1', offset + 4, offset + 8);
 		const data = png.subarray(offset + 8, offset + 8 + length);
 		const crc = png.readUInt32BE(offset + 8 + length);
-		if (crc !== crc32(png.subarray(offset + 4, offset + 8 + length))) throw new Error(`bad CRC in ${type}`);
+		if (crc !== crc32(png.subarray(offset + 4, offset + 8 + length)))
+			throw new Error(`bad CRC in ${type}`);
 		if (type === 'IHDR') {
 			width = data.readUInt32BE(0);
 			height = data.readUInt32BE(4);
@@ -85,24 +86,38 @@ export function decodePng(png: Buffer): { width: number; height: number; pixels:
 		offset += 12 + length;
 	}
 	const pixels = inflateSync(Buffer.concat(idat));
-	if (pixels.length !== height * (1 + width * 3)) throw new Error('PNG pixel data has the wrong size');
+	if (pixels.length !== height * (1 + width * 3))
+		throw new Error('PNG pixel data has the wrong size');
 	return { width, height, pixels };
 }
 
 export type ImageFormat = 'png' | 'webp' | 'jpeg';
 
-export const MIME_TYPES: Record<ImageFormat, string> = { png: 'image/png', webp: 'image/webp', jpeg: 'image/jpeg' };
+export const MIME_TYPES: Record<ImageFormat, string> = {
+	png: 'image/png',
+	webp: 'image/webp',
+	jpeg: 'image/jpeg',
+};
 
 /** Real WebP or JPEG bytes (encoded by sharp), or our own PNG. */
-export async function makeImage(format: ImageFormat, width: number, height: number, seed = 1): Promise<Buffer> {
+export async function makeImage(
+	format: ImageFormat,
+	width: number,
+	height: number,
+	seed = 1,
+): Promise<Buffer> {
 	if (format === 'png') return makePng(width, height, seed);
 	const sharp = (await import('sharp')).default;
 	const image = sharp(makePng(width, height, seed));
-	return format === 'webp' ? await image.webp({ quality: 80 }).toBuffer() : await image.jpeg({ quality: 85 }).toBuffer();
+	return format === 'webp'
+		? await image.webp({ quality: 80 }).toBuffer()
+		: await image.jpeg({ quality: 85 }).toBuffer();
 }
 
 /** Decodes any of the three formats and reports what it really is. */
-export async function decodeImage(bytes: Buffer): Promise<{ format: string; width: number; height: number }> {
+export async function decodeImage(
+	bytes: Buffer,
+): Promise<{ format: string; width: number; height: number }> {
 	const sharp = (await import('sharp')).default;
 	const { format, width, height } = await sharp(bytes).metadata();
 	return { format: String(format), width: width ?? 0, height: height ?? 0 };

@@ -47,7 +47,15 @@ export type Fault =
 	 * A hostile body: `chunk` bytes every `everyMs`, with no Content-Length, until `totalBytes`
 	 * (endless when absent) or the client hangs up; `head` goes first (e.g. a PNG signature).
 	 */
-	| { kind: 'stream'; status?: number; headers?: Record<string, string>; head?: Buffer; chunk: number; everyMs: number; totalBytes?: number };
+	| {
+			kind: 'stream';
+			status?: number;
+			headers?: Record<string, string>;
+			head?: Buffer;
+			chunk: number;
+			everyMs: number;
+			totalBytes?: number;
+	  };
 
 interface PlannedFault {
 	method?: string;
@@ -57,12 +65,16 @@ interface PlannedFault {
 }
 
 /** A pause that never keeps the test process alive on its own. */
-export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+export const delay = (ms: number) =>
+	new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 export type Handler = (request: RecordedRequest) => Promise<Reply> | Reply;
 
 /** Splits a multipart/form-data body into text fields and files. */
-export function parseMultipart(raw: Buffer, contentType: string): { fields: Record<string, string[]>; files: UploadedFile[] } {
+export function parseMultipart(
+	raw: Buffer,
+	contentType: string,
+): { fields: Record<string, string[]>; files: UploadedFile[] } {
 	const match = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
 	if (!match) throw new Error('multipart body without boundary');
 	const boundary = Buffer.from(`--${match[1] ?? match[2]}`);
@@ -80,8 +92,10 @@ export function parseMultipart(raw: Buffer, contentType: string): { fields: Reco
 			const content = part.subarray(split + 4);
 			const name = /name="([^"]*)"/i.exec(head)?.[1] ?? '';
 			const fileName = /filename="([^"]*)"/i.exec(head)?.[1];
-			const type = /content-type:\s*([^\r\n]+)/i.exec(head)?.[1]?.trim() ?? 'application/octet-stream';
-			if (fileName !== undefined) files.push({ field: name, fileName, mimeType: type, data: Buffer.from(content) });
+			const type =
+				/content-type:\s*([^\r\n]+)/i.exec(head)?.[1]?.trim() ?? 'application/octet-stream';
+			if (fileName !== undefined)
+				files.push({ field: name, fileName, mimeType: type, data: Buffer.from(content) });
 			else (fields[name] ??= []).push(content.toString('utf8'));
 		}
 		start = next;
@@ -116,7 +130,9 @@ export class SimulatorServer {
 
 	async stop(): Promise<void> {
 		for (const socket of this.sockets) socket.destroy();
-		await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+		await new Promise<void>((resolve) =>
+			this.server ? this.server.close(() => resolve()) : resolve(),
+		);
 	}
 
 	/** The next `count` requests matching `path` (and `method`) get `fault` instead of the real answer. */
@@ -152,8 +168,10 @@ export class SimulatorServer {
 		};
 		const contentType = String(req.headers['content-type'] ?? '');
 		try {
-			if (contentType.includes('application/json') && raw.length) request.json = JSON.parse(raw.toString('utf8'));
-			if (contentType.includes('multipart/form-data')) Object.assign(request, parseMultipart(raw, contentType));
+			if (contentType.includes('application/json') && raw.length)
+				request.json = JSON.parse(raw.toString('utf8'));
+			if (contentType.includes('multipart/form-data'))
+				Object.assign(request, parseMultipart(raw, contentType));
 		} catch {
 			// the handler sees an unparsed body and answers like the real API would
 		}
@@ -181,13 +199,20 @@ export class SimulatorServer {
 		this.send(res, reply);
 	}
 
-	private async stream(request: RecordedRequest, res: ServerResponse, fault: Extract<Fault, { kind: 'stream' }>): Promise<void> {
+	private async stream(
+		request: RecordedRequest,
+		res: ServerResponse,
+		fault: Extract<Fault, { kind: 'stream' }>,
+	): Promise<void> {
 		let open = true;
 		res.on('close', () => {
 			open = false;
 			request.hungUpAt ??= Date.now();
 		});
-		res.writeHead(fault.status ?? 200, { 'content-type': 'application/octet-stream', ...(fault.headers ?? {}) });
+		res.writeHead(fault.status ?? 200, {
+			'content-type': 'application/octet-stream',
+			...(fault.headers ?? {}),
+		});
 		request.sent = 0;
 		if (fault.head) {
 			res.write(fault.head);
@@ -200,7 +225,8 @@ export class SimulatorServer {
 		while (open && request.sent < total && Date.now() < until) {
 			const ok = res.write(block);
 			request.sent += block.length;
-			if (!ok) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+			if (!ok)
+				await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
 			if (fault.everyMs > 0) await delay(fault.everyMs);
 			else await new Promise<void>((resolve) => setImmediate(resolve));
 		}
@@ -227,7 +253,11 @@ export class SimulatorServer {
 	}
 }
 
-export const json = (status: number, body: unknown, headers?: Record<string, string>): Reply => ({ status, body, headers });
+export const json = (status: number, body: unknown, headers?: Record<string, string>): Reply => ({
+	status,
+	body,
+	headers,
+});
 
 /** A provider API and the separate host (a CDN) that serves its result files. */
 export abstract class ProviderSimulator {

@@ -120,11 +120,14 @@ export class TensorsLabSimulator extends ProviderSimulator {
 	}
 
 	protected async route(request: RecordedRequest): Promise<Reply> {
-		if (!this.authorized(request)) return json(401, { code: 9999, msg: 'Unauthorized: invalid API key' });
+		if (!this.authorized(request))
+			return json(401, { code: 9999, msg: 'Unauthorized: invalid API key' });
 		const submit = /^\/v1\/images\/(zimage|seedreamv45|seedreamv4|seedreamv5)$/.exec(request.path);
 		if (submit && request.method === 'POST') return this.submit(submit[1] as Model, request);
-		if (request.path === '/v1/images/infobytaskid' && request.method === 'POST') return this.info(request);
-		if (request.path === '/v1/images/deleteimagestask' && request.method === 'POST') return this.remove(request);
+		if (request.path === '/v1/images/infobytaskid' && request.method === 'POST')
+			return this.info(request);
+		if (request.path === '/v1/images/deleteimagestask' && request.method === 'POST')
+			return this.remove(request);
 		return json(404, { code: 9999, msg: 'Not Found' });
 	}
 
@@ -132,9 +135,15 @@ export class TensorsLabSimulator extends ProviderSimulator {
 		if (RATIOS[model].includes(resolution)) {
 			const [a, b] = resolution.split(':').map(Number);
 			const long = model === 'zimage' ? 1024 : 2560;
-			return a >= b ? { width: long, height: Math.round((long * b) / a) } : { width: Math.round((long * a) / b), height: long };
+			return a >= b
+				? { width: long, height: Math.round((long * b) / a) }
+				: { width: Math.round((long * a) / b), height: long };
 		}
-		if (model !== 'zimage' && model !== 'seedreamv4' && (resolution === '2K' || resolution === '4K')) {
+		if (
+			model !== 'zimage' &&
+			model !== 'seedreamv4' &&
+			(resolution === '2K' || resolution === '4K')
+		) {
 			const side = resolution === '2K' ? 2048 : 4096;
 			return { width: side, height: side };
 		}
@@ -157,17 +166,26 @@ export class TensorsLabSimulator extends ProviderSimulator {
 		if (unknown) return json(200, { code: 9999, msg: `unknown parameter: ${unknown}` });
 		const prompt = fields.prompt?.[0] ?? '';
 		if (!prompt.trim()) return json(200, { code: 9999, msg: 'prompt is required' });
-		const size = this.size(model, fields.resolution?.[0] ?? (model === 'zimage' ? '1024*1024' : '2K'));
+		const size = this.size(
+			model,
+			fields.resolution?.[0] ?? (model === 'zimage' ? '1024*1024' : '2K'),
+		);
 		if (typeof size === 'string') return json(200, { code: 9999, msg: size });
 		let count = 1;
 		if (model !== 'zimage') {
 			count = Number(fields.batchsize?.[0] ?? '1');
-			if (!Number.isInteger(count) || count < 1 || count > 15) return json(200, { code: 9999, msg: 'batchsize must be 1-15' });
+			if (!Number.isInteger(count) || count < 1 || count > 15)
+				return json(200, { code: 9999, msg: 'batchsize must be 1-15' });
 		}
 		if (this.limits) {
 			const { count, firstEndsInMs } = this.running();
 			const refusal = this.limits.admit(count, firstEndsInMs, prompt);
-			if (refusal) return json(429, { code: 9999, msg: 'Too many requests' }, refusal.retryAfter ? { 'retry-after': refusal.retryAfter } : undefined);
+			if (refusal)
+				return json(
+					429,
+					{ code: 9999, msg: 'Too many requests' },
+					refusal.retryAfter ? { 'retry-after': refusal.retryAfter } : undefined,
+				);
 		}
 		if (this.credits <= 0) return json(200, { code: 9000, msg: 'Insufficient credits' });
 		this.credits--;
@@ -195,7 +213,12 @@ export class TensorsLabSimulator extends ProviderSimulator {
 		if (!task) return json(200, { code: 9999, msg: 'task not found' });
 		const status = this.statusOf(task);
 		const urls =
-			status === 3 ? Array.from({ length: task.count }, (_, i) => `${this.cdn.url}/files/${task.taskid}-${i}.png`) : [];
+			status === 3
+				? Array.from(
+						{ length: task.count },
+						(_, i) => `${this.cdn.url}/files/${task.taskid}-${i}.png`,
+					)
+				: [];
 		return json(200, {
 			code: 1000,
 			msg: 'OK',
@@ -217,7 +240,8 @@ export class TensorsLabSimulator extends ProviderSimulator {
 
 	private remove(request: RecordedRequest): Reply {
 		const ids = (request.json as { taskids?: unknown } | undefined)?.taskids;
-		if (!Array.isArray(ids) || ids.length === 0) return json(200, { code: 9999, msg: 'taskids required' });
+		if (!Array.isArray(ids) || ids.length === 0)
+			return json(200, { code: 9999, msg: 'taskids required' });
 		for (const id of ids) this.tasks.delete(String(id));
 		return json(200, { code: 1000, msg: 'success', data: { status: true } });
 	}
@@ -225,13 +249,17 @@ export class TensorsLabSimulator extends ProviderSimulator {
 	protected serveFile(request: RecordedRequest): Reply {
 		const match = /^\/files\/(.+)-(\d+)\.png$/.exec(request.path);
 		const task = match ? this.tasks.get(match[1]) : undefined;
-		if (!task || this.statusOf(task) !== 3) return { status: 404, body: 'Not Found', headers: { 'content-type': 'text/plain' } };
+		if (!task || this.statusOf(task) !== 3)
+			return { status: 404, body: 'Not Found', headers: { 'content-type': 'text/plain' } };
 		const index = Number(match![2]);
 		const key = `${task.width}x${task.height}`;
-		if (this.noisyImages && !this.noisy.has(key)) this.noisy.set(key, makeNoisyPng(task.width, task.height));
+		if (this.noisyImages && !this.noisy.has(key))
+			this.noisy.set(key, makeNoisyPng(task.width, task.height));
 		return {
 			status: 200,
-			body: this.noisyImages ? this.noisy.get(key)! : makePng(task.width, task.height, task.seed + index),
+			body: this.noisyImages
+				? this.noisy.get(key)!
+				: makePng(task.width, task.height, task.seed + index),
 			headers: { 'content-type': 'image/png' },
 		};
 	}

@@ -57,7 +57,9 @@ export class ZImageServerSimulator {
 	}
 
 	imageRequests(): RecordedRequest[] {
-		return this.server.requests.filter((r) => /^\/v1\/images\/(generations|edits|async_generate|async_edit)$/.test(r.path));
+		return this.server.requests.filter((r) =>
+			/^\/v1\/images\/(generations|edits|async_generate|async_edit)$/.test(r.path),
+		);
 	}
 
 	private async route(request: RecordedRequest): Promise<Reply> {
@@ -69,7 +71,10 @@ export class ZImageServerSimulator {
 		if (method === 'GET' && path === '/health') return this.health();
 		if (method === 'GET' && path === '/v1/models') return this.models();
 		if (method === 'GET' && path === '/v1/internal/status') {
-			return json(200, { status: this.busy > 0 ? 'generating' : 'idle', model_loaded: this.modelLoaded });
+			return json(200, {
+				status: this.busy > 0 ? 'generating' : 'idle',
+				model_loaded: this.modelLoaded,
+			});
 		}
 		if ((method === 'GET' || method === 'POST') && path === '/v1/internal/unload') {
 			this.modelLoaded = false;
@@ -82,10 +87,13 @@ export class ZImageServerSimulator {
 				? { status: 200, body: file, headers: { 'content-type': 'image/png' } }
 				: json(404, { detail: 'Not Found' });
 		}
-		if (method === 'POST' && path === '/v1/images/generations') return await this.generate(request, false);
+		if (method === 'POST' && path === '/v1/images/generations')
+			return await this.generate(request, false);
 		if (method === 'POST' && path === '/v1/images/edits') return await this.edit(request, false);
-		if (newer && method === 'POST' && path === '/v1/images/async_generate') return await this.generate(request, true);
-		if (newer && method === 'POST' && path === '/v1/images/async_edit') return await this.edit(request, true);
+		if (newer && method === 'POST' && path === '/v1/images/async_generate')
+			return await this.generate(request, true);
+		if (newer && method === 'POST' && path === '/v1/images/async_edit')
+			return await this.edit(request, true);
 		const task = /^\/v1\/images\/tasks\/([^/]+)$/.exec(path);
 		if (newer && method === 'GET' && task) return this.taskStatus(decodeURIComponent(task[1]));
 		return json(404, { detail: 'Not Found' });
@@ -93,7 +101,11 @@ export class ZImageServerSimulator {
 
 	private health(): Reply {
 		if (this.options.version === 'seed') {
-			return json(200, { status: 'ok', model: 'Tongyi-MAI/Z-Image', model_loaded: this.modelLoaded });
+			return json(200, {
+				status: 'ok',
+				model: 'Tongyi-MAI/Z-Image',
+				model_loaded: this.modelLoaded,
+			});
 		}
 		return json(200, {
 			status: 'ok',
@@ -109,8 +121,20 @@ export class ZImageServerSimulator {
 		return json(200, {
 			object: 'list',
 			data: [
-				{ id: 'z-image', object: 'model', created, owned_by: 'tongyi-mai', capabilities: ['text-to-image'] },
-				{ id: 'z-image-edit', object: 'model', created, owned_by: 'tongyi-mai', capabilities: ['image-to-image'] },
+				{
+					id: 'z-image',
+					object: 'model',
+					created,
+					owned_by: 'tongyi-mai',
+					capabilities: ['text-to-image'],
+				},
+				{
+					id: 'z-image-edit',
+					object: 'model',
+					created,
+					owned_by: 'tongyi-mai',
+					capabilities: ['image-to-image'],
+				},
 			],
 		});
 	}
@@ -136,7 +160,12 @@ export class ZImageServerSimulator {
 		return undefined;
 	}
 
-	private results(width: number, height: number, count: number, format: string): Array<{ url?: string; b64_json?: string }> {
+	private results(
+		width: number,
+		height: number,
+		count: number,
+		format: string,
+	): Array<{ url?: string; b64_json?: string }> {
 		return Array.from({ length: count }, () => {
 			const png = makePng(width, height, ++this.counter);
 			if (format === 'b64_json') return { b64_json: png.toString('base64') };
@@ -150,10 +179,17 @@ export class ZImageServerSimulator {
 	private size(text: string | undefined, fallback: { width: number; height: number }) {
 		const match = /^(\d+)x(\d+)$/.exec(text ?? '');
 		if (!match) return fallback;
-		return { width: Number(match[1]) - (Number(match[1]) % 32), height: Number(match[2]) - (Number(match[2]) % 32) };
+		return {
+			width: Number(match[1]) - (Number(match[1]) % 32),
+			height: Number(match[2]) - (Number(match[2]) % 32),
+		};
 	}
 
-	private async finish(asyncTask: boolean, edit: boolean, produce: () => Array<{ url?: string; b64_json?: string }>): Promise<Reply> {
+	private async finish(
+		asyncTask: boolean,
+		edit: boolean,
+		produce: () => Array<{ url?: string; b64_json?: string }>,
+	): Promise<Reply> {
 		if (!asyncTask) {
 			const failure = await this.work(edit);
 			if (failure) return json(500, { detail: failure });
@@ -173,9 +209,14 @@ export class ZImageServerSimulator {
 	private async generate(request: RecordedRequest, asyncTask: boolean): Promise<Reply> {
 		const body = request.json as Record<string, unknown> | undefined;
 		if (!body || typeof body.prompt !== 'string' || !body.prompt) {
-			return json(422, { detail: [{ loc: ['body', 'prompt'], msg: 'field required', type: 'value_error.missing' }] });
+			return json(422, {
+				detail: [{ loc: ['body', 'prompt'], msg: 'field required', type: 'value_error.missing' }],
+			});
 		}
-		const { width, height } = this.size(body.size as string | undefined, { width: 1024, height: 1024 });
+		const { width, height } = this.size(body.size as string | undefined, {
+			width: 1024,
+			height: 1024,
+		});
 		const count = Number(body.n ?? 1);
 		const format = String(body.response_format ?? 'url');
 		return await this.finish(asyncTask, false, () => this.results(width, height, count, format));
@@ -186,7 +227,9 @@ export class ZImageServerSimulator {
 		const prompt = request.fields?.prompt?.[0];
 		if (!image || !prompt) {
 			const loc = !image ? 'image' : 'prompt';
-			return json(422, { detail: [{ loc: ['body', loc], msg: 'field required', type: 'value_error.missing' }] });
+			return json(422, {
+				detail: [{ loc: ['body', loc], msg: 'field required', type: 'value_error.missing' }],
+			});
 		}
 		const input = sniffImage(image.data);
 		const fallback = { width: input?.width ?? 1024, height: input?.height ?? 1024 };

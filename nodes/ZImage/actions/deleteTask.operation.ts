@@ -26,13 +26,20 @@ export const deleteTask: ZImageOperation = {
 		const text = readText(ctx, itemIndex, 'taskId', 'Task IDs');
 		const ids = splitTaskIds(text);
 		if (ids.length > MAX_DELETE) {
-			throw invalidInput(ctx, itemIndex, 'Task IDs', text, `at most ${MAX_DELETE} task IDs at once, this has ${ids.length}`);
+			throw invalidInput(
+				ctx,
+				itemIndex,
+				'Task IDs',
+				text,
+				`at most ${MAX_DELETE} task IDs at once, this has ${ids.length}`,
+			);
 		}
 		ids.forEach((id) => checkTaskId(input, id, 'Task IDs'));
 		if (!ids.length) checkTaskId(input, text, 'Task IDs');
 		const deleteRequest = provider.deleteRequest;
 		const client = await openClient(input);
-		if (!deleteRequest) throw client.error({ message: `${provider.displayName} cannot delete tasks` });
+		if (!deleteRequest)
+			throw client.error({ message: `${provider.displayName} cannot delete tasks` });
 		return async () =>
 			await runInPool(input, client, async () => {
 				// Deleting the same task twice changes nothing, so transient failures may be retried.

@@ -28,7 +28,9 @@ export const getTask: ZImageOperation = {
 		const taskClient = (await openClient(input, options)).forTask(taskId);
 		return async () =>
 			await runInPool(input, taskClient, async () => {
-				const client = options.waitForCompletion ? taskClient.withMaxWait(options.maxWaitSeconds) : taskClient;
+				const client = options.waitForCompletion
+					? taskClient.withMaxWait(options.maxWaitSeconds)
+					: taskClient;
 				const known = await lookUpTask(client, taskId);
 				return await collectTask({ input, client, options, known, failOnTaskError: false });
 			});

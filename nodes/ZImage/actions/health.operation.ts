@@ -10,7 +10,9 @@ export const health: ZImageOperation = {
 		return async () =>
 			await runInPool(input, client, async () => {
 				const result = await provider.health(client);
-				return readyItems([{ json: { provider: provider.name, ...result }, pairedItem: { item: itemIndex } }]);
+				return readyItems([
+					{ json: { provider: provider.name, ...result }, pairedItem: { item: itemIndex } },
+				]);
 			});
 	},
 };

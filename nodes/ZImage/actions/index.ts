@@ -6,4 +6,10 @@ import { health } from './health.operation';
 import type { ZImageOperation } from './operation';
 
 /** The operations every provider may offer, by the value saved workflows store. */
-export const OPERATIONS: Record<string, ZImageOperation> = { generate, edit, getTask, deleteTask, health };
+export const OPERATIONS: Record<string, ZImageOperation> = {
+	generate,
+	edit,
+	getTask,
+	deleteTask,
+	health,
+};

@@ -72,13 +72,16 @@ export function checkTaskId(input: ItemInput, taskId: string, field = 'Task ID')
  * unsafe one is the provider's failure, never sent into a URL or a file name.
  */
 export function checkProviderTaskId(client: ProviderClient, taskId: string): string {
-	const problem = taskIdRule(client.provider, taskId) ?? (client.redact(taskId) !== taskId ? 'it contains the API key' : undefined);
+	const problem =
+		taskIdRule(client.provider, taskId) ??
+		(client.redact(taskId) !== taskId ? 'it contains the API key' : undefined);
 	if (!problem) return taskId;
 	const clean = client.redact(taskId);
 	const shown = JSON.stringify(clean.length > 60 ? `${clean.slice(0, 60)}…` : clean);
 	throw client.error({
 		message: `${client.provider.displayName} answered with a task ID the node will not use (${shown}: ${problem})`,
-		description: 'Nothing was sent with it. This is a fault of the provider or of a proxy in between.',
+		description:
+			'Nothing was sent with it. This is a fault of the provider or of a proxy in between.',
 	});
 }
 
@@ -87,7 +90,9 @@ export interface PendingItems {
 	items: Array<Promise<INodeExecutionData>>;
 }
 
-export const readyItems = (items: INodeExecutionData[]): PendingItems => ({ items: items.map(async (item) => item) });
+export const readyItems = (items: INodeExecutionData[]): PendingItems => ({
+	items: items.map(async (item) => item),
+});
 
 /**
  * Runs an item's main work in its pool turn, then collects the output items it queued. Every

@@ -8,7 +8,8 @@ export const providerOperation: ZImageOperation = {
 		const { provider, itemIndex, operation } = input;
 		const run = provider.ownOperations?.[operation];
 		const client = await openClient(input);
-		if (!run) throw client.error({ message: `${provider.displayName} has no "${operation}" operation` });
+		if (!run)
+			throw client.error({ message: `${provider.displayName} has no "${operation}" operation` });
 		return async () =>
 			await runInPool(input, client, async () => {
 				const result = await run(client);

@@ -21,7 +21,11 @@ function errorItem(error: unknown, itemIndex: number): INodeExecutionData {
 }
 
 /** The operation the node is set to, or an error saying why this provider cannot do it. */
-function chooseOperation(ctx: IExecuteFunctions, provider: ZImageProvider, operation: string): ZImageOperation {
+function chooseOperation(
+	ctx: IExecuteFunctions,
+	provider: ZImageProvider,
+	operation: string,
+): ZImageOperation {
 	const offered = provider.operations.map((option) => String(option.value));
 	const chosen = provider.ownOperations?.[operation] ? providerOperation : OPERATIONS[operation];
 	if (offered.includes(operation) && chosen) return chosen;
@@ -43,18 +47,23 @@ export async function route(this: IExecuteFunctions): Promise<INodeExecutionData
 	const provider = findProvider(providerName);
 	if (!provider) {
 		const allowed = PROVIDERS.map((p) => p.name).join(', ');
-		throw new NodeOperationError(this.getNode(), `Invalid Provider "${providerName}": allowed: ${allowed}`);
+		throw new NodeOperationError(
+			this.getNode(),
+			`Invalid Provider "${providerName}": allowed: ${allowed}`,
+		);
 	}
 	const operationName = String(this.getNodeParameter('operation', 0));
 	const operation = chooseOperation(this, provider, operationName);
 
 	const continueOnFail = this.continueOnFail();
 	const options = (this.getNodeParameter('options', 0, {}) ?? {}) as IDataObject;
-	const wanted = Number(options.maxConcurrent) >= 1 ? Number(options.maxConcurrent) : DEFAULT_MAX_CONCURRENT;
+	const wanted =
+		Number(options.maxConcurrent) >= 1 ? Number(options.maxConcurrent) : DEFAULT_MAX_CONCURRENT;
 	const pool = new WorkPool(Math.min(wanted, provider.maxConcurrency?.(this) ?? wanted));
 
 	const run = new RunControl(this, continueOnFail);
-	const statusPerSecond = Number(options.maxStatusPerSecond) > 0 ? Number(options.maxStatusPerSecond) : undefined;
+	const statusPerSecond =
+		Number(options.maxStatusPerSecond) > 0 ? Number(options.maxStatusPerSecond) : undefined;
 	const pacing = new ExecutionPacing(pacingSettings(pool.concurrency, statusPerSecond));
 	try {
 		const prepared: Array<Result<ItemRunner>> = [];
@@ -84,7 +93,10 @@ export async function route(this: IExecuteFunctions): Promise<INodeExecutionData
 }
 
 /** The items' outputs in input order; without Continue On Fail, the failure that lost the run. */
-function collectOutput(results: Array<Result<INodeExecutionData[]>>, continueOnFail: boolean): INodeExecutionData[] {
+function collectOutput(
+	results: Array<Result<INodeExecutionData[]>>,
+	continueOnFail: boolean,
+): INodeExecutionData[] {
 	const output: INodeExecutionData[] = [];
 	for (const [itemIndex, result] of results.entries()) {
 		if (result.ok) output.push(...result.value);
@@ -92,7 +104,9 @@ function collectOutput(results: Array<Result<INodeExecutionData[]>>, continueOnF
 	}
 	if (!continueOnFail) {
 		const failures = results.flatMap((result) => (result.ok ? [] : [result.error]));
-		const own = failures.find((error) => !(error instanceof StoppedError && error.reason === 'failed'));
+		const own = failures.find(
+			(error) => !(error instanceof StoppedError && error.reason === 'failed'),
+		);
 		if (own ?? failures[0]) throw own ?? failures[0];
 	}
 	return output;

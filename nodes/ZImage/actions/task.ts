@@ -39,7 +39,10 @@ function checkResultCount(client: ProviderClient, state: TaskState, meta?: Gener
 	const asked = meta?.images ?? client.provider.maxResultsPerTask;
 	const limit = asked + RESULT_TOLERANCE;
 	if (state.images.length <= limit) return;
-	const what = meta?.images === undefined ? `${client.provider.displayName} gives for one task (${asked})` : `the ${asked} asked for`;
+	const what =
+		meta?.images === undefined
+			? `${client.provider.displayName} gives for one task (${asked})`
+			: `the ${asked} asked for`;
 	throw client.error({
 		message: `the task lists ${state.images.length} results, more than ${what} (at most ${limit} are accepted); nothing was downloaded`,
 		description: 'This is a fault of the provider or of a proxy in between.',
@@ -85,13 +88,17 @@ export async function collectTask(task: TaskToCollect): Promise<PendingItems> {
 	if (state.status === 'failed' && task.failOnTaskError) {
 		const code = state.error?.code ? `${state.error.code}: ` : '';
 		const reason = state.error?.message ?? 'no reason given';
-		throw client.error({ message: `the task failed: ${code}${reason}`, description: `Task ID: ${state.taskId}` });
+		throw client.error({
+			message: `the task failed: ${code}${reason}`,
+			description: `Task ID: ${state.taskId}`,
+		});
 	}
 	const pairedItem = { item: input.itemIndex };
 	// An agent gets JSON only: links and facts, no downloads that nobody would see.
 	const asTool = runsAsTool(input.ctx);
 	const json = () => (asTool ? toolResult : taskToJson)({ client, task: state, meta });
-	if (state.status !== 'completed') return { items: [Promise.resolve({ json: json(), pairedItem })] };
+	if (state.status !== 'completed')
+		return { items: [Promise.resolve({ json: json(), pairedItem })] };
 	if (state.images.length === 0) {
 		throw client.error({ message: 'The task completed but the provider returned no images' });
 	}
@@ -99,8 +106,20 @@ export async function collectTask(task: TaskToCollect): Promise<PendingItems> {
 	if (asTool) return { items: [Promise.resolve({ json: json(), pairedItem })] };
 	const done = state;
 	const download = async (index: number): Promise<INodeExecutionData> =>
-		await toBinaryItem({ ctx: input.ctx, client, task: done, meta, itemIndex: input.itemIndex, options, index });
-	return { items: done.images.map(async (_, index) => await input.pool.run(async () => await download(index), 'continue')) };
+		await toBinaryItem({
+			ctx: input.ctx,
+			client,
+			task: done,
+			meta,
+			itemIndex: input.itemIndex,
+			options,
+			index,
+		});
+	return {
+		items: done.images.map(
+			async (_, index) => await input.pool.run(async () => await download(index), 'continue'),
+		),
+	};
 }
 
 /** Generate and Edit: check the item, then submit it, wait for it and output its images. */
@@ -112,7 +131,9 @@ export async function prepareSubmission(input: ItemInput): Promise<ItemRunner> {
 	return async () =>
 		await runTaskInPool(input, itemClient, options.maxWaitSeconds, async () => {
 			// Max Wait bounds the whole item, the submission included.
-			const client = options.waitForCompletion ? itemClient.withMaxWait(options.maxWaitSeconds) : itemClient;
+			const client = options.waitForCompletion
+				? itemClient.withMaxWait(options.maxWaitSeconds)
+				: itemClient;
 			const { body } = await client.request(plan.request, 'submit');
 			const { taskId, state } = provider.readSubmit(body, plan);
 			if (!taskId) {
@@ -124,6 +145,13 @@ export async function prepareSubmission(input: ItemInput): Promise<ItemRunner> {
 			checkProviderTaskId(client, taskId);
 			if (state && state.taskId !== taskId) checkProviderTaskId(client, state.taskId);
 			const taskClient = client.forTask(taskId);
-			return await collectTask({ input, client: taskClient, options, known: state, meta: plan.meta, failOnTaskError: true });
+			return await collectTask({
+				input,
+				client: taskClient,
+				options,
+				known: state,
+				meta: plan.meta,
+				failOnTaskError: true,
+			});
 		});
 }

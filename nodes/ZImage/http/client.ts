@@ -9,7 +9,14 @@ import { budgetKey } from '../pacing/budget';
 import { TaskPacer } from '../pacing/taskPacer';
 import type { RunControl } from '../run';
 import { StoppedError } from '../run';
-import type { CallKind, HttpAnswer, ProviderCall, ProviderFailure, ProviderRequest, ZImageProvider } from '../types';
+import type {
+	CallKind,
+	HttpAnswer,
+	ProviderCall,
+	ProviderFailure,
+	ProviderRequest,
+	ZImageProvider,
+} from '../types';
 import { download, type IncomingImage } from './download';
 import type { CallPlace } from './errors';
 import { providerError, redact, redactJson, scrubError } from './errors';
@@ -62,8 +69,13 @@ export class ProviderClient implements ProviderCall {
 
 	static async open(setup: ClientSetup): Promise<ProviderClient> {
 		const { ctx, provider, itemIndex } = setup;
-		const credential = (await ctx.getCredentials(provider.credentialType, itemIndex)) as unknown as ZImageCredential;
-		const baseUrl = String(credential.baseUrl ?? '').trim().replace(/\/+$/, '');
+		const credential = (await ctx.getCredentials(
+			provider.credentialType,
+			itemIndex,
+		)) as unknown as ZImageCredential;
+		const baseUrl = String(credential.baseUrl ?? '')
+			.trim()
+			.replace(/\/+$/, '');
 		const problem = baseUrlProblem(baseUrl);
 		if (problem) {
 			throw new NodeOperationError(
@@ -73,7 +85,9 @@ export class ProviderClient implements ProviderCall {
 			);
 		}
 		const timeoutSeconds =
-			setup.timeoutSeconds || Number(credential.requestTimeoutSeconds) || provider.requestTimeoutSeconds;
+			setup.timeoutSeconds ||
+			Number(credential.requestTimeoutSeconds) ||
+			provider.requestTimeoutSeconds;
 		const http: RequestContext = {
 			ctx,
 			credentialType: provider.credentialType,
@@ -99,12 +113,26 @@ export class ProviderClient implements ProviderCall {
 
 	/** The same client, for errors about a known task. */
 	forTask(taskId: string): ProviderClient {
-		return new ProviderClient(this.setup, this.http, this.secrets, { ...this.place, taskId }, this.maxWaitAt, this.pace);
+		return new ProviderClient(
+			this.setup,
+			this.http,
+			this.secrets,
+			{ ...this.place, taskId },
+			this.maxWaitAt,
+			this.pace,
+		);
 	}
 
 	/** The same client, with Max Wait counting from now: no request of the item outlives it. */
 	withMaxWait(seconds: number): ProviderClient {
-		return new ProviderClient(this.setup, this.http, this.secrets, this.place, Date.now() + seconds * 1000, this.pace);
+		return new ProviderClient(
+			this.setup,
+			this.http,
+			this.secrets,
+			this.place,
+			Date.now() + seconds * 1000,
+			this.pace,
+		);
 	}
 
 	/** When Max Wait runs out for this item (epoch ms), if it has one. */
@@ -142,7 +170,9 @@ export class ProviderClient implements ProviderCall {
 	async request(request: ProviderRequest, kind: CallKind): Promise<HttpAnswer> {
 		const url = `${this.baseUrl}${request.path}`;
 		const rule = RETRY_RULES[kind];
-		const imageBytes = Math.ceil(((this.setup.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES) * 4) / 3);
+		const imageBytes = Math.ceil(
+			((this.setup.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES) * 4) / 3,
+		);
 		const maxBytes = MAX_JSON_BYTES + (request.inlineImages ?? 0) * imageBytes;
 		const answer = await withRetries<HttpAnswer>(kind, this.retryContext(kind), async () => {
 			let answer: HttpAnswer;
@@ -155,7 +185,8 @@ export class ProviderClient implements ProviderCall {
 			} catch (error) {
 				const failure = this.failureOf(error, url, maxBytes);
 				// A submission that got no readable answer may have been taken: it is never sent again.
-				if (!rule.brokenConnectionIsFinal || failure.stopped || error instanceof RedirectRefused) return { failure };
+				if (!rule.brokenConnectionIsFinal || failure.stopped || error instanceof RedirectRefused)
+					return { failure };
 				return {
 					failure: {
 						...failure,
@@ -171,24 +202,41 @@ export class ProviderClient implements ProviderCall {
 		return answer;
 	}
 
-	async download<T>(url: string, maxBytes: number, consume: (image: IncomingImage) => Promise<T>): Promise<T> {
-		return await download(this.http, this.retryContext(), () => this.bounds(maxBytes), url, consume);
+	async download<T>(
+		url: string,
+		maxBytes: number,
+		consume: (image: IncomingImage) => Promise<T>,
+	): Promise<T> {
+		return await download(
+			this.http,
+			this.retryContext(),
+			() => this.bounds(maxBytes),
+			url,
+			consume,
+		);
 	}
 
 	/** A request that brought no usable answer, in the user's words; a stop or a refusal is final. */
 	private failureOf(error: unknown, url: string, maxBytes: number): ProviderFailure {
 		if (error instanceof StoppedError) return { message: error.message, stopped: error };
-		if (error instanceof RedirectRefused) return { message: `${this.provider.displayName} was not asked: ${error.message}` };
+		if (error instanceof RedirectRefused)
+			return { message: `${this.provider.displayName} was not asked: ${error.message}` };
 		if (error instanceof LimitError && error.limit === 'tooLarge') {
 			return {
 				message: `${this.provider.displayName} sent an answer of more than ${maxBytes} bytes; it was not read further`,
-				description: 'Answers that carry images inline may take 4/3 of "Max Download Size" per image; raise it if your images are larger.',
+				description:
+					'Answers that carry images inline may take 4/3 of "Max Download Size" per image; raise it if your images are larger.',
 			};
 		}
 		if (error instanceof LimitError && error.limit === 'maxWait') {
-			return { message: `Max Wait ran out while waiting for ${this.provider.displayName} to answer` };
+			return {
+				message: `Max Wait ran out while waiting for ${this.provider.displayName} to answer`,
+			};
 		}
-		const reason = error instanceof LimitError ? Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' }) : error;
+		const reason =
+			error instanceof LimitError
+				? Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })
+				: error;
 		return networkFailure(this.provider.displayName, url, reason);
 	}
 
@@ -210,8 +258,13 @@ export class ProviderClient implements ProviderCall {
 		return {
 			run: this.setup.run,
 			itemIndex: this.place.itemIndex,
-			onRateLimited: kind === 'status' && pace ? (seconds) => pace.statusRateLimited(seconds) : this.setup.onRateLimited,
-			whenNotAccepted: pace?.holdsSlot ? async (failure) => await pace.notAccepted(failure.retryAfterSeconds) : undefined,
+			onRateLimited:
+				kind === 'status' && pace
+					? (seconds) => pace.statusRateLimited(seconds)
+					: this.setup.onRateLimited,
+			whenNotAccepted: pace?.holdsSlot
+				? async (failure) => await pace.notAccepted(failure.retryAfterSeconds)
+				: undefined,
 			error: (failure) => this.error(failure),
 			maxWaitAt: this.maxWaitAt,
 		};

@@ -25,10 +25,16 @@ export interface IncomingImage {
 }
 
 /** A result over Max Download Size: its declared size, or (`atLeast`) what was read before stopping. */
-export function tooLarge(url: string, bytes: number, maxBytes: number, atLeast = false): ProviderFailure {
+export function tooLarge(
+	url: string,
+	bytes: number,
+	maxBytes: number,
+	atLeast = false,
+): ProviderFailure {
 	return {
 		message: `The result image at ${safeUrl(url)} is ${atLeast ? 'more than ' : ''}${bytes} bytes, over the download limit of ${maxBytes} bytes`,
-		description: 'Raise "Max Download Size" in the node options, or turn off "Download Images" to get the URL only.',
+		description:
+			'Raise "Max Download Size" in the node options, or turn off "Download Images" to get the URL only.',
 	};
 }
 
@@ -60,7 +66,10 @@ async function readableOrEnded(stream: BodyStream): Promise<boolean> {
  * Reads up to `bytes` from the start of a stream and puts them back, so the stream is
  * whole again — unless that was all of it (`complete`): an ended stream takes nothing back.
  */
-async function peek(stream: BodyStream, bytes: number): Promise<{ head: Buffer; complete: boolean }> {
+async function peek(
+	stream: BodyStream,
+	bytes: number,
+): Promise<{ head: Buffer; complete: boolean }> {
 	let complete = false;
 	const chunks: Buffer[] = [];
 	let size = 0;
@@ -87,7 +96,9 @@ function refusedScheme(url: string): string | undefined {
 	} catch {
 		return 'it is not a valid URL';
 	}
-	return /^https?:$/.test(protocol) ? undefined : `its scheme "${protocol}" is not http: or https:, so it is never fetched`;
+	return /^https?:$/.test(protocol)
+		? undefined
+		: `its scheme "${protocol}" is not http: or https:, so it is never fetched`;
 }
 
 /**
@@ -111,12 +122,16 @@ export async function download<T>(
 	/** A download that got no answer: a stop, a refused redirect and Max Wait are final, the rest is tried again. */
 	const unanswered = (error: unknown): ProviderFailure => {
 		if (error instanceof StoppedError) return { message: error.message, stopped: error };
-		if (error instanceof RedirectRefused) return { message: `The result image at ${safeUrl(url)} was not downloaded: ${error.message}` };
+		if (error instanceof RedirectRefused)
+			return {
+				message: `The result image at ${safeUrl(url)} was not downloaded: ${error.message}`,
+			};
 		if (error instanceof LimitError && error.limit === 'maxWait') return maxWaitFailure(url);
 		return failed(networkReason(error));
 	};
 	const scheme = refusedScheme(url);
-	if (scheme) throw retry.error({ message: `The result URL ${safeUrl(url)} was not downloaded: ${scheme}` });
+	if (scheme)
+		throw retry.error({ message: `The result URL ${safeUrl(url)} was not downloaded: ${scheme}` });
 	return await withRetries<T>('download', retry, async () => {
 		const limits = bounds();
 		let answer;
@@ -150,9 +165,18 @@ export async function download<T>(
 		let verdict: unknown;
 		try {
 			const { head, complete } = await peek(stream, HEAD_BYTES);
-			const contentType = typeof headers['content-type'] === 'string' ? headers['content-type'] : undefined;
+			const contentType =
+				typeof headers['content-type'] === 'string' ? headers['content-type'] : undefined;
 			const body = complete ? head : stream;
-			return { value: await consume({ head, body, complete, contentType, contentLength: contentLength || undefined }) };
+			return {
+				value: await consume({
+					head,
+					body,
+					complete,
+					contentType,
+					contentLength: contentLength || undefined,
+				}),
+			};
 		} catch (error) {
 			stream.destroy();
 			verdict = error;
@@ -160,7 +184,8 @@ export async function download<T>(
 		// Our own verdict on the content, its size or its time stands; a broken transfer is tried again.
 		if (verdict instanceof NodeApiError || verdict instanceof NodeOperationError) throw verdict;
 		if (verdict instanceof LimitError) {
-			if (verdict.limit === 'tooLarge') throw retry.error(tooLarge(url, limits.maxBytes, limits.maxBytes, true));
+			if (verdict.limit === 'tooLarge')
+				throw retry.error(tooLarge(url, limits.maxBytes, limits.maxBytes, true));
 			if (verdict.limit === 'maxWait') throw retry.error(maxWaitFailure(url));
 			return { failure: failed('no answer came within the request timeout') };
 		}
@@ -171,6 +196,7 @@ export async function download<T>(
 function maxWaitFailure(url: string): ProviderFailure {
 	return {
 		message: `Max Wait ran out while downloading the result image at ${safeUrl(url)}`,
-		description: 'Raise "Max Wait" in the node options, or turn off "Download Images" to get the URL only.',
+		description:
+			'Raise "Max Wait" in the node options, or turn off "Download Images" to get the URL only.',
 	};
 }

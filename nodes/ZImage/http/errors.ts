@@ -29,7 +29,8 @@ export function redact(text: string, secrets: string[]): string {
 	let out = text;
 	for (const secret of secrets) {
 		if (!secret || secret.length < 4) continue;
-		for (const form of new Set([secret, encodeURIComponent(secret)])) out = out.split(form).join('***');
+		for (const form of new Set([secret, encodeURIComponent(secret)]))
+			out = out.split(form).join('***');
 		if (secret.length <= RECOGNISABLE) continue;
 		const start = escapeRegExp(secret.slice(0, RECOGNISABLE));
 		const rest = [...secret.slice(RECOGNISABLE)].map(escapeRegExp);
@@ -47,7 +48,8 @@ export function redactJson<T>(value: T, secrets: string[]): T {
 	if (Array.isArray(value)) return value.map((entry) => redactJson(entry, secrets) as unknown) as T;
 	if (value !== null && typeof value === 'object' && !Buffer.isBuffer(value)) {
 		const out: Record<string, unknown> = {};
-		for (const [key, entry] of Object.entries(value)) out[redact(key, secrets)] = redactJson(entry, secrets);
+		for (const [key, entry] of Object.entries(value))
+			out[redact(key, secrets)] = redactJson(entry, secrets);
 		return out as T;
 	}
 	return value;
@@ -67,13 +69,22 @@ export function shown(text: string, secrets: string[], max: number): string {
  * that every error leaving an item passes one filter, whoever built it.
  */
 export function scrubError(error: unknown, secrets: string[]): unknown {
-	if (!secrets.some((secret) => secret && secret.length >= 4) || error === null || typeof error !== 'object') {
+	if (
+		!secrets.some((secret) => secret && secret.length >= 4) ||
+		error === null ||
+		typeof error !== 'object'
+	) {
 		return error;
 	}
-	const e = error as { message?: unknown; description?: unknown; context?: Record<string, unknown> };
+	const e = error as {
+		message?: unknown;
+		description?: unknown;
+		context?: Record<string, unknown>;
+	};
 	if (typeof e.message === 'string') e.message = redact(e.message, secrets);
 	if (typeof e.description === 'string') e.description = redact(e.description, secrets);
-	if (e.context && typeof e.context.taskId === 'string') e.context.taskId = redact(e.context.taskId, secrets);
+	if (e.context && typeof e.context.taskId === 'string')
+		e.context.taskId = redact(e.context.taskId, secrets);
 	return error;
 }
 
@@ -91,7 +102,9 @@ export function providerError(
 	secrets: string[],
 ): NodeApiError {
 	const message = shown(`${describePlace(place)}: ${failure.message}`, secrets, SHOWN_MESSAGE);
-	const description = failure.description ? shown(failure.description, secrets, SHOWN_DESCRIPTION) : undefined;
+	const description = failure.description
+		? shown(failure.description, secrets, SHOWN_DESCRIPTION)
+		: undefined;
 	const taskId = place.taskId ? redact(place.taskId, secrets) : undefined;
 	const payload: JsonObject = { message };
 	if (description) payload.description = description;

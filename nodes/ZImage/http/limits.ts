@@ -48,7 +48,11 @@ function deadlineTimer(bounds: RequestBounds, onExpiry: () => void): () => void 
  * Settles with `work`, or fails at the deadline or when the run stops. Work that ends after
  * that is handed to `onLate` (to close the answer it brought).
  */
-export async function withinBounds<T>(work: Promise<T>, bounds: RequestBounds, onLate: (value: T) => void): Promise<T> {
+export async function withinBounds<T>(
+	work: Promise<T>,
+	bounds: RequestBounds,
+	onLate: (value: T) => void,
+): Promise<T> {
 	let expire: (error: Error) => void = () => undefined;
 	const expired = new Promise<never>((_, reject) => (expire = reject));
 	const cancelTimer = deadlineTimer(bounds, () => expire(new LimitError(bounds.deadlineIs)));

@@ -55,7 +55,11 @@ function toFormData(fields: FormField[]): FormData {
  * node's own size and time bounds; status codes are read, never thrown; redirects are never
  * followed by n8n's helper (it would re-send the key to another host), only by `sendRequest`.
  */
-export function buildRequestOptions(context: RequestContext, request: OutgoingRequest, timeoutMs: number): IHttpRequestOptions {
+export function buildRequestOptions(
+	context: RequestContext,
+	request: OutgoingRequest,
+	timeoutMs: number,
+): IHttpRequestOptions {
 	const options: IHttpRequestOptions = {
 		method: request.method,
 		url: request.url,
@@ -102,20 +106,35 @@ const REDIRECTS = [301, 302, 303, 307, 308];
  * only on the credential's own origin (and, for a download, only where the provider needs it).
  * An API call is never redirected to another origin: the request (and its body) is not sent there.
  */
-export async function sendRequest(context: RequestContext, request: OutgoingRequest, bounds: RequestBounds): Promise<StreamedAnswer> {
+export async function sendRequest(
+	context: RequestContext,
+	request: OutgoingRequest,
+	bounds: RequestBounds,
+): Promise<StreamedAnswer> {
 	const { ctx } = context;
 	let current = { ...request };
 	for (let hop = 0; ; hop++) {
 		const own = sameOrigin(current.url, context.baseUrl);
 		const withKey = own && (current.purpose === 'api' || context.downloadsNeedKey);
-		const options = buildRequestOptions(context, current, Math.min(context.timeoutMs, bounds.deadline - Date.now()));
+		const options = buildRequestOptions(
+			context,
+			current,
+			Math.min(context.timeoutMs, bounds.deadline - Date.now()),
+		);
 		const sent = withKey
 			? ctx.helpers.httpRequestWithAuthentication.call(ctx, context.credentialType, options)
 			: ctx.helpers.httpRequest(options);
-		const response = (await withinBounds(sent as Promise<StreamedAnswer>, bounds, (late) => late?.body?.destroy?.())) as StreamedAnswer;
+		const response = (await withinBounds(sent as Promise<StreamedAnswer>, bounds, (late) =>
+			late?.body?.destroy?.(),
+		)) as StreamedAnswer;
 		const location = response.headers?.location;
 		if (!REDIRECTS.includes(response.statusCode) || typeof location !== 'string') {
-			return { statusCode: response.statusCode, headers: response.headers ?? {}, body: response.body, url: current.url };
+			return {
+				statusCode: response.statusCode,
+				headers: response.headers ?? {},
+				body: response.body,
+				url: current.url,
+			};
 		}
 		response.body?.destroy?.();
 		const next = new URL(location, current.url).toString();
@@ -126,10 +145,14 @@ export async function sendRequest(context: RequestContext, request: OutgoingRequ
 			);
 		}
 		if (!/^https?:$/.test(new URL(next).protocol)) {
-			throw new RedirectRefused(`it redirected to a ${new URL(next).protocol} address, which is never fetched`);
+			throw new RedirectRefused(
+				`it redirected to a ${new URL(next).protocol} address, which is never fetched`,
+			);
 		}
 		const keepsBody = response.statusCode === 307 || response.statusCode === 308;
-		current = keepsBody ? { ...current, url: next } : { url: next, method: 'GET', purpose: current.purpose };
+		current = keepsBody
+			? { ...current, url: next }
+			: { url: next, method: 'GET', purpose: current.purpose };
 	}
 }
 

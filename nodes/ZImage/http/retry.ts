@@ -67,10 +67,12 @@ export async function withRetries<T>(
 			tries--;
 			continue;
 		}
-		const retryable = rule.retryWhen === 'notAccepted' ? failure.notAccepted === true : failure.transient === true;
+		const retryable =
+			rule.retryWhen === 'notAccepted' ? failure.notAccepted === true : failure.transient === true;
 		if (!retryable || tries >= rule.retries) throw context.error(failure);
 		const delay = retryDelaySeconds(failure, tries);
-		if (context.maxWaitAt !== undefined && Date.now() + delay * 1000 >= context.maxWaitAt) throw context.error(failure);
+		if (context.maxWaitAt !== undefined && Date.now() + delay * 1000 >= context.maxWaitAt)
+			throw context.error(failure);
 		if (result.statusCode === 429) context.onRateLimited?.(delay);
 		await context.run.wait(delay * 1000, context.itemIndex);
 	}

@@ -58,7 +58,8 @@ export function evolinkFields(provider: ProviderName): INodeProperties[] {
 			type: 'number',
 			typeOptions: { minValue: -1 },
 			default: -1,
-			description: 'Same seed and prompt give similar images (1-2147483647); -1 picks a random seed',
+			description:
+				'Same seed and prompt give similar images (1-2147483647); -1 picks a random seed',
 		},
 		{
 			displayName: 'NSFW Check',

@@ -2,9 +2,26 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import { PROBE_TASK_IDS } from '../../../credentials/contract';
 import { classifyAnswer, taskErrorMessage } from '../failures';
-import type { ErrorTable, FailureFacts, ProviderName, SubmitPlan, TaskState, TaskStatus, ZImageProvider } from '../types';
+import type {
+	ErrorTable,
+	FailureFacts,
+	ProviderName,
+	SubmitPlan,
+	TaskState,
+	TaskStatus,
+	ZImageProvider,
+} from '../types';
 import { pathSegment } from '../taskIds';
-import { asObject, checkInteger, checkOneOf, invalidInput, isPrivateHost, parseDecimal, readPrompt, readText } from '../validation';
+import {
+	asObject,
+	checkInteger,
+	checkOneOf,
+	invalidInput,
+	isPrivateHost,
+	parseDecimal,
+	readPrompt,
+	readText,
+} from '../validation';
 import { evolinkFields, SIDE } from './evolink.fields';
 import { offerOperations } from './operations';
 
@@ -23,7 +40,10 @@ const STATUSES: Record<string, TaskStatus> = {
 	failed: 'failed',
 };
 
-function readSize(ctx: IExecuteFunctions, itemIndex: number): { size: string; width?: number; height?: number } {
+function readSize(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+): { size: string; width?: number; height?: number } {
 	const value = readText(ctx, itemIndex, 'size', 'Size', '1:1');
 	let width: unknown;
 	let height: unknown;
@@ -49,7 +69,8 @@ function readCallbackUrl(ctx: IExecuteFunctions, itemIndex: number): string | un
 	const value = readText(ctx, itemIndex, 'callbackUrl', 'Callback URL').trim();
 	if (!value) return undefined;
 	const rule = `an https:// address on the public internet, at most ${CALLBACK_MAX} characters`;
-	const refuse = (reason: string) => invalidInput(ctx, itemIndex, 'Callback URL', value, `${reason}; ${rule}`);
+	const refuse = (reason: string) =>
+		invalidInput(ctx, itemIndex, 'Callback URL', value, `${reason}; ${rule}`);
 	if (value.length > CALLBACK_MAX) throw refuse(`${value.length} characters is too long`);
 	let url: URL;
 	try {
@@ -64,7 +85,13 @@ function readCallbackUrl(ctx: IExecuteFunctions, itemIndex: number): string | un
 
 async function prepareSubmit(ctx: IExecuteFunctions, itemIndex: number): Promise<SubmitPlan> {
 	const prompt = readPrompt(ctx, itemIndex, PROMPT_MAX);
-	const model = checkOneOf(ctx, itemIndex, 'Model', ctx.getNodeParameter('model', itemIndex, 'z-image-turbo'), MODELS);
+	const model = checkOneOf(
+		ctx,
+		itemIndex,
+		'Model',
+		ctx.getNodeParameter('model', itemIndex, 'z-image-turbo'),
+		MODELS,
+	);
 	const { size, width, height } = readSize(ctx, itemIndex);
 	const seedValue = ctx.getNodeParameter('seed', itemIndex, -1);
 	const seed =
@@ -96,11 +123,18 @@ function remainingSeconds(task: Record<string, unknown>): number | undefined {
 	const progress = numberOf(task.progress);
 	const estimated = numberOf(asObject(task.task_info)?.estimated_time);
 	// A task with no progress yet has all of its estimate ahead of it.
-	const elapsed = created !== undefined && progress ? Math.max(0, Date.now() / 1000 - created) : undefined;
+	const elapsed =
+		created !== undefined && progress ? Math.max(0, Date.now() / 1000 - created) : undefined;
 	if (estimated !== undefined && (elapsed === undefined || estimated > elapsed)) {
 		return estimated - (elapsed ?? 0);
 	}
-	if (progress !== undefined && progress > 0 && progress < 100 && elapsed !== undefined && elapsed > 0) {
+	if (
+		progress !== undefined &&
+		progress > 0 &&
+		progress < 100 &&
+		elapsed !== undefined &&
+		elapsed > 0
+	) {
 		return (elapsed * (100 - progress)) / progress;
 	}
 	return undefined;
@@ -121,11 +155,19 @@ function errorTable(displayName: string): ErrorTable {
 			return {
 				code: error?.code as string | number | undefined,
 				message: typeof error?.message === 'string' ? error.message : `HTTP ${answer.statusCode}`,
-				hint: typeof error?.fallback_suggestion === 'string' ? error.fallback_suggestion : undefined,
+				hint:
+					typeof error?.fallback_suggestion === 'string' ? error.fallback_suggestion : undefined,
 				param: typeof error?.param === 'string' ? error.param : undefined,
 			};
 		},
-		statuses: { 401: 'keyRejected', 402: 'credits', 403: 'noAccess', 404: 'notFound', 429: 'notAccepted', 503: 'notAccepted' },
+		statuses: {
+			401: 'keyRejected',
+			402: 'credits',
+			403: 'noAccess',
+			404: 'notFound',
+			429: 'notAccepted',
+			503: 'notAccepted',
+		},
 		retryAfter: (facts) => secondsIn(facts.hint) ?? (facts.statusCode === 429 ? 60 : 30),
 		temporaryTaskErrors: ['generation_timeout', 'service_error', 'resource_exhausted'],
 		words(kind, facts) {
@@ -141,28 +183,39 @@ function errorTable(displayName: string): ErrorTable {
 						message: `Your ${displayName} quota is used up: ${message}. Top up your balance${hint ? ` at ${hint}` : ''} and run again`,
 					};
 				case 'noAccess':
-					return { message: `Your ${displayName} key has no access to this model: ${message}${param(facts)}` };
+					return {
+						message: `Your ${displayName} key has no access to this model: ${message}${param(facts)}`,
+					};
 				case 'notFound':
 					return {
 						message: `Not found or expired: ${message}${also(facts)}`,
 						description: 'Tasks and their image links are kept for 24 hours.',
 					};
 				case 'notAccepted': {
-					const state = statusCode === 429 ? 'is rate limiting requests' : 'is temporarily unavailable';
-					return { message: `${displayName} ${state} (HTTP ${statusCode}): ${message}${also(facts)}` };
+					const state =
+						statusCode === 429 ? 'is rate limiting requests' : 'is temporarily unavailable';
+					return {
+						message: `${displayName} ${state} (HTTP ${statusCode}): ${message}${also(facts)}`,
+					};
 				}
 				case 'unreadable':
 					return { message: `${displayName} sent an answer that is not JSON` };
 				default: {
 					const what = statusCode >= 500 ? 'had a server error' : 'rejected the request';
-					return { message: `${displayName} ${what} (HTTP ${statusCode}): ${message}${param(facts)}${also(facts)}` };
+					return {
+						message: `${displayName} ${what} (HTTP ${statusCode}): ${message}${param(facts)}${also(facts)}`,
+					};
 				}
 			}
 		},
 	};
 }
 
-function createProvider(name: ProviderName, displayName: string, credentialType: string): ZImageProvider {
+function createProvider(
+	name: ProviderName,
+	displayName: string,
+	credentialType: string,
+): ZImageProvider {
 	const errors = errorTable(displayName);
 
 	function readTask(body: unknown, taskId: string): TaskState | undefined {
@@ -182,7 +235,8 @@ function createProvider(name: ProviderName, displayName: string, credentialType:
 			status,
 			progress: numberOf(task.progress),
 			images: status === 'completed' ? urls.map((url) => ({ url })) : [],
-			error: status === 'failed' ? { code, message: taskErrorMessage(errors, code, reason) } : undefined,
+			error:
+				status === 'failed' ? { code, message: taskErrorMessage(errors, code, reason) } : undefined,
 			etaSeconds: finished ? undefined : remainingSeconds(task),
 			model: typeof task.model === 'string' ? task.model : undefined,
 			raw: task as IDataObject,
@@ -227,11 +281,19 @@ function createProvider(name: ProviderName, displayName: string, credentialType:
 		readTask,
 		readFailure: (answer) => classifyAnswer(errors, answer),
 		async health(call) {
-			const answer = await call.request({ method: 'GET', path: `/v1/tasks/${PROBE_TASK_IDS.evolink}` }, 'probe');
+			const answer = await call.request(
+				{ method: 'GET', path: `/v1/tasks/${PROBE_TASK_IDS.evolink}` },
+				'probe',
+			);
 			// A 404 for a task that cannot exist is the healthy answer: the key was accepted.
 			const failure = answer.statusCode === 404 ? undefined : classifyAnswer(errors, answer);
 			if (failure) throw call.error(failure);
-			return { reachable: true, keyAccepted: true, baseUrl: call.baseUrl, httpStatus: answer.statusCode };
+			return {
+				reachable: true,
+				keyAccepted: true,
+				baseUrl: call.baseUrl,
+				httpStatus: answer.statusCode,
+			};
 		},
 	};
 }

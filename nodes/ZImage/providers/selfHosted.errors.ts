@@ -34,8 +34,17 @@ function detailOf(body: unknown): string {
 export const selfHostedErrors: ErrorTable = {
 	read: (answer) => ({ message: detailOf(answer.body) }),
 	// Nothing was generated when the model failed to load: the documented cure is to send it again.
-	matches: [{ kind: 'notAccepted', when: (f) => f.statusCode === 500 && MODEL_LOAD_FAILED.test(f.message) }],
-	statuses: { 401: 'keyRejected', 403: 'keyRejected', 404: 'notFound', 422: 'invalid', 429: 'notAccepted', 503: 'notAccepted' },
+	matches: [
+		{ kind: 'notAccepted', when: (f) => f.statusCode === 500 && MODEL_LOAD_FAILED.test(f.message) },
+	],
+	statuses: {
+		401: 'keyRejected',
+		403: 'keyRejected',
+		404: 'notFound',
+		422: 'invalid',
+		429: 'notAccepted',
+		503: 'notAccepted',
+	},
 	retryAfter: (facts) => (facts.statusCode === 500 ? MODEL_LOAD_RETRY_SECONDS : undefined),
 	words(kind, { statusCode, message }) {
 		const said = message ? `: ${message}` : '';
@@ -51,11 +60,14 @@ export const selfHostedErrors: ErrorTable = {
 					? { message: `the model failed to load (HTTP 500)${said}` }
 					: { message: `the server is busy (HTTP ${statusCode})${said}` };
 			case 'invalid':
-				return { message: `the server rejected the request (HTTP 422): ${message || 'validation error'}` };
+				return {
+					message: `the server rejected the request (HTTP 422): ${message || 'validation error'}`,
+				};
 			case 'notFound':
 				return {
 					message: `not found (HTTP 404)${said}`,
-					description: 'Older servers have no async endpoints or task look-up: turn off "Use Async Endpoints".',
+					description:
+						'Older servers have no async endpoints or task look-up: turn off "Use Async Endpoints".',
 				};
 			case 'unreadable':
 				return { message: 'the server sent an answer that is not JSON' };

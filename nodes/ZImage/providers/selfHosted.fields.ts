@@ -28,7 +28,8 @@ export const selfHostedFields: INodeProperties[] = [
 			type: 'string',
 			default: '',
 			placeholder: 'Same as the input image',
-			description: "Width x height of the result (multiples of 32); empty keeps the input image's size",
+			description:
+				"Width x height of the result (multiples of 32); empty keeps the input image's size",
 		},
 	]),
 	...updateDisplayOptions({ show: { provider: ['selfHosted'], operation: ['generate', 'edit'] } }, [
@@ -37,8 +38,16 @@ export const selfHostedFields: INodeProperties[] = [
 			name: 'sizeRounding',
 			type: 'options',
 			options: [
-				{ name: 'Reject', value: 'reject', description: 'Stop with an error naming the nearest valid sizes' },
-				{ name: 'Round Down', value: 'roundDown', description: 'Round each side down and say so in the output' },
+				{
+					name: 'Reject',
+					value: 'reject',
+					description: 'Stop with an error naming the nearest valid sizes',
+				},
+				{
+					name: 'Round Down',
+					value: 'roundDown',
+					description: 'Round each side down and say so in the output',
+				},
 			],
 			default: 'reject',
 			description: 'The server needs multiples of 32 and would silently round down otherwise',
@@ -100,7 +109,11 @@ export const selfHostedFields: INodeProperties[] = [
 			type: 'options',
 			options: [
 				{ name: 'Base64 in the Answer', value: 'b64_json', description: 'No second download' },
-				{ name: 'URL to Download', value: 'url', description: 'The node downloads each /outputs/ file' },
+				{
+					name: 'URL to Download',
+					value: 'url',
+					description: 'The node downloads each /outputs/ file',
+				},
 			],
 			default: 'b64_json',
 		},

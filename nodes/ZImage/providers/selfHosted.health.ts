@@ -11,14 +11,16 @@ const flag = (value: unknown) => (typeof value === 'boolean' ? value : undefined
  * `t2i_loaded`/`edit_loaded`) and `GET /v1/internal/status` (where the server has it).
  */
 export async function selfHostedHealth(call: ProviderCall): Promise<IDataObject> {
-	const health = asObject((await call.request({ method: 'GET', path: '/health' }, 'check')).body) ?? {};
+	const health =
+		asObject((await call.request({ method: 'GET', path: '/health' }, 'check')).body) ?? {};
 	const statusAnswer = await call.request({ method: 'GET', path: '/v1/internal/status' }, 'probe');
 	const status = statusAnswer.statusCode === 200 ? asObject(statusAnswer.body) : undefined;
 	const t2iLoaded = flag(health.t2i_loaded);
 	const editLoaded = flag(health.edit_loaded);
 	const classicLoaded = flag(health.model_loaded);
 	const modelLoaded =
-		classicLoaded ?? (t2iLoaded === undefined && editLoaded === undefined ? undefined : !!(t2iLoaded || editLoaded));
+		classicLoaded ??
+		(t2iLoaded === undefined && editLoaded === undefined ? undefined : !!(t2iLoaded || editLoaded));
 	const result: IDataObject = {
 		reachable: true,
 		keyAccepted: true,

@@ -4,7 +4,18 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { classifyAnswer } from '../failures';
 import type { ResultImage, SubmitOperation, SubmitPlan, TaskState, ZImageProvider } from '../types';
 import { pathSegment } from '../taskIds';
-import { asObject, checkInteger, checkNumber, checkLength, checkOneOf, invalidInput, parseSize, readInputImages, readPrompt, readText } from '../validation';
+import {
+	asObject,
+	checkInteger,
+	checkNumber,
+	checkLength,
+	checkOneOf,
+	invalidInput,
+	parseSize,
+	readInputImages,
+	readPrompt,
+	readText,
+} from '../validation';
 import { selfHostedErrors as errors } from './selfHosted.errors';
 import { selfHostedHealth } from './selfHosted.health';
 import { selfHostedFields } from './selfHosted.fields';
@@ -33,7 +44,8 @@ interface Size {
 /** WxH in multiples of 32 within the model's pixel range, rounded only when the user said so. */
 function readSize(ctx: IExecuteFunctions, itemIndex: number, text: string): Size {
 	const parsed = parseSize(text);
-	const allowed = 'width x height, both multiples of 32, 512×512 to 2048×2048 pixels in total (e.g. 1024x1024, 1344x768)';
+	const allowed =
+		'width x height, both multiples of 32, 512×512 to 2048×2048 pixels in total (e.g. 1024x1024, 1344x768)';
 	if (!parsed) throw invalidInput(ctx, itemIndex, 'Size', text, allowed);
 	let { width, height } = parsed;
 	let notice: string | undefined;
@@ -61,17 +73,44 @@ async function prepareSubmit(
 	itemIndex: number,
 	operation: SubmitOperation,
 ): Promise<SubmitPlan> {
-	const param = (name: string, fallback: unknown) => ctx.getNodeParameter(name, itemIndex, fallback);
+	const param = (name: string, fallback: unknown) =>
+		ctx.getNodeParameter(name, itemIndex, fallback);
 	const prompt = readPrompt(ctx, itemIndex, PROMPT_MAX);
-	const format = checkOneOf(ctx, itemIndex, 'Response Format', param('responseFormat', 'b64_json'), FORMATS);
-	const steps = checkInteger(ctx, itemIndex, 'Inference Steps', param('numInferenceSteps', 50), 1, 200);
+	const format = checkOneOf(
+		ctx,
+		itemIndex,
+		'Response Format',
+		param('responseFormat', 'b64_json'),
+		FORMATS,
+	);
+	const steps = checkInteger(
+		ctx,
+		itemIndex,
+		'Inference Steps',
+		param('numInferenceSteps', 50),
+		1,
+		200,
+	);
 	const useAsync = param('useAsync', false) === true;
-	const sizeText = readText(ctx, itemIndex, 'size', 'Size', operation === 'generate' ? '1024x1024' : '').trim();
+	const sizeText = readText(
+		ctx,
+		itemIndex,
+		'size',
+		'Size',
+		operation === 'generate' ? '1024x1024' : '',
+	).trim();
 
 	if (operation === 'generate') {
 		const size = readSize(ctx, itemIndex, sizeText);
 		const negative = readText(ctx, itemIndex, 'negativePrompt', 'Negative Prompt');
-		const n = checkInteger(ctx, itemIndex, 'Number of Images', param('numberOfImages', 1), 1, MAX_IMAGES);
+		const n = checkInteger(
+			ctx,
+			itemIndex,
+			'Number of Images',
+			param('numberOfImages', 1),
+			1,
+			MAX_IMAGES,
+		);
 		const json: IDataObject = {
 			prompt,
 			negative_prompt: checkLength(ctx, itemIndex, 'Negative Prompt', negative, PROMPT_MAX),
@@ -79,13 +118,32 @@ async function prepareSubmit(
 			n,
 			response_format: format,
 			num_inference_steps: steps,
-			guidance_scale: checkNumber(ctx, itemIndex, 'Guidance Scale', param('guidanceScale', 4), 0, 30),
+			guidance_scale: checkNumber(
+				ctx,
+				itemIndex,
+				'Guidance Scale',
+				param('guidanceScale', 4),
+				0,
+				30,
+			),
 			cfg_normalization: param('cfgNormalization', false) === true,
 		};
 		const path = useAsync ? '/v1/images/async_generate' : '/v1/images/generations';
 		return {
-			request: { method: 'POST', path, json, inlineImages: format === 'b64_json' && !useAsync ? n : 0 },
-			meta: { model: 'z-image', prompt, width: size.width, height: size.height, notice: size.notice, images: n },
+			request: {
+				method: 'POST',
+				path,
+				json,
+				inlineImages: format === 'b64_json' && !useAsync ? n : 0,
+			},
+			meta: {
+				model: 'z-image',
+				prompt,
+				width: size.width,
+				height: size.height,
+				notice: size.notice,
+				images: n,
+			},
 		};
 	}
 
@@ -96,7 +154,14 @@ async function prepareSubmit(
 	}
 	const [image] = await readInputImages(ctx, itemIndex, fields, 'Input Image Fields');
 	const size = sizeText ? readSize(ctx, itemIndex, sizeText) : undefined;
-	const guidance = checkNumber(ctx, itemIndex, 'Guidance Scale', param('guidanceScale', 1.5), 0, 30);
+	const guidance = checkNumber(
+		ctx,
+		itemIndex,
+		'Guidance Scale',
+		param('guidanceScale', 1.5),
+		0,
+		30,
+	);
 	const form = [
 		{ field: 'image', file: image.data, fileName: image.fileName, mimeType: image.mimeType },
 		{ field: 'prompt', value: prompt },
@@ -112,7 +177,14 @@ async function prepareSubmit(
 			form,
 			inlineImages: format === 'b64_json' && !useAsync ? 1 : 0,
 		},
-		meta: { model: 'z-image-edit', prompt, width: size?.width, height: size?.height, notice: size?.notice, images: 1 },
+		meta: {
+			model: 'z-image-edit',
+			prompt,
+			width: size?.width,
+			height: size?.height,
+			notice: size?.notice,
+			images: 1,
+		},
 	};
 }
 
@@ -131,12 +203,18 @@ function readImages(data: unknown): ResultImage[] | undefined {
 function readTask(body: unknown, taskId: string): TaskState | undefined {
 	const answer = asObject(body);
 	const status = answer?.status;
-	const base = { taskId: typeof answer?.task_id === 'string' ? answer.task_id : taskId, raw: (answer ?? {}) as IDataObject };
+	const base = {
+		taskId: typeof answer?.task_id === 'string' ? answer.task_id : taskId,
+		raw: (answer ?? {}) as IDataObject,
+	};
 	if (status === 'processing' || status === 'pending' || status === 'queued') {
 		return { ...base, status: status === 'processing' ? 'processing' : 'queued', images: [] };
 	}
 	if (status === 'failed') {
-		const error = typeof answer?.error === 'string' ? answer.error : JSON.stringify(answer?.error ?? 'no reason given');
+		const error =
+			typeof answer?.error === 'string'
+				? answer.error
+				: JSON.stringify(answer?.error ?? 'no reason given');
 		return { ...base, status: 'failed', images: [], error: { message: error } };
 	}
 	if (status === 'completed') {
@@ -146,7 +224,6 @@ function readTask(body: unknown, taskId: string): TaskState | undefined {
 	return undefined;
 }
 
-
 function readSubmit(body: unknown): { taskId?: string; state?: TaskState } {
 	const answer = asObject(body);
 	if (typeof answer?.task_id === 'string' && answer.task_id) {
@@ -155,7 +232,8 @@ function readSubmit(body: unknown): { taskId?: string; state?: TaskState } {
 	const images = readImages(answer?.data);
 	if (!images?.length) return {};
 	// The synchronous endpoints have no task: name the result after the answer's time.
-	const created = typeof answer?.created === 'number' ? answer.created : Math.floor(Date.now() / 1000);
+	const created =
+		typeof answer?.created === 'number' ? answer.created : Math.floor(Date.now() / 1000);
 	const taskId = `local-${created}-${randomUUID().slice(0, 8)}`;
 	return { taskId, state: { taskId, status: 'completed', images, raw: answer as IDataObject } };
 }
@@ -171,7 +249,8 @@ export const selfHosted: ZImageProvider = {
 	firstPollSeconds: 2,
 	// The server serves /outputs/ behind the same token as its API (when it has one).
 	downloadsNeedKey: true,
-	resultLinksExpire: 'not by a provider rule: the links are files on your own Z-Image server, there as long as it keeps them',
+	resultLinksExpire:
+		'not by a provider rule: the links are files on your own Z-Image server, there as long as it keeps them',
 	// One GPU generates one image at a time: more synchronous requests would only queue
 	// there, each holding a connection open towards its timeout.
 	maxConcurrency(ctx) {
@@ -193,26 +272,41 @@ export const selfHosted: ZImageProvider = {
 	prepareSubmit,
 	readSubmit,
 	checkTaskId(taskId) {
-		return /^[A-Za-z0-9_.:-]{1,128}$/.test(taskId) ? undefined : 'a task id is letters, digits, ".", "_", ":" or "-"';
+		return /^[A-Za-z0-9_.:-]{1,128}$/.test(taskId)
+			? undefined
+			: 'a task id is letters, digits, ".", "_", ":" or "-"';
 	},
 	statusRequest(taskId) {
 		// A finished task may carry its images inline: as many as a task may make.
-		return { method: 'GET', path: `/v1/images/tasks/${pathSegment(taskId)}`, inlineImages: MAX_IMAGES };
+		return {
+			method: 'GET',
+			path: `/v1/images/tasks/${pathSegment(taskId)}`,
+			inlineImages: MAX_IMAGES,
+		};
 	},
 	readTask,
 	readFailure: (answer) => classifyAnswer(errors, answer),
 	health: selfHostedHealth,
 	ownOperations: {
 		async listModels(call) {
-			const body = asObject((await call.request({ method: 'GET', path: '/v1/models' }, 'housekeeping')).body);
+			const body = asObject(
+				(await call.request({ method: 'GET', path: '/v1/models' }, 'housekeeping')).body,
+			);
 			const models = Array.isArray(body?.data) ? body.data : [];
 			return models.map((entry) => {
 				const model = asObject(entry) ?? {};
-				return { id: model.id, ownedBy: model.owned_by, created: model.created, capabilities: model.capabilities } as IDataObject;
+				return {
+					id: model.id,
+					ownedBy: model.owned_by,
+					created: model.created,
+					capabilities: model.capabilities,
+				} as IDataObject;
 			});
 		},
 		async unloadModel(call) {
-			const body = asObject((await call.request({ method: 'POST', path: '/v1/internal/unload' }, 'housekeeping')).body);
+			const body = asObject(
+				(await call.request({ method: 'POST', path: '/v1/internal/unload' }, 'housekeeping')).body,
+			);
 			return { unloaded: true, message: (body?.status as string | undefined) ?? 'models unloaded' };
 		},
 	},

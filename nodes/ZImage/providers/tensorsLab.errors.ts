@@ -10,14 +10,21 @@ const AUTH_WORDS =
 /** TensorsLab may say "bad key" with an HTTP status or with a message under HTTP 200. */
 export function keyRejected(facts: FailureFacts): boolean {
 	const { statusCode, body, code, message } = facts;
-	return statusCode === 401 || statusCode === 403 || (asObject(body) !== undefined && code !== 1000 && AUTH_WORDS.test(message));
+	return (
+		statusCode === 401 ||
+		statusCode === 403 ||
+		(asObject(body) !== undefined && code !== 1000 && AUTH_WORDS.test(message))
+	);
 }
 
 /** TensorsLab's error shapes, read by the shared classifier (failures.ts). */
 export const tensorsLabErrors: ErrorTable = {
 	read(answer) {
 		const body = asObject(answer.body);
-		return { code: body?.code as number | undefined, message: typeof body?.msg === 'string' ? body.msg : '' };
+		return {
+			code: body?.code as number | undefined,
+			message: typeof body?.msg === 'string' ? body.msg : '',
+		};
 	},
 	matches: [{ kind: 'keyRejected', when: keyRejected }],
 	statuses: { 429: 'notAccepted', 503: 'notAccepted' },
@@ -29,7 +36,8 @@ export const tensorsLabErrors: ErrorTable = {
 			case 'keyRejected':
 				return {
 					message: `TensorsLab rejected the API key${message ? ` (${message})` : ''}`,
-					description: 'Check the API key and the "Authorization Header" form in the TensorsLab credential.',
+					description:
+						'Check the API key and the "Authorization Header" form in the TensorsLab credential.',
 				};
 			case 'notAccepted':
 				return { message: `TensorsLab is busy (HTTP ${statusCode})${said}` };
@@ -43,7 +51,9 @@ export const tensorsLabErrors: ErrorTable = {
 			default:
 				return statusCode >= 300
 					? { message: `TensorsLab answered HTTP ${statusCode}${said}` }
-					: { message: `TensorsLab refused the request (code ${String(code)}): ${message || 'no message'}` };
+					: {
+							message: `TensorsLab refused the request (code ${String(code)}): ${message || 'no message'}`,
+						};
 		}
 	},
 };

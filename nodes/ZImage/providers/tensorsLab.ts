@@ -29,7 +29,12 @@ import { MODELS, tensorsLabFields } from './tensorsLab.fields';
 // answers {code, msg, data} with HTTP 200 even when `code` says it failed.
 
 const EDIT_MODELS: Model[] = ['seedreamv45', 'seedreamv4'];
-const STATUS: Record<number, TaskStatus> = { 1: 'queued', 2: 'processing', 3: 'completed', 4: 'failed' };
+const STATUS: Record<number, TaskStatus> = {
+	1: 'queued',
+	2: 'processing',
+	3: 'completed',
+	4: 'failed',
+};
 /** TensorsLab documents no prompt limit: the cap Evolink documents for the same z-image-turbo. */
 const PROMPT_MAX = 2000;
 const MAX_BATCH = 15;
@@ -37,7 +42,14 @@ const MAX_BATCH = 15;
 function readModel(ctx: IExecuteFunctions, itemIndex: number, operation: SubmitOperation): Model {
 	const allowed = operation === 'edit' ? EDIT_MODELS : (Object.keys(MODELS) as Model[]);
 	const context = operation === 'edit' ? ' for Edit (only SeeDream models take images)' : '';
-	return checkOneOf(ctx, itemIndex, 'Model', ctx.getNodeParameter('model', itemIndex), allowed, context);
+	return checkOneOf(
+		ctx,
+		itemIndex,
+		'Model',
+		ctx.getNodeParameter('model', itemIndex),
+		allowed,
+		context,
+	);
 }
 
 /** The resolution as the endpoint wants it written, and the size when it is known. */
@@ -52,8 +64,22 @@ function readResolution(
 	let size: { width: number; height: number } | undefined;
 	if (value === 'custom') {
 		size = {
-			width: checkInteger(ctx, itemIndex, 'Width', ctx.getNodeParameter('width', itemIndex), 1, 16384),
-			height: checkInteger(ctx, itemIndex, 'Height', ctx.getNodeParameter('height', itemIndex), 1, 16384),
+			width: checkInteger(
+				ctx,
+				itemIndex,
+				'Width',
+				ctx.getNodeParameter('width', itemIndex),
+				1,
+				16384,
+			),
+			height: checkInteger(
+				ctx,
+				itemIndex,
+				'Height',
+				ctx.getNodeParameter('height', itemIndex),
+				1,
+				16384,
+			),
 		};
 	} else if (rules.presets.includes(value)) {
 		return { resolution: value, ...parseSize(value) };
@@ -80,11 +106,18 @@ async function readSources(ctx: IExecuteFunctions, itemIndex: number): Promise<F
 	const fields = readText(ctx, itemIndex, 'inputImageFields', 'Input Image Fields');
 	const imageUrl = readText(ctx, itemIndex, 'imageUrl', 'Source Image URL').trim();
 	if (imageUrl && !/^https?:\/\/\S+$/i.test(imageUrl)) {
-		throw invalidInput(ctx, itemIndex, 'Source Image URL', imageUrl, 'an http:// or https:// URL is required');
+		throw invalidInput(
+			ctx,
+			itemIndex,
+			'Source Image URL',
+			imageUrl,
+			'an http:// or https:// URL is required',
+		);
 	}
 	const images = await readInputImages(ctx, itemIndex, fields, 'Input Image Fields');
 	if (!images.length && !imageUrl) {
-		const allowed = 'Edit needs a source image: name a binary field of the input item, or give a Source Image URL';
+		const allowed =
+			'Edit needs a source image: name a binary field of the input item, or give a Source Image URL';
 		throw invalidInput(ctx, itemIndex, 'Input Image Fields', fields, allowed);
 	}
 	const form: FormField[] = images.map((image) => ({
@@ -112,7 +145,14 @@ async function prepareSubmit(
 	let seed: number | undefined;
 	let images = 1;
 	if (model === 'zimage') {
-		const seedValue = checkInteger(ctx, itemIndex, 'Seed', ctx.getNodeParameter('seed', itemIndex, -1), -1, 2147483647);
+		const seedValue = checkInteger(
+			ctx,
+			itemIndex,
+			'Seed',
+			ctx.getNodeParameter('seed', itemIndex, -1),
+			-1,
+			2147483647,
+		);
 		if (seedValue >= 0) {
 			seed = seedValue;
 			form.push({ field: 'seed', value: String(seed) });
@@ -120,7 +160,14 @@ async function prepareSubmit(
 		const extend = ctx.getNodeParameter('promptExtend', itemIndex, false) === true;
 		form.push({ field: 'prompt_extend', value: extend ? '1' : '0' });
 	} else {
-		images = checkInteger(ctx, itemIndex, 'Batch Size', ctx.getNodeParameter('batchSize', itemIndex, 1), 1, MAX_BATCH);
+		images = checkInteger(
+			ctx,
+			itemIndex,
+			'Batch Size',
+			ctx.getNodeParameter('batchSize', itemIndex, 1),
+			1,
+			MAX_BATCH,
+		);
 		form.push({ field: 'batchsize', value: String(images) });
 	}
 	if (operation === 'edit') form.push(...(await readSources(ctx, itemIndex)));
@@ -140,13 +187,20 @@ function readTask(body: unknown, taskId: string): TaskState | undefined {
 	const code = numberOf(data?.image_status);
 	const status = code === undefined ? undefined : STATUS[code];
 	if (!data || !status) return undefined;
-	const urls = Array.isArray(data.url) ? data.url : typeof data.url === 'string' && data.url ? [data.url] : [];
-	const message = typeof data.error_message === 'string' && data.error_message ? data.error_message : undefined;
+	const urls = Array.isArray(data.url)
+		? data.url
+		: typeof data.url === 'string' && data.url
+			? [data.url]
+			: [];
+	const message =
+		typeof data.error_message === 'string' && data.error_message ? data.error_message : undefined;
 	return {
 		taskId: typeof data.taskid === 'string' && data.taskid ? data.taskid : taskId,
 		status,
 		images:
-			status === 'completed' ? urls.filter((url): url is string => typeof url === 'string').map((url) => ({ url })) : [],
+			status === 'completed'
+				? urls.filter((url): url is string => typeof url === 'string').map((url) => ({ url }))
+				: [],
 		error: status === 'failed' ? { message: message ?? 'TensorsLab gave no reason' } : undefined,
 		model: typeof data.category === 'string' ? data.category : undefined,
 		prompt: typeof data.prompt === 'string' ? data.prompt : undefined,
@@ -156,7 +210,6 @@ function readTask(body: unknown, taskId: string): TaskState | undefined {
 		raw: data as IDataObject,
 	};
 }
-
 
 export const tensorsLab: ZImageProvider = {
 	name: 'tensorsLab',
@@ -195,7 +248,11 @@ export const tensorsLab: ZImageProvider = {
 		return { method: 'POST', path: '/v1/images/deleteimagestask', json: { taskids: taskIds } };
 	},
 	async health(call) {
-		const probe = { method: 'POST' as const, path: '/v1/images/infobytaskid', json: { taskid: PROBE_TASK_IDS.tensorsLab } };
+		const probe = {
+			method: 'POST' as const,
+			path: '/v1/images/infobytaskid',
+			json: { taskid: PROBE_TASK_IDS.tensorsLab },
+		};
 		const answer = await call.request(probe, 'probe');
 		const body = asObject(answer.body);
 		// An unknown task id is the expected answer; only a refused key or a broken server fail.
