@@ -1,4 +1,4 @@
-import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import type { IDataObject } from 'n8n-workflow';
 
 import { PROBE_TASK_IDS } from '../../../credentials/contract';
 import { classifyAnswer, taskErrorMessage } from '../failures';
@@ -6,108 +6,25 @@ import type {
 	ErrorTable,
 	FailureFacts,
 	ProviderName,
-	SubmitPlan,
 	TaskState,
 	TaskStatus,
 	ZImageProvider,
 } from '../types';
 import { pathSegment } from '../taskIds';
-import {
-	asObject,
-	checkInteger,
-	checkOneOf,
-	invalidInput,
-	isPrivateHost,
-	parseDecimal,
-	readPrompt,
-	readText,
-} from '../validation';
-import { evolinkFields, SIDE } from './evolink.fields';
+import { asObject } from '../validation';
+import { evolinkFields } from './evolink.fields';
+import { prepareSubmit, PROMPT_MAX } from './evolink.submit';
 import { offerOperations } from './operations';
 
 // Evolink's API (see the README's "Evolink / ODKKK parameters"): one API on two hosts.
 // Evolink writes error codes as strings, ODKKK as the integer HTTP status.
 
-const MODELS = ['z-image-turbo'] as const;
-const RATIOS = ['1:1', '2:3', '3:2', '3:4', '4:3', '9:16', '16:9', '1:2', '2:1'] as const;
-const SEED = { min: 1, max: 2147483647 };
-const PROMPT_MAX = 2000;
-const CALLBACK_MAX = 2048;
 const STATUSES: Record<string, TaskStatus> = {
 	pending: 'queued',
 	processing: 'processing',
 	completed: 'completed',
 	failed: 'failed',
 };
-
-function readSize(
-	ctx: IExecuteFunctions,
-	itemIndex: number,
-): { size: string; width?: number; height?: number } {
-	const value = readText(ctx, itemIndex, 'size', 'Size', '1:1');
-	let width: unknown;
-	let height: unknown;
-	if (value === 'custom') {
-		width = ctx.getNodeParameter('width', itemIndex);
-		height = ctx.getNodeParameter('height', itemIndex);
-	} else if ((RATIOS as readonly string[]).includes(value)) {
-		return { size: value };
-	} else {
-		const match = /^\s*(\d+)\s*[x*×]\s*(\d+)\s*$/i.exec(value);
-		if (!match) {
-			const allowed = `allowed: ${RATIOS.join(', ')}, or WxH with each side from ${SIDE.min} to ${SIDE.max}`;
-			throw invalidInput(ctx, itemIndex, 'Size', value, allowed);
-		}
-		[width, height] = [Number(match[1]), Number(match[2])];
-	}
-	const checkedWidth = checkInteger(ctx, itemIndex, 'Width', width, SIDE.min, SIDE.max);
-	const checkedHeight = checkInteger(ctx, itemIndex, 'Height', height, SIDE.min, SIDE.max);
-	return { size: `${checkedWidth}x${checkedHeight}`, width: checkedWidth, height: checkedHeight };
-}
-
-function readCallbackUrl(ctx: IExecuteFunctions, itemIndex: number): string | undefined {
-	const value = readText(ctx, itemIndex, 'callbackUrl', 'Callback URL').trim();
-	if (!value) return undefined;
-	const rule = `an https:// address on the public internet, at most ${CALLBACK_MAX} characters`;
-	const refuse = (reason: string) =>
-		invalidInput(ctx, itemIndex, 'Callback URL', value, `${reason}; ${rule}`);
-	if (value.length > CALLBACK_MAX) throw refuse(`${value.length} characters is too long`);
-	let url: URL;
-	try {
-		url = new URL(value);
-	} catch {
-		throw refuse('not a URL');
-	}
-	if (url.protocol !== 'https:') throw refuse('only HTTPS is accepted');
-	if (isPrivateHost(url.hostname)) throw refuse(`${url.hostname} is a private or loopback address`);
-	return value;
-}
-
-async function prepareSubmit(ctx: IExecuteFunctions, itemIndex: number): Promise<SubmitPlan> {
-	const prompt = readPrompt(ctx, itemIndex, PROMPT_MAX);
-	const model = checkOneOf(
-		ctx,
-		itemIndex,
-		'Model',
-		ctx.getNodeParameter('model', itemIndex, 'z-image-turbo'),
-		MODELS,
-	);
-	const { size, width, height } = readSize(ctx, itemIndex);
-	const seedValue = ctx.getNodeParameter('seed', itemIndex, -1);
-	const seed =
-		seedValue === '' || seedValue === undefined || parseDecimal(seedValue) === -1
-			? undefined
-			: checkInteger(ctx, itemIndex, 'Seed', seedValue, SEED.min, SEED.max);
-	const callbackUrl = readCallbackUrl(ctx, itemIndex);
-	const json: IDataObject = { model, prompt, size };
-	if (seed !== undefined) json.seed = seed;
-	if (ctx.getNodeParameter('nsfwCheck', itemIndex, false) === true) json.nsfw_check = true;
-	if (callbackUrl) json.callback_url = callbackUrl;
-	return {
-		request: { method: 'POST', path: '/v1/images/generations', json },
-		meta: { model, prompt, seed, width, height, images: 1 },
-	};
-}
 
 function numberOf(value: unknown): number | undefined {
 	return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
