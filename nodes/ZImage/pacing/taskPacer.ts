@@ -27,12 +27,12 @@ export class TaskPacer {
 		private readonly itemIndex: number,
 	) {}
 
-	/** Waits for a slot for a new task; "not accepted" answers are retried until `maxWaitSeconds` from now. */
 	/** Whether this item holds a slot: its submission's "not accepted" answers are then paced here. */
 	get holdsSlot(): boolean {
 		return this.holding;
 	}
 
+	/** Waits for a slot for a new task; "not accepted" answers are retried until `maxWaitSeconds` from now. */
 	async startTask(maxWaitSeconds: number): Promise<TaskSlot> {
 		await this.budget.window.acquire(this.run, this.itemIndex);
 		this.holding = true;
