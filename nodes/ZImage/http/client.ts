@@ -42,8 +42,6 @@ export interface ClientSetup {
 	timeoutSeconds?: number;
 	/** Max Download Size: also bounds images that come inline in a JSON answer. */
 	maxDownloadBytes?: number;
-	/** Told when the provider says "too many requests", with the seconds it asked for. */
-	onRateLimited?: (seconds: number) => void;
 	/** The execution's share of its provider keys' budgets (pacing/); absent: unpaced. */
 	pacing?: ExecutionPacing;
 }
@@ -259,9 +257,7 @@ export class ProviderClient implements ProviderCall {
 			run: this.setup.run,
 			itemIndex: this.place.itemIndex,
 			onRateLimited:
-				kind === 'status' && pace
-					? (seconds) => pace.statusRateLimited(seconds)
-					: this.setup.onRateLimited,
+				kind === 'status' && pace ? (seconds) => pace.statusRateLimited(seconds) : undefined,
 			whenNotAccepted: pace?.holdsSlot
 				? async (failure) => await pace.notAccepted(failure.retryAfterSeconds)
 				: undefined,
