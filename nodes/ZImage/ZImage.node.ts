@@ -3,9 +3,12 @@ import type {
 	INodeExecutionData,
 	INodeType,
 	INodeTypeDescription,
+	IWebhookFunctions,
+	IWebhookResponseData,
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
+import { RESUME_WEBHOOKS, resumeOnCallback } from './actions/callbackResume';
 import { route } from './actions/router';
 import { runsAsTool, TOOL_DESCRIPTION, withHintInMessage } from './agentTool';
 import { nodeProperties } from './description';
@@ -35,8 +38,13 @@ export class ZImage implements INodeType {
 			required: true,
 			displayOptions: { show: { provider: [provider.name] } },
 		})),
+		webhooks: RESUME_WEBHOOKS,
 		properties: nodeProperties(),
 	};
+
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		return await resumeOnCallback.call(this);
+	}
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		try {

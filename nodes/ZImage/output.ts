@@ -4,7 +4,7 @@ import type { ProviderClient } from './http/client';
 import { safeUrl } from './http/errors';
 import type { ImageInfo } from './imageInfo';
 import { describeNonImage, sniffImage } from './imageInfo';
-import type { GenerationMeta, TaskState } from './types';
+import type { GenerationMeta, NodeContext, TaskState } from './types';
 import { safeFileName } from './taskIds';
 
 export interface OutputOptions {
@@ -22,7 +22,7 @@ export interface TaskOutput {
 
 /** One result image of a task, to turn into an output item. */
 export interface ImageOutput extends TaskOutput {
-	ctx: IExecuteFunctions;
+	ctx: NodeContext;
 	itemIndex: number;
 	options: OutputOptions;
 	/** Which of the task's images. */

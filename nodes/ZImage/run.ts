@@ -1,5 +1,11 @@
-import type { IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError, sleep } from 'n8n-workflow';
+
+import type { NodeContext } from './types';
+
+/** The execution's cancel signal; a resume call has none (it ends with its HTTP request). */
+export function cancelSignalOf(ctx: NodeContext): AbortSignal | undefined {
+	return 'getExecutionCancelSignal' in ctx ? ctx.getExecutionCancelSignal() : undefined;
+}
 
 /**
  * One execution's stop switch. It trips when the user cancels the execution, or when an item
@@ -13,10 +19,10 @@ export class RunControl {
 	private readonly cancelSignal?: AbortSignal;
 
 	constructor(
-		private readonly ctx: IExecuteFunctions,
+		private readonly ctx: NodeContext,
 		private readonly continueOnFail: boolean,
 	) {
-		this.cancelSignal = ctx.getExecutionCancelSignal();
+		this.cancelSignal = cancelSignalOf(ctx);
 		if (this.cancelSignal?.aborted) this.stop('cancelled');
 		else this.cancelSignal?.addEventListener('abort', this.onCancel, { once: true });
 	}
@@ -89,7 +95,7 @@ export class RunControl {
 /** An item that did not fail on its own: the execution was cancelled, or another item failed. */
 export class StoppedError extends NodeOperationError {
 	constructor(
-		ctx: IExecuteFunctions,
+		ctx: NodeContext,
 		itemIndex: number,
 		readonly reason: 'cancelled' | 'failed',
 	) {

@@ -3,7 +3,11 @@ import type {
 	IExecuteFunctions,
 	INodeProperties,
 	INodePropertyOptions,
+	IWebhookFunctions,
 } from 'n8n-workflow';
+
+/** The n8n context requests and binary data go through: an execution's, or a resume call's. */
+export type NodeContext = IExecuteFunctions | IWebhookFunctions;
 
 /** The values of the node's `provider` parameter; saved workflows depend on them. */
 export type ProviderName = 'tensorsLab' | 'selfHosted' | 'evolink' | 'odkkk';
@@ -219,4 +223,14 @@ export interface ZImageProvider {
 	health(call: ProviderCall): Promise<IDataObject>;
 	/** Operations only this provider has, by operation value. */
 	readonly ownOperations?: Record<string, ProviderOperation>;
+	/**
+	 * An address the provider POSTs the finished task to, when it takes one: Generate can then
+	 * park the execution instead of polling (callback/).
+	 */
+	readonly callback?: {
+		/** The submission's JSON field. */
+		field: string;
+		/** Why the provider would not call this address back, or undefined when it would. */
+		problem(url: string): string | undefined;
+	};
 }

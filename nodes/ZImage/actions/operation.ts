@@ -1,4 +1,9 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeProperties,
+} from 'n8n-workflow';
 
 import { ProviderClient } from '../http/client';
 import type { RunOptions } from '../options';
@@ -24,6 +29,13 @@ export interface ItemInput {
 	run: RunControl;
 	/** The execution's share of its provider keys' budgets, shared with other executions. */
 	pacing?: ExecutionPacing;
+	/** Set in Wait Mode "Provider Callback": submit with it, park instead of polling. */
+	callback?: CallbackWait;
+}
+
+/** Where the provider calls back for each item: this execution's resume URL, naming the item. */
+export interface CallbackWait {
+	urlFor(itemIndex: number): string;
 }
 
 /** An operation: the parameters it owns, and how it runs one item. */
@@ -135,4 +147,13 @@ export async function runTaskInPool(
 			slot?.end();
 		}
 	});
+}
+
+/** A failed item's output with Continue On Fail: the error's message, description and task id. */
+export function errorItem(error: unknown, itemIndex: number): INodeExecutionData {
+	const e = error as { message?: string; description?: string; context?: IDataObject };
+	const json: IDataObject = { error: e?.message ?? String(error) };
+	if (e?.description) json.description = e.description;
+	if (e?.context?.taskId) json.taskId = e.context.taskId;
+	return { json, pairedItem: { item: itemIndex } };
 }

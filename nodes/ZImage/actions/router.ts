@@ -8,17 +8,11 @@ import { toResult, WorkPool } from '../pool';
 import { findProvider, PROVIDERS } from '../providers';
 import { RunControl, StoppedError } from '../run';
 import type { ZImageProvider } from '../types';
+import { chooseWait, finishOrPark } from './callbackWait';
 import { OPERATIONS } from './index';
 import type { ItemRunner, ZImageOperation } from './operation';
+import { errorItem } from './operation';
 import { providerOperation } from './providerOperation.operation';
-
-function errorItem(error: unknown, itemIndex: number): INodeExecutionData {
-	const e = error as { message?: string; description?: string; context?: IDataObject };
-	const json: IDataObject = { error: e?.message ?? String(error) };
-	if (e?.description) json.description = e.description;
-	if (e?.context?.taskId) json.taskId = e.context.taskId;
-	return { json, pairedItem: { item: itemIndex } };
-}
 
 /** The operation the node is set to, or an error saying why this provider cannot do it. */
 function chooseOperation(
@@ -54,6 +48,8 @@ export async function route(this: IExecuteFunctions): Promise<INodeExecutionData
 	}
 	const operationName = String(this.getNodeParameter('operation', 0));
 	const operation = chooseOperation(this, provider, operationName);
+	const wait = chooseWait(this, provider, operationName, items.length);
+	const callback = wait.mode === 'callback' ? wait.wait : undefined;
 
 	const continueOnFail = this.continueOnFail();
 	const options = (this.getNodeParameter('options', 0, {}) ?? {}) as IDataObject;
@@ -68,7 +64,16 @@ export async function route(this: IExecuteFunctions): Promise<INodeExecutionData
 	try {
 		const prepared: Array<Result<ItemRunner>> = [];
 		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
-			const input = { ctx: this, provider, itemIndex, operation: operationName, pool, run, pacing };
+			const input = {
+				ctx: this,
+				provider,
+				itemIndex,
+				operation: operationName,
+				pool,
+				run,
+				pacing,
+				callback,
+			};
 			const checked = await toResult(async () => await operation.prepare(input));
 			if (!checked.ok && !continueOnFail) throw checked.error;
 			prepared.push(checked);
@@ -85,7 +90,12 @@ export async function route(this: IExecuteFunctions): Promise<INodeExecutionData
 				return result;
 			}),
 		);
-		return collectOutput(results, continueOnFail);
+		const output = collectOutput(results, continueOnFail);
+		if (callback) return await finishOrPark(this, provider, output);
+		if (wait.mode === 'poll' && wait.notice) {
+			for (const item of output) item.json.notice = wait.notice;
+		}
+		return output;
 	} finally {
 		pacing.release();
 		run.dispose();

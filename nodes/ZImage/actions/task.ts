@@ -7,8 +7,9 @@ import { runsAsTool } from '../agentTool';
 import { taskToJson, toBinaryItem, toolResult } from '../output';
 import { pollUntilDone } from '../poller';
 import type { GenerationMeta, SubmitOperation, TaskState } from '../types';
+import { parkedItem } from './callbackState';
 import type { ItemInput, ItemRunner, PendingItems } from './operation';
-import { checkProviderTaskId, openClient, runTaskInPool } from './operation';
+import { checkProviderTaskId, openClient, readyItems, runTaskInPool } from './operation';
 
 /** One look at a task, in the shared vocabulary. */
 export async function lookUpTask(client: ProviderClient, taskId: string): Promise<TaskState> {
@@ -35,7 +36,11 @@ export const RESULT_TOLERANCE = 2;
  * A finished task lists at most what was asked for (batch size, number of images; for Get Task
  * the provider's most per task), plus a small tolerance: beyond it nothing is downloaded.
  */
-function checkResultCount(client: ProviderClient, state: TaskState, meta?: GenerationMeta): void {
+export function checkResultCount(
+	client: ProviderClient,
+	state: TaskState,
+	meta?: GenerationMeta,
+): void {
 	const asked = meta?.images ?? client.provider.maxResultsPerTask;
 	const limit = asked + RESULT_TOLERANCE;
 	if (state.images.length <= limit) return;
@@ -127,6 +132,9 @@ export async function prepareSubmission(input: ItemInput): Promise<ItemRunner> {
 	const { ctx, provider, itemIndex, operation } = input;
 	const options = readRunOptions(ctx, itemIndex, true);
 	const plan = await provider.prepareSubmit(ctx, itemIndex, operation as SubmitOperation);
+	if (input.callback && provider.callback && plan.request.json) {
+		plan.request.json[provider.callback.field] = input.callback.urlFor(itemIndex);
+	}
 	const itemClient = await openClient(input, options);
 	return async () =>
 		await runTaskInPool(input, itemClient, options.maxWaitSeconds, async () => {
@@ -144,6 +152,7 @@ export async function prepareSubmission(input: ItemInput): Promise<ItemRunner> {
 			}
 			checkProviderTaskId(client, taskId);
 			if (state && state.taskId !== taskId) checkProviderTaskId(client, state.taskId);
+			if (input.callback) return readyItems([parkTask(input, taskId, plan.meta, options)]);
 			const taskClient = client.forTask(taskId);
 			return await collectTask({
 				input,
@@ -154,4 +163,32 @@ export async function prepareSubmission(input: ItemInput): Promise<ItemRunner> {
 				failOnTaskError: true,
 			});
 		});
+}
+
+/** In Wait Mode "Provider Callback": the submitted task, to show and to resume by. */
+function parkTask(
+	input: ItemInput,
+	taskId: string,
+	meta: GenerationMeta,
+	options: RunOptions,
+): INodeExecutionData {
+	const { binaryPropertyName, downloadImages, maxDownloadBytes } = options;
+	const { requestTimeoutSeconds, maxConcurrent, maxWaitSeconds } = options;
+	const task = {
+		itemIndex: input.itemIndex,
+		taskId,
+		deadline: Date.now() + maxWaitSeconds * 1000,
+		meta,
+		options: {
+			binaryPropertyName,
+			downloadImages,
+			maxDownloadBytes,
+			requestTimeoutSeconds,
+			maxConcurrent,
+		},
+	};
+	return parkedItem(task, {
+		provider: input.provider.name,
+		continueOnFail: input.ctx.continueOnFail(),
+	});
 }

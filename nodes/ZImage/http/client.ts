@@ -1,4 +1,3 @@
-import type { IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import type { ZImageCredential } from '../../../credentials/contract';
@@ -11,6 +10,7 @@ import type { RunControl } from '../run';
 import { StoppedError } from '../run';
 import type {
 	CallKind,
+	NodeContext,
 	HttpAnswer,
 	ProviderCall,
 	ProviderFailure,
@@ -32,7 +32,7 @@ export const MAX_JSON_BYTES = 1024 * 1024;
 
 /** What opening a client needs: the provider, where the call is, and the user's settings. */
 export interface ClientSetup {
-	ctx: IExecuteFunctions;
+	ctx: NodeContext;
 	provider: ZImageProvider;
 	operation: string;
 	itemIndex: number;

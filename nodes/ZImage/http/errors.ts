@@ -1,7 +1,7 @@
-import type { IExecuteFunctions, JsonObject } from 'n8n-workflow';
+import type { JsonObject } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
-import type { ProviderFailure } from '../types';
+import type { NodeContext, ProviderFailure } from '../types';
 
 /** Where a call happened, so that every message names provider, operation and task. */
 export interface CallPlace {
@@ -96,7 +96,7 @@ export function describePlace(place: CallPlace): string {
 
 /** The one error a user sees for a provider failure: provider, operation, task, then the cause. */
 export function providerError(
-	ctx: IExecuteFunctions,
+	ctx: NodeContext,
 	place: CallPlace,
 	failure: ProviderFailure,
 	secrets: string[],

@@ -1,12 +1,13 @@
-import type { IDataObject, IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
+import type { IDataObject, IHttpRequestOptions } from 'n8n-workflow';
 
-import type { FormField, ProviderRequest } from '../types';
+import { cancelSignalOf } from '../run';
+import type { FormField, NodeContext, ProviderRequest } from '../types';
 import type { BodyStream, RequestBounds } from './limits';
 import { withinBounds } from './limits';
 
 /** Everything one request needs besides its method, URL and body: one object, one builder. */
 export interface RequestContext {
-	ctx: IExecuteFunctions;
+	ctx: NodeContext;
 	/** The credential type whose key may be attached. */
 	credentialType: string;
 	/** The credential's base URL: the one origin the key may ever reach. */
@@ -69,7 +70,7 @@ export function buildRequestOptions(
 		disableFollowRedirect: true,
 		timeout: Math.max(1, timeoutMs),
 		skipSslCertificateValidation: context.ignoreSslIssues,
-		abortSignal: context.ctx.getExecutionCancelSignal(),
+		abortSignal: cancelSignalOf(context.ctx),
 	};
 	if (request.json !== undefined) {
 		options.body = request.json;

@@ -1,4 +1,4 @@
-import type { IExecuteFunctions } from 'n8n-workflow';
+import type { NodeContext } from '../types';
 
 import { TaskDurations } from './durations';
 import { DEFAULT_STATUS_PER_SECOND, StatusPace } from './statusPace';
@@ -65,7 +65,7 @@ function fingerprint(secret: string): string {
 
 /** Which provider key a request goes to: credential type and id, base URL, and the key's tag. */
 export function budgetKey(
-	ctx: IExecuteFunctions,
+	ctx: NodeContext,
 	credentialType: string,
 	baseUrl: string,
 	apiKey: string,

@@ -69,6 +69,48 @@ export function evolinkFields(provider: ProviderName): INodeProperties[] {
 			description: 'Whether to add stricter content moderation (basic moderation is always on)',
 		},
 		{
+			displayName: 'Wait Mode',
+			name: 'waitMode',
+			type: 'options',
+			options: [
+				{
+					name: 'Poll',
+					value: 'poll',
+					description:
+						'The node asks the provider until the images are ready, holding its execution',
+				},
+				{
+					name: 'Provider Callback',
+					value: 'callback',
+					description:
+						'The execution waits without holding a worker until the provider calls it back; needs a public HTTPS WEBHOOK_URL',
+				},
+			],
+			default: 'poll',
+			description: 'How the node waits for the images',
+		},
+		{
+			displayName: 'If Callback Is Not Possible',
+			name: 'callbackFallback',
+			type: 'options',
+			options: [
+				{
+					name: 'Fail',
+					value: 'fail',
+					description: 'Stop with an error before anything is sent',
+				},
+				{
+					name: 'Poll Instead',
+					value: 'poll',
+					description: 'Wait by polling, with a notice in the output',
+				},
+			],
+			default: 'fail',
+			description:
+				"What to do when the provider cannot reach this n8n: its resume URL is not public HTTPS (set WEBHOOK_URL), or the node runs as an AI agent's tool",
+			displayOptions: { show: { waitMode: ['callback'] } },
+		},
+		{
 			displayName: 'Callback URL',
 			name: 'callbackUrl',
 			type: 'string',
@@ -76,6 +118,7 @@ export function evolinkFields(provider: ProviderName): INodeProperties[] {
 			placeholder: 'https://your-domain.com/webhooks/image-done',
 			description:
 				'Public HTTPS address the provider also POSTs the finished task to (e.g. an n8n Webhook URL); the node waits either way',
+			displayOptions: { show: { waitMode: ['poll'] } },
 		},
 	]);
 }

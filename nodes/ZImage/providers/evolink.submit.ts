@@ -45,21 +45,31 @@ function readSize(
 	return { size: `${checkedWidth}x${checkedHeight}`, width: checkedWidth, height: checkedHeight };
 }
 
-function readCallbackUrl(ctx: IExecuteFunctions, itemIndex: number): string | undefined {
-	const value = readText(ctx, itemIndex, 'callbackUrl', 'Callback URL').trim();
-	if (!value) return undefined;
-	const rule = `an https:// address on the public internet, at most ${CALLBACK_MAX} characters`;
-	const refuse = (reason: string) =>
-		invalidInput(ctx, itemIndex, 'Callback URL', value, `${reason}; ${rule}`);
-	if (value.length > CALLBACK_MAX) throw refuse(`${value.length} characters is too long`);
+const CALLBACK_RULE = `an https:// address on the public internet, at most ${CALLBACK_MAX} characters`;
+
+/** Why the API would refuse this callback address (its own rule), or undefined. */
+export function callbackUrlProblem(value: string): string | undefined {
+	const refuse = (reason: string) => `${reason}; ${CALLBACK_RULE}`;
+	if (value.length > CALLBACK_MAX) return refuse(`${value.length} characters is too long`);
 	let url: URL;
 	try {
 		url = new URL(value);
 	} catch {
-		throw refuse('not a URL');
+		return refuse('not a URL');
 	}
-	if (url.protocol !== 'https:') throw refuse('only HTTPS is accepted');
-	if (isPrivateHost(url.hostname)) throw refuse(`${url.hostname} is a private or loopback address`);
+	if (url.protocol !== 'https:') return refuse('only HTTPS is accepted');
+	if (isPrivateHost(url.hostname))
+		return refuse(`${url.hostname} is a private or loopback address`);
+	return undefined;
+}
+
+function readCallbackUrl(ctx: IExecuteFunctions, itemIndex: number): string | undefined {
+	// In callback wait mode the node sets the address itself (callback/).
+	if (ctx.getNodeParameter('waitMode', itemIndex, 'poll') === 'callback') return undefined;
+	const value = readText(ctx, itemIndex, 'callbackUrl', 'Callback URL').trim();
+	if (!value) return undefined;
+	const problem = callbackUrlProblem(value);
+	if (problem) throw invalidInput(ctx, itemIndex, 'Callback URL', value, problem);
 	return value;
 }
 

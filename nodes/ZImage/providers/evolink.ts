@@ -13,7 +13,7 @@ import type {
 import { pathSegment } from '../taskIds';
 import { asObject } from '../validation';
 import { evolinkFields } from './evolink.fields';
-import { prepareSubmit, PROMPT_MAX } from './evolink.submit';
+import { callbackUrlProblem, prepareSubmit, PROMPT_MAX } from './evolink.submit';
 import { offerOperations } from './operations';
 
 // Evolink's API (see the README's "Evolink / ODKKK parameters"): one API on two hosts.
@@ -181,6 +181,7 @@ function createProvider(
 			deleteTask: `the ${displayName} API has no delete or cancel endpoint (tasks expire after 24 hours)`,
 		},
 		properties: evolinkFields(name),
+		callback: { field: 'callback_url', problem: callbackUrlProblem },
 		errors,
 		prepareSubmit,
 		readSubmit(body) {

@@ -1,0 +1,73 @@
+import type {
+	INodeExecutionData,
+	ITaskMetadata,
+	IWebhookDescription,
+	IWebhookFunctions,
+	IWebhookResponseData,
+} from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { findProvider } from '../providers';
+import { readParked, settle } from './callbackState';
+
+// Wait Mode "Provider Callback", when the provider calls the resume URL: the call only says
+// "look now". Its body is never trusted (anyone holding the URL could send one): every task is
+// looked up with the provider, and the run resumes only once all of them are finished.
+
+/**
+ * The provider POSTs to this execution's resume URL. A restart webhook, like the one of n8n's
+ * own "send and wait" nodes: n8n serves it for a waiting execution; nothing is registered
+ * with a third party, so the node has no webhookMethods.
+ */
+export const RESUME_WEBHOOKS: IWebhookDescription[] = [
+	{
+		name: 'default',
+		httpMethod: 'POST',
+		responseMode: 'onReceived',
+		path: '',
+		restartWebhook: true,
+	},
+];
+
+/**
+ * The parked node's entry on n8n's execution stack. n8n hands it to the webhook context but
+ * not through its public interface; the run's outcome on resume is set there (resumeError).
+ */
+function parkedEntry(ctx: IWebhookFunctions): { metadata?: ITaskMetadata } | undefined {
+	const entry = (ctx as unknown as { executeData?: { metadata?: ITaskMetadata } }).executeData;
+	return entry && typeof entry === 'object' ? entry : undefined;
+}
+
+/** The node's output when it parked (its last run), read through n8n's expressions. */
+function parkedOutput(ctx: IWebhookFunctions): INodeExecutionData[] {
+	const name = JSON.stringify(ctx.getNode().name);
+	const items = ctx.evaluateExpression(`{{ $(${name}).all(0, -1) }}`, 0);
+	return Array.isArray(items) ? (items as INodeExecutionData[]) : [];
+}
+
+export async function resumeOnCallback(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+	const parked = readParked(parkedOutput(this));
+	const provider = parked && findProvider(parked.provider);
+	const entry = parkedEntry(this);
+	if (!parked || !provider || !entry) {
+		throw new NodeOperationError(
+			this.getNode(),
+			'This execution has no parked Z-Image tasks to resume, or this n8n version keeps them where the node cannot read them',
+		);
+	}
+	const settled = await settle(this, provider, parked);
+	if (!settled.finished) {
+		// 200 to the caller; the execution stays parked, with its Max Wait, for the next callback.
+		return {
+			webhookResponse: { received: true, unfinishedTasks: settled.unfinished.length },
+		};
+	}
+	const metadata = entry.metadata ?? {};
+	if (settled.failure) metadata.resumeError = settled.failure as ITaskMetadata['resumeError'];
+	else delete metadata.resumeError;
+	entry.metadata = metadata;
+	return {
+		webhookResponse: { received: true, unfinishedTasks: 0 },
+		workflowData: [settled.items],
+	};
+}
