@@ -2,8 +2,15 @@
  * Evolink's image API (shared/PROVIDERS.md §3) on 127.0.0.1, as Evolink serves it or as
  * ODKKK does (path prefix /apiv1, integer error codes): stateful tasks with progress and
  * estimated_time, results on a separate CDN as PNG, WebP or JPEG, every HTTP error of the
- * contract on demand (Retry-After on 429/503), and a log of every request.
+ * contract on demand (Retry-After on 429/503), and a log of every request. A task with a
+ * callback_url is POSTed there when it ends, in callback test mode only (see ./callbacks).
  */
+import {
+	type CallbackAttempt,
+	CallbackDispatcher,
+	callbackUrlProblem,
+	type CallbackTestMode,
+} from './callbacks';
 import { type ImageFormat, makeImage, makeNoisyPng, MIME_TYPES } from './images';
 import { type KeyLimitOptions, KeyLimits } from './limits';
 import { json, ProviderSimulator, type RecordedRequest, type Reply } from './server';
@@ -20,6 +27,8 @@ export interface EvolinkTask {
 	seed?: number;
 	format: ImageFormat;
 	failWith?: { code: string; message: string };
+	/** Where the API POSTs the final task view when the task ends. */
+	callbackUrl?: string;
 }
 
 const RATIOS: Record<string, [number, number]> = {
@@ -64,6 +73,20 @@ export interface EvolinkSimOptions {
 	limits?: KeyLimitOptions;
 	/** Serve incompressible PNGs of this many bytes or so (photo-like results) instead of small images. */
 	noisyImageBytes?: number;
+	/**
+	 * Callback test mode: callbacks are delivered, to `resolveTo` (loopback) whatever the
+	 * URL's host name, with a self-signed certificate accepted. Without it no callback is
+	 * sent (each is recorded as not delivered): the simulator never calls a real address.
+	 */
+	callbacks?: CallbackTestMode;
+	/** Extra wait between a task's end and its callback's first attempt (default 0). */
+	callbackDelayMs?: number;
+	/** Per callback attempt (default 10 s, like the API). */
+	callbackTimeoutMs?: number;
+	/** Waits before the callback retries (default 1 s, 2 s, 4 s, like the API). */
+	callbackRetryDelaysMs?: readonly number[];
+	/** Lose every callback: not sent at all, recorded as dropped. */
+	dropCallbacks?: boolean;
 }
 
 export class EvolinkSimulator extends ProviderSimulator {
@@ -77,6 +100,8 @@ export class EvolinkSimulator extends ProviderSimulator {
 	private readonly noisyImage?: Buffer;
 	private failNext?: { code: string; message: string };
 	private counter = 0;
+	/** Callback delivery: attempts, retries, drops, forged callbacks. */
+	readonly callbacks: CallbackDispatcher;
 
 	constructor(options: EvolinkSimOptions = {}) {
 		super();
@@ -90,6 +115,44 @@ export class EvolinkSimulator extends ProviderSimulator {
 			const side = Math.round(Math.sqrt(options.noisyImageBytes / 3));
 			this.noisyImage = makeNoisyPng(side, side);
 		}
+		this.callbacks = new CallbackDispatcher({
+			testMode: options.callbacks,
+			delayMs: options.callbackDelayMs,
+			timeoutMs: options.callbackTimeoutMs,
+			retryDelaysMs: options.callbackRetryDelaysMs,
+			dropAll: options.dropCallbacks,
+		});
+	}
+
+	async start(): Promise<this> {
+		this.callbacks.start();
+		return await super.start();
+	}
+
+	/** Cancels pending callbacks and retries too. */
+	async stop(): Promise<void> {
+		this.callbacks.stop();
+		await super.stop();
+	}
+
+	/** Every callback attempt, and every callback not sent (attempt 0, `notSent` says why). */
+	get callbackAttempts(): CallbackAttempt[] {
+		return this.callbacks.attempts;
+	}
+
+	/** The callback attempts that got a 2xx answer. */
+	callbacksDelivered(): CallbackAttempt[] {
+		return this.callbacks.delivered();
+	}
+
+	/** The callbacks of the next `count` tasks that end are lost (not sent, recorded as dropped). */
+	dropCallbacksFor(count: number): void {
+		this.callbacks.dropNextCallbacks(count);
+	}
+
+	/** POSTs `body` (JSON unless a string or Buffer) to `url` like a callback; test mode only. */
+	async sendForgedCallback(url: string, body: unknown): Promise<{ status: number; body: string }> {
+		return await this.callbacks.sendForged(url, body);
 	}
 
 	/** Tasks still running, and when the first of them ends (ms from now). */
@@ -210,8 +273,9 @@ export class EvolinkSimulator extends ProviderSimulator {
 		}
 		if (body.nsfw_check !== undefined && typeof body.nsfw_check !== 'boolean')
 			return this.invalid('nsfw_check must be a boolean', 'nsfw_check');
-		if (body.callback_url !== undefined && !/^https:\/\//.test(String(body.callback_url)))
-			return this.invalid('callback_url must be HTTPS', 'callback_url');
+		const callbackProblem =
+			body.callback_url === undefined ? undefined : callbackUrlProblem(body.callback_url);
+		if (callbackProblem) return this.invalid(callbackProblem, 'callback_url');
 		const known = ['model', 'prompt', 'size', 'seed', 'nsfw_check', 'callback_url'];
 		const unknown = Object.keys(body).find((key) => !known.includes(key));
 		if (unknown) return this.invalid(`unknown parameter: ${unknown}`, unknown);
@@ -237,10 +301,22 @@ export class EvolinkSimulator extends ProviderSimulator {
 			seed: body.seed as number | undefined,
 			format: this.format,
 			failWith: this.failNext,
+			callbackUrl: body.callback_url as string | undefined,
 		};
 		this.failNext = undefined;
 		this.tasks.set(id, task);
+		if (task.callbackUrl) this.callbacks.later(this.taskMs, () => this.taskEnded(task));
 		return json(200, this.view(task));
+	}
+
+	/** Sends the callback once the task has ended (taskMs may have changed since the submit). */
+	private taskEnded(task: EvolinkTask): void {
+		const left = task.createdMs + this.taskMs - Date.now();
+		if (left > 0) {
+			this.callbacks.later(left, () => this.taskEnded(task));
+			return;
+		}
+		this.callbacks.dispatch(task.id, task.callbackUrl!, this.view(task));
 	}
 
 	private view(task: EvolinkTask): Record<string, unknown> {
