@@ -8,7 +8,7 @@ import 'reflect-metadata';
 
 // eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- the harness sets up n8n-core's own services, as n8n does
 import { Container } from '@n8n/di';
-import { BinaryDataService, ExecuteContext } from 'n8n-core';
+import { BinaryDataService, ExecuteContext, WebhookContext } from 'n8n-core';
 import type {
 	ICredentialDataDecryptedObject,
 	ICredentialType,
@@ -19,6 +19,8 @@ import type {
 	INodeExecutionData,
 	INodeType,
 	INodeTypes,
+	IWebhookData,
+	IWebhookResponseData,
 	IWorkflowExecuteAdditionalData,
 } from 'n8n-workflow';
 import { createRunExecutionData, Workflow } from 'n8n-workflow';
@@ -229,10 +231,24 @@ export interface RunOptions {
 	abortSignal?: AbortSignal;
 	/** The node type as n8n names it; the AI Agent tool variant is n8n-nodes-zimage.zImageTool. */
 	nodeType?: string;
+	/** n8n's WEBHOOK_URL as the resume URL gets it (default http://localhost:5678/). */
+	webhookUrl?: string;
+}
+
+/** A call of the parked execution's resume URL, as n8n hands it to the node's webhook(). */
+export interface ResumeCall {
+	body?: unknown;
+	query?: Record<string, string>;
 }
 
 export interface RunResult {
 	items: INodeExecutionData[];
+	/** Set when the node parked the execution (putExecutionToWait). */
+	waitTill?: Date;
+	/** The node's metadata on the execution stack (setMetadata), as n8n keeps it for a resume. */
+	metadata?: IExecuteData['metadata'];
+	/** Calls the node's webhook() as n8n does when the resume URL is called. */
+	resume(call: ResumeCall): Promise<IWebhookResponseData>;
 	/** The bytes of a binary property of an output item. */
 	binary(itemIndex: number, property?: string): Promise<Buffer>;
 }
@@ -286,7 +302,7 @@ export async function runNode(options: RunOptions): Promise<RunResult> {
 		restApiUrl: 'http://localhost:5678/rest',
 		instanceBaseUrl: 'http://localhost:5678/',
 		webhookBaseUrl: 'http://localhost:5678/webhook',
-		webhookWaitingBaseUrl: 'http://localhost:5678/webhook-waiting',
+		webhookWaitingBaseUrl: `${(options.webhookUrl ?? 'http://localhost:5678/').replace(/\/$/, '')}/webhook-waiting`,
 		webhookTestBaseUrl: 'http://localhost:5678/webhook-test',
 		formWaitingBaseUrl: 'http://localhost:5678/form-waiting',
 		variables: {},
@@ -297,12 +313,14 @@ export async function runNode(options: RunOptions): Promise<RunResult> {
 		data: { main: [items] },
 		source: { main: [{ previousNode: 'Start' }] },
 	};
+	const runExecutionData = createRunExecutionData();
+	runExecutionData.executionData!.nodeExecutionStack = [executeData];
 	const context = new ExecuteContext(
 		workflow,
 		node,
 		additionalData,
 		'manual',
-		createRunExecutionData(),
+		runExecutionData,
 		0,
 		items,
 		{ main: [items] },
@@ -314,6 +332,30 @@ export async function runNode(options: RunOptions): Promise<RunResult> {
 	const outItems = (output as INodeExecutionData[][])[0] ?? [];
 	return {
 		items: outItems,
+		waitTill: runExecutionData.waitTill,
+		get metadata() {
+			return executeData.metadata;
+		},
+		async resume(call) {
+			const webhookData = {
+				httpMethod: 'POST',
+				node: node.name,
+				path: '',
+				webhookDescription: nodeType.description.webhooks![0],
+				workflowId: workflow.id,
+			} as unknown as IWebhookData;
+			const request = { body: call.body ?? {}, query: call.query ?? {}, headers: {}, params: {} };
+			const webhookContext = new WebhookContext(
+				workflow,
+				node,
+				{ ...additionalData, httpRequest: request } as unknown as IWorkflowExecuteAdditionalData,
+				'webhook',
+				webhookData,
+				[],
+				runExecutionData,
+			);
+			return await nodeType.webhook!.call(webhookContext);
+		},
 		async binary(itemIndex, property = 'data') {
 			const data = outItems[itemIndex]?.binary?.[property];
 			if (!data) throw new Error(`test: output item ${itemIndex} has no binary "${property}"`);

@@ -4,7 +4,7 @@
  * main process's REST API as the editor does, creates and publishes credentials and
  * workflows there, reads each process's log, and stops everything at the end.
  */
-/* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-dangerous-functions, @n8n/community-nodes/no-hardcoded-secrets, @n8n/community-nodes/require-node-api-error -- the e2e driver of a real n8n cluster (processes, files, a test owner login), never shipped; the n8n Cloud sandbox rules are for the nodes */
+/* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-dangerous-functions, @n8n/community-nodes/require-node-api-error -- the e2e driver of a real n8n cluster (processes, files, a test owner login), never shipped; the n8n Cloud sandbox rules are for the nodes */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

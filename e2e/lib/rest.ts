@@ -2,7 +2,7 @@
  * One n8n main process's REST API, driven as the editor does: owner setup and login, then
  * credentials, published workflows, executions, stored binaries and production webhooks.
  */
-/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-hardcoded-secrets, @n8n/community-nodes/require-node-api-error -- the e2e driver of a real n8n (a test owner login), never shipped; the n8n Cloud sandbox rules are for the nodes */
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-hardcoded-secrets -- the e2e driver of a real n8n (a test owner login), never shipped; the n8n Cloud sandbox rules are for the nodes */
 
 export const OWNER = {
 	email: 'queue@zimage.local',

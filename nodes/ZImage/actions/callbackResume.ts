@@ -1,5 +1,4 @@
 import type {
-	INodeExecutionData,
 	ITaskMetadata,
 	IWebhookDescription,
 	IWebhookFunctions,
@@ -8,7 +7,7 @@ import type {
 import { NodeOperationError } from 'n8n-workflow';
 
 import { findProvider } from '../providers';
-import { readParked, settle } from './callbackState';
+import { asParkedRun, PARKED_KEY, settle } from './callbackState';
 
 // Wait Mode "Provider Callback", when the provider calls the resume URL: the call only says
 // "look now". Its body is never trusted (anyone holding the URL could send one): every task is
@@ -38,17 +37,10 @@ function parkedEntry(ctx: IWebhookFunctions): { metadata?: ITaskMetadata } | und
 	return entry && typeof entry === 'object' ? entry : undefined;
 }
 
-/** The node's output when it parked (its last run), read through n8n's expressions. */
-function parkedOutput(ctx: IWebhookFunctions): INodeExecutionData[] {
-	const name = JSON.stringify(ctx.getNode().name);
-	const items = ctx.evaluateExpression(`{{ $(${name}).all(0, -1) }}`, 0);
-	return Array.isArray(items) ? (items as INodeExecutionData[]) : [];
-}
-
 export async function resumeOnCallback(this: IWebhookFunctions): Promise<IWebhookResponseData> {
-	const parked = readParked(parkedOutput(this));
-	const provider = parked && findProvider(parked.provider);
 	const entry = parkedEntry(this);
+	const parked = asParkedRun(entry?.metadata?.[PARKED_KEY as keyof ITaskMetadata]);
+	const provider = parked && findProvider(parked.provider);
 	if (!parked || !provider || !entry) {
 		throw new NodeOperationError(
 			this.getNode(),
@@ -63,6 +55,7 @@ export async function resumeOnCallback(this: IWebhookFunctions): Promise<IWebhoo
 		};
 	}
 	const metadata = entry.metadata ?? {};
+	delete (metadata as Record<string, unknown>)[PARKED_KEY];
 	if (settled.failure) metadata.resumeError = settled.failure as ITaskMetadata['resumeError'];
 	else delete metadata.resumeError;
 	entry.metadata = metadata;

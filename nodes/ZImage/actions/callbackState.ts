@@ -17,6 +17,19 @@ export const ITEM_PARAM = 'zimage_item';
 
 const MARK = 'zImageCallbackWait';
 
+/** Where the parked run is kept: the node's metadata on n8n's execution stack (setMetadata). */
+export const PARKED_KEY = 'zImageParked';
+
+/** A parked run as read back from n8n's stored execution, or undefined when it is not one. */
+export function asParkedRun(value: unknown): ParkedRun | undefined {
+	const run = value as ParkedRun | undefined;
+	if (!run || typeof run !== 'object' || !Array.isArray(run.entries)) return undefined;
+	const wellFormed = run.entries.every((entry) =>
+		'task' in entry ? typeof entry.task?.taskId === 'string' : typeof entry.item === 'object',
+	);
+	return wellFormed && typeof run.provider === 'string' ? run : undefined;
+}
+
 /** One item's task, as parked. */
 export interface ParkedTask {
 	itemIndex: number;

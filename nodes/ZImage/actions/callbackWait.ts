@@ -1,9 +1,14 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	ITaskMetadata,
+} from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { runsAsTool } from '../agentTool';
 import type { TaskState, ZImageProvider } from '../types';
-import { ITEM_PARAM, readParked, settle, type ParkedRun } from './callbackState';
+import { ITEM_PARAM, PARKED_KEY, readParked, settle, type ParkedRun } from './callbackState';
 import type { CallbackWait } from './operation';
 
 // Wait Mode "Provider Callback", in the execution: choose it (or say why not, before anything
@@ -120,7 +125,8 @@ export async function finishOrPark(
 	}
 	// n8n resumes on its timer without running the node: this makes that an explicit failure.
 	// The callback that finishes the run takes it away again (callbackResume.ts).
-	ctx.setMetadata({ resumeError: noCallbackError(ctx, provider, parked, settled.unfinished) });
+	const resumeError = noCallbackError(ctx, provider, parked, settled.unfinished);
+	ctx.setMetadata({ resumeError, [PARKED_KEY]: parked } as ITaskMetadata);
 	await ctx.putExecutionToWait(new Date(parked.deadline));
 	return output;
 }
