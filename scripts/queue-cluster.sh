@@ -215,7 +215,8 @@ export DB_TYPE=postgresdb DB_POSTGRESDB_HOST=127.0.0.1 DB_POSTGRESDB_PORT="$pg_p
 export DB_POSTGRESDB_DATABASE=n8n DB_POSTGRESDB_USER=n8n DB_POSTGRESDB_PASSWORD=n8n
 export N8N_DEFAULT_BINARY_DATA_MODE=database
 export OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS=true
-export WEBHOOK_URL="http://127.0.0.1:$main_port/"
+# A public address in front of the main process (e.g. a TLS proxy) can be given as WEBHOOK_URL.
+export WEBHOOK_URL="${WEBHOOK_URL:-http://127.0.0.1:$main_port/}"
 export QUEUE_HEALTH_CHECK_ACTIVE=true
 export NODE_ENV=production
 export N8N_DIAGNOSTICS_ENABLED=false N8N_VERSION_NOTIFICATIONS_ENABLED=false N8N_PERSONALIZATION_ENABLED=false

@@ -68,7 +68,8 @@ function selfSigned(hostName: string): { key: Buffer; cert: Buffer } {
 }
 
 export async function startTlsFront(
-	upstreamPort: number,
+	/** Or a function giving it, for an upstream that starts after its front (its WEBHOOK_URL is the front's). */
+	upstreamPort: number | (() => number),
 	hostName = 'n8n.zimage.test',
 ): Promise<TlsFront> {
 	const requests: TlsFront['requests'] = [];
@@ -84,7 +85,14 @@ export async function startTlsFront(
 		headers['x-forwarded-proto'] = 'https';
 		headers['x-forwarded-host'] = req.headers.host ?? hostName;
 		const upstream = httpRequest(
-			{ host: '127.0.0.1', port: upstreamPort, method, path, headers, agent: false },
+			{
+				host: '127.0.0.1',
+				port: typeof upstreamPort === 'number' ? upstreamPort : upstreamPort(),
+				method,
+				path,
+				headers,
+				agent: false,
+			},
 			(answer) => {
 				const status = answer.statusCode ?? 502;
 				requests.push({ method, path, status });

@@ -145,11 +145,7 @@ describeOn2('Wait Mode "Provider Callback" (one n8n process)', () => {
 		front = await startTlsFront(port);
 		n8n = new N8nInstance(node24);
 		n8n.installPackage();
-		main = await n8n.start(port, {
-			WEBHOOK_URL: front.url,
-			// The node's requests go to the simulators on 127.0.0.1.
-			N8N_SSRF_PROTECTION_ENABLED: 'false',
-		});
+		main = await n8n.start(port, { WEBHOOK_URL: front.url });
 		rest = new N8nRest(`http://127.0.0.1:${port}`);
 		await rest.login();
 		credentialId = await rest.createCredential('callback evolink', 'evolinkApi', {

@@ -201,6 +201,18 @@ describe('text-to-image examples, each on its own provider', () => {
 	);
 });
 
+test('the callback example on an n8n without a public https WEBHOOK_URL: it polls, and says why', async () => {
+	const execution = await n8n.execute('zimageCallbackEvolink');
+	succeeded(execution);
+	const items = execution.outputs['Z-Image'];
+	expect(items).toHaveLength(1);
+	await checkImages(items, [1280, 720], 'image/png');
+	expect(String(items[0].json.notice)).toMatch(
+		/^Waited by polling, not by a provider callback: this n8n's resume URL \(http:\/\/localhost:5678\/webhook-waiting\/\d+\) will not do: only HTTPS is accepted/,
+	);
+	expect(sims.evolink.submits().at(-1)?.json).not.toHaveProperty('callback_url');
+});
+
 describe('generate, then edit', () => {
 	test('self-hosted server: the generated image is the edit input', async () => {
 		const before = sims.selfHosted.server.requestsTo(/\/v1\/images\/edits$/).length;
