@@ -7,7 +7,8 @@ import type {
 import { NodeOperationError } from 'n8n-workflow';
 
 import { findProvider } from '../providers';
-import { asParkedRun, PARKED_KEY, settle } from './callbackState';
+import { asParkedRun, PARKED_KEY } from './callbackParked';
+import { settle } from './callbackSettle';
 
 // Wait Mode "Provider Callback", when the provider calls the resume URL: the call only says
 // "look now". Its body is never trusted (anyone holding the URL could send one): every task is

@@ -8,7 +8,8 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { runsAsTool } from '../agentTool';
 import type { TaskState, ZImageProvider } from '../types';
-import { ITEM_PARAM, PARKED_KEY, readParked, settle, type ParkedRun } from './callbackState';
+import { ITEM_PARAM, PARKED_KEY, readParked, type ParkedRun } from './callbackParked';
+import { settle } from './callbackSettle';
 import type { CallbackWait } from './operation';
 
 // Wait Mode "Provider Callback", in the execution: choose it (or say why not, before anything

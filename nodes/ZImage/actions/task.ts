@@ -7,7 +7,7 @@ import { runsAsTool } from '../agentTool';
 import { taskToJson, toBinaryItem, toolResult } from '../output';
 import { pollUntilDone } from '../poller';
 import type { GenerationMeta, SubmitOperation, TaskState } from '../types';
-import { parkedItem } from './callbackState';
+import { parkedItem } from './callbackParked';
 import type { ItemInput, ItemRunner, PendingItems } from './operation';
 import { checkProviderTaskId, openClient, readyItems, runTaskInPool } from './operation';
 
