@@ -7,7 +7,7 @@ import { RunControl } from '../run';
 import type { NodeContext, TaskState, ZImageProvider } from '../types';
 import type { ParkedRun } from './callbackParked';
 import { errorItem } from './operation';
-import { checkResultCount, lookUpTask } from './task';
+import { checkResults, lookUpTask, taskFailed } from './task';
 
 // How one look at every parked task settles a parked run: in the execution that parks it,
 // and in each callback that resumes it.
@@ -58,19 +58,8 @@ export async function settle(
 			looked.map(
 				async ({ task, client, state }) =>
 					await toResult(async () => {
-						if (state.status === 'failed') {
-							const code = state.error?.code ? `${state.error.code}: ` : '';
-							throw client.error({
-								message: `the task failed: ${code}${state.error?.message ?? 'no reason given'}`,
-								description: `Task ID: ${state.taskId}`,
-							});
-						}
-						if (state.images.length === 0) {
-							throw client.error({
-								message: 'The task completed but the provider returned no images',
-							});
-						}
-						checkResultCount(client, state, task.meta);
+						if (state.status === 'failed') throw taskFailed(client, state);
+						checkResults(client, state, task.meta);
 						const items = await Promise.all(
 							state.images.map(
 								async (_, index) =>

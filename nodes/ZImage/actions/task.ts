@@ -36,11 +36,7 @@ export const RESULT_TOLERANCE = 2;
  * A finished task lists at most what was asked for (batch size, number of images; for Get Task
  * the provider's most per task), plus a small tolerance: beyond it nothing is downloaded.
  */
-export function checkResultCount(
-	client: ProviderClient,
-	state: TaskState,
-	meta?: GenerationMeta,
-): void {
+function checkResultCount(client: ProviderClient, state: TaskState, meta?: GenerationMeta): void {
 	const asked = meta?.images ?? client.provider.maxResultsPerTask;
 	const limit = asked + RESULT_TOLERANCE;
 	if (state.images.length <= limit) return;
@@ -52,6 +48,28 @@ export function checkResultCount(
 		message: `the task lists ${state.images.length} results, more than ${what} (at most ${limit} are accepted); nothing was downloaded`,
 		description: 'This is a fault of the provider or of a proxy in between.',
 	});
+}
+
+/** The error of a failed task: the provider's code and reason, and the task id. */
+export function taskFailed(client: ProviderClient, state: TaskState) {
+	const code = state.error?.code ? `${state.error.code}: ` : '';
+	const reason = state.error?.message ?? 'no reason given';
+	return client.error({
+		message: `the task failed: ${code}${reason}`,
+		description: `Task ID: ${state.taskId}`,
+	});
+}
+
+/** A completed task's results are there to download, and not more of them than can be right. */
+export function checkResults(
+	client: ProviderClient,
+	state: TaskState,
+	meta?: GenerationMeta,
+): void {
+	if (state.images.length === 0) {
+		throw client.error({ message: 'The task completed but the provider returned no images' });
+	}
+	checkResultCount(client, state, meta);
 }
 
 /** What collecting a task needs. */
@@ -90,24 +108,14 @@ export async function collectTask(task: TaskToCollect): Promise<PendingItems> {
 		});
 	}
 	state ??= { taskId, status: 'queued', images: [], raw: {} };
-	if (state.status === 'failed' && task.failOnTaskError) {
-		const code = state.error?.code ? `${state.error.code}: ` : '';
-		const reason = state.error?.message ?? 'no reason given';
-		throw client.error({
-			message: `the task failed: ${code}${reason}`,
-			description: `Task ID: ${state.taskId}`,
-		});
-	}
+	if (state.status === 'failed' && task.failOnTaskError) throw taskFailed(client, state);
 	const pairedItem = { item: input.itemIndex };
 	// An agent gets JSON only: links and facts, no downloads that nobody would see.
 	const asTool = runsAsTool(input.ctx);
 	const json = () => (asTool ? toolResult : taskToJson)({ client, task: state, meta });
 	if (state.status !== 'completed')
 		return { items: [Promise.resolve({ json: json(), pairedItem })] };
-	if (state.images.length === 0) {
-		throw client.error({ message: 'The task completed but the provider returned no images' });
-	}
-	checkResultCount(client, state, meta);
+	checkResults(client, state, meta);
 	if (asTool) return { items: [Promise.resolve({ json: json(), pairedItem })] };
 	const done = state;
 	const download = async (index: number): Promise<INodeExecutionData> =>
