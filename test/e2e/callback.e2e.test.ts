@@ -20,8 +20,9 @@ const ZIMAGE = 'n8n-nodes-zimage.zImage';
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const started = Date.now();
 const line = n8nLine();
-// The callback mode's real-n8n proof runs on the 2.x line (README: Compatibility).
-const describeOn2 = line === '2' ? describe : describe.skip;
+// Callback mode needs n8n 2.x (README: Compatibility); on 1.x the node refuses it.
+const on2 = line === '2' ? test : test.skip;
+const on1 = line === '1' ? test : test.skip;
 
 let evolink: EvolinkSimulator;
 let n8n: N8nInstance;
@@ -132,7 +133,7 @@ async function statusOf(id: string): Promise<string> {
 	return (await rest.execution(id)).status;
 }
 
-describeOn2('Wait Mode "Provider Callback" (one n8n process)', () => {
+describe('Wait Mode "Provider Callback" (one n8n process)', () => {
 	beforeAll(async () => {
 		const node24 = ensureRuntime();
 		evolink = await new EvolinkSimulator({
@@ -172,111 +173,164 @@ describeOn2('Wait Mode "Provider Callback" (one n8n process)', () => {
 		console.log(`callback e2e: ${((Date.now() - started) / 1000).toFixed(1)} s in all`);
 	});
 
-	test('two items: the execution waits with no polling, the callbacks finish it with both images', async () => {
-		const pollsBefore = evolink.polls().length;
-		const { id, urls } = await trigger('cb-basic', ['a red kite', 'a blue kite']);
-		// Each task names this execution's resume URL, on the public https address, and its item.
-		expect(urls).toHaveLength(2);
-		// Submitted at the same time: in either order.
-		urls.sort((a, b) => a.localeCompare(b));
-		for (const [index, url] of urls.entries()) {
-			expect(url).toMatch(
-				new RegExp(
-					`^${front.url}webhook-waiting/${id}\\?signature=[^&]+&zimage_item=${index}$`.replace(
-						/\//g,
-						'\\/',
+	on2(
+		'two items: the execution waits with no polling, the callbacks finish it with both images',
+		async () => {
+			const pollsBefore = evolink.polls().length;
+			const { id, urls } = await trigger('cb-basic', ['a red kite', 'a blue kite']);
+			// Each task names this execution's resume URL, on the public https address, and its item.
+			expect(urls).toHaveLength(2);
+			// Submitted at the same time: in either order.
+			urls.sort((a, b) => a.localeCompare(b));
+			for (const [index, url] of urls.entries()) {
+				expect(url).toMatch(
+					new RegExp(
+						`^${front.url}webhook-waiting/${id}\\?signature=[^&]+&zimage_item=${index}$`.replace(
+							/\//g,
+							'\\/',
+						),
 					),
-				),
-			);
-		}
-		await waitFor(
-			`execution ${id} to wait`,
-			async () => (await statusOf(id)) === 'waiting',
-			30_000,
-		);
-		// Parked: one look per task right after the submissions, then nothing until a callback.
-		const parkedPolls = evolink.polls().length - pollsBefore;
-		expect(parkedPolls).toBe(2);
-		await waitFor(
-			`execution ${id} to finish`,
-			async () => (await statusOf(id)) === 'success',
-			60_000,
-		);
-		const delivered = evolink
-			.callbacksDelivered()
-			.filter((attempt) => attempt.url.includes(`/${id}?`));
-		expect(delivered.length).toBeGreaterThanOrEqual(1);
-		const got = reports('cb-basic');
-		expect(got).toHaveLength(2);
-		for (const report of got) {
-			expect(report.executionId).toBe(id);
-			expect(report.taskId).toMatch(/^task-unified-/);
-			expect([report.width, report.height, report.mimeType]).toEqual([1024, 1024, 'image/png']);
-			const stored = await rest.binary(String(report.binaryId));
-			expect(stored.status).toBe(200);
-			expect(stored.bytes.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
-		}
-		// In input order: the first report is the first prompt's task.
-		const promptOf = (taskId: unknown) => evolink.tasks.get(String(taskId))?.prompt;
-		expect(got.map((report) => promptOf(report.taskId))).toEqual(['a red kite', 'a blue kite']);
-	}, 120_000);
-
-	test('a forged callback is ignored: the provider is asked, nothing the body names is fetched', async () => {
-		const elsewhere = new SimulatorServer(() => ({ status: 200, body: 'png?' }));
-		await elsewhere.start();
-		try {
-			const { id, urls } = await trigger('cb-basic', ['a forged kite']);
+				);
+			}
 			await waitFor(
 				`execution ${id} to wait`,
 				async () => (await statusOf(id)) === 'waiting',
 				30_000,
 			);
-			const taskId = [...evolink.tasks.keys()].at(-1);
-			const forged = await evolink.sendForgedCallback(urls[0], {
-				id: taskId,
-				status: 'completed',
-				progress: 100,
-				results: [`${elsewhere.url}/evil.png`],
-			});
-			expect(forged.status).toBe(200);
-			// Still waiting: the provider said the task is not finished.
-			expect(await statusOf(id)).toBe('waiting');
+			// Parked: one look per task right after the submissions, then nothing until a callback.
+			const parkedPolls = evolink.polls().length - pollsBefore;
+			expect(parkedPolls).toBe(2);
 			await waitFor(
 				`execution ${id} to finish`,
 				async () => (await statusOf(id)) === 'success',
 				60_000,
 			);
-			expect(elsewhere.requests).toHaveLength(0);
-		} finally {
-			await elsewhere.stop();
-		}
-	}, 120_000);
+			const delivered = evolink
+				.callbacksDelivered()
+				.filter((attempt) => attempt.url.includes(`/${id}?`));
+			expect(delivered.length).toBeGreaterThanOrEqual(1);
+			const got = reports('cb-basic');
+			expect(got).toHaveLength(2);
+			for (const report of got) {
+				expect(report.executionId).toBe(id);
+				expect(report.taskId).toMatch(/^task-unified-/);
+				expect([report.width, report.height, report.mimeType]).toEqual([1024, 1024, 'image/png']);
+				const stored = await rest.binary(String(report.binaryId));
+				expect(stored.status).toBe(200);
+				expect(stored.bytes.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
+			}
+			// In input order: the first report is the first prompt's task.
+			const promptOf = (taskId: unknown) => evolink.tasks.get(String(taskId))?.prompt;
+			expect(got.map((report) => promptOf(report.taskId))).toEqual(['a red kite', 'a blue kite']);
+		},
+		120_000,
+	);
 
-	test("a failed task fails the execution with the provider's reason", async () => {
-		evolink.failNextTask('content_policy_violation', 'The prompt was flagged');
-		const { id } = await trigger('cb-fail', ['a flagged kite']);
-		await waitFor(`execution ${id} to fail`, async () => (await statusOf(id)) === 'error', 60_000);
-		const { data } = await rest.execution(id);
-		expect(data).toContain('the task failed: content_policy_violation: The prompt was flagged');
-		expect(reports('cb-fail')).toHaveLength(0);
-	}, 120_000);
+	on2(
+		'a forged callback is ignored: the provider is asked, nothing the body names is fetched',
+		async () => {
+			const elsewhere = new SimulatorServer(() => ({ status: 200, body: 'png?' }));
+			await elsewhere.start();
+			try {
+				const { id, urls } = await trigger('cb-basic', ['a forged kite']);
+				await waitFor(
+					`execution ${id} to wait`,
+					async () => (await statusOf(id)) === 'waiting',
+					30_000,
+				);
+				const taskId = [...evolink.tasks.keys()].at(-1);
+				const forged = await evolink.sendForgedCallback(urls[0], {
+					id: taskId,
+					status: 'completed',
+					progress: 100,
+					results: [`${elsewhere.url}/evil.png`],
+				});
+				expect(forged.status).toBe(200);
+				// Still waiting: the provider said the task is not finished.
+				expect(await statusOf(id)).toBe('waiting');
+				await waitFor(
+					`execution ${id} to finish`,
+					async () => (await statusOf(id)) === 'success',
+					60_000,
+				);
+				expect(elsewhere.requests).toHaveLength(0);
+			} finally {
+				await elsewhere.stop();
+			}
+		},
+		120_000,
+	);
 
-	test('no callback within Max Wait: n8n resumes on its timer and the node fails, naming the task', async () => {
-		evolink.dropCallbacksFor(1);
-		const { id } = await trigger('cb-lost', ['a lost kite']);
-		await waitFor(
-			`execution ${id} to wait`,
-			async () => (await statusOf(id)) === 'waiting',
-			30_000,
-		);
-		// n8n looks for expired waits every 60 s.
-		await waitFor(`execution ${id} to fail`, async () => (await statusOf(id)) === 'error', 150_000);
-		const { data } = await rest.execution(id);
-		expect(data).toMatch(
-			/No callback from Evolink with every task finished before Max Wait ran out/,
-		);
-		expect(data).toMatch(/task IDs: task-unified-/);
-		expect(data).toContain([...evolink.tasks.keys()].at(-1));
-		expect(reports('cb-lost')).toHaveLength(0);
-	}, 240_000);
+	on2(
+		"a failed task fails the execution with the provider's reason",
+		async () => {
+			evolink.failNextTask('content_policy_violation', 'The prompt was flagged');
+			const { id } = await trigger('cb-fail', ['a flagged kite']);
+			await waitFor(
+				`execution ${id} to fail`,
+				async () => (await statusOf(id)) === 'error',
+				60_000,
+			);
+			const { data } = await rest.execution(id);
+			expect(data).toContain('the task failed: content_policy_violation: The prompt was flagged');
+			expect(reports('cb-fail')).toHaveLength(0);
+		},
+		120_000,
+	);
+
+	on2(
+		'no callback within Max Wait: n8n resumes on its timer and the node fails, naming the task',
+		async () => {
+			evolink.dropCallbacksFor(1);
+			const { id } = await trigger('cb-lost', ['a lost kite']);
+			await waitFor(
+				`execution ${id} to wait`,
+				async () => (await statusOf(id)) === 'waiting',
+				30_000,
+			);
+			// n8n looks for expired waits every 60 s.
+			await waitFor(
+				`execution ${id} to fail`,
+				async () => (await statusOf(id)) === 'error',
+				150_000,
+			);
+			const { data } = await rest.execution(id);
+			expect(data).toMatch(
+				/No callback from Evolink with every task finished before Max Wait ran out/,
+			);
+			expect(data).toMatch(/task IDs: task-unified-/);
+			expect(data).toContain([...evolink.tasks.keys()].at(-1));
+			expect(reports('cb-lost')).toHaveLength(0);
+		},
+		240_000,
+	);
+
+	on1(
+		'n8n 1.x: refused before anything is sent, its resume URLs are not signed',
+		async () => {
+			const before = evolink.submits().length;
+			const answer = await fetch(`${rest.mainUrl}/webhook/cb-basic`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json' },
+				body: JSON.stringify({ prompts: ['a kite on 1.x'] }),
+			});
+			expect(answer.status).toBe(200);
+			const failed = await waitFor(
+				'the execution to fail',
+				async () => {
+					const list = await rest.rest('GET', '/executions');
+					const results = ((list.json.data as { results?: Array<{ id: string; status: string }> })
+						?.results ?? []) as Array<{ id: string; status: string }>;
+					return results.find((execution) => execution.status === 'error');
+				},
+				60_000,
+			);
+			const { data } = await rest.execution(failed.id);
+			// n8n stores the execution serialized: quotes in the message come escaped.
+			expect(data).toContain("is not possible: this n8n's resume URL (https://n8n.zimage.test:");
+			expect(data).toContain('it carries no signature (n8n 1.x): n8n 2.x is needed');
+			expect(evolink.submits().length).toBe(before);
+		},
+		120_000,
+	);
 });

@@ -36,6 +36,9 @@ function shown(resumeUrl: string): string {
 	}
 }
 
+const UNSIGNED =
+	'it carries no signature (n8n 1.x): n8n 2.x is needed, whose resume URLs are signed and whose waits can end in an error when Max Wait runs out';
+
 function resumeUrlProblem(
 	ctx: IExecuteFunctions,
 	provider: ZImageProvider,
@@ -52,6 +55,8 @@ function resumeUrlProblem(
 	try {
 		// The longest address the provider gets: the last item's.
 		reason = provider.callback?.problem(withItem(resumeUrl, Math.max(0, itemCount - 1)));
+		// n8n 2.x signs resume URLs, and fails a wait that ran out when told to (resumeError).
+		if (!reason && !new URL(resumeUrl).searchParams.has('signature')) reason = UNSIGNED;
 	} catch {
 		reason = 'it is not a URL';
 	}
