@@ -171,6 +171,25 @@ describe.each(HOSTS)(
 			expect(lenient.metadata?.resumeError).toBeUndefined();
 		});
 
+		test('a status look that fails during a callback: 503 to the caller (it calls again), the run stays parked', async () => {
+			const result = await generate({});
+			await ends();
+			sim.api.planFault(/\/v1\/tasks\//, 10, {
+				kind: 'reply',
+				reply: sim.error(500, 'Internal server error'),
+			});
+			const response: { status?: number; body?: unknown } = {};
+			const answer = await result.resume({ response });
+			expect(answer).toEqual({ noWebhookResponse: true });
+			expect(response).toEqual({ status: 503, body: { received: true, retryLater: true } });
+			expect(result.metadata?.resumeError).toBeDefined();
+			expect(result.metadata).toHaveProperty('zImageParked');
+			// The provider's next try, once it answers again, finishes the run.
+			sim.api.clearFaults();
+			const done = await result.resume({});
+			expect(done.workflowData?.[0]).toHaveLength(1);
+		}, 60_000);
+
 		test('tasks that finished before the execution could park: the images at once, nothing parked', async () => {
 			sim.taskMs = 1;
 			const result = await generate({});

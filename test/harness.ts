@@ -239,6 +239,8 @@ export interface RunOptions {
 export interface ResumeCall {
 	body?: unknown;
 	query?: Record<string, string>;
+	/** Receives what the node answers the caller itself (getResponseObject). */
+	response?: { status?: number; body?: unknown };
 }
 
 export interface RunResult {
@@ -345,10 +347,25 @@ export async function runNode(options: RunOptions): Promise<RunResult> {
 				workflowId: workflow.id,
 			} as unknown as IWebhookData;
 			const request = { body: call.body ?? {}, query: call.query ?? {}, headers: {}, params: {} };
+			const answer = call.response ?? {};
+			const response = {
+				status(code: number) {
+					answer.status = code;
+					return response;
+				},
+				json(body: unknown) {
+					answer.body = body;
+					return response;
+				},
+			};
 			const webhookContext = new WebhookContext(
 				workflow,
 				node,
-				{ ...additionalData, httpRequest: request } as unknown as IWorkflowExecuteAdditionalData,
+				{
+					...additionalData,
+					httpRequest: request,
+					httpResponse: response,
+				} as unknown as IWorkflowExecuteAdditionalData,
 				'webhook',
 				webhookData,
 				[],

@@ -136,6 +136,11 @@ export class SimulatorServer {
 	}
 
 	/** The next `count` requests matching `path` (and `method`) get `fault` instead of the real answer. */
+	/** Drops every fault still planned. */
+	clearFaults(): void {
+		this.faults.length = 0;
+	}
+
 	planFault(path: RegExp, count: number, fault: Fault, method?: string): void {
 		this.faults.push({ path, remaining: count, fault, method });
 	}

@@ -8,7 +8,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { findProvider } from '../providers';
 import { asParkedRun, PARKED_KEY } from './callbackParked';
-import { settle } from './callbackSettle';
+import { settle, type Settled } from './callbackSettle';
 
 // Wait Mode "Provider Callback", when the provider calls the resume URL: the call only says
 // "look now". Its body is never trusted (anyone holding the URL could send one): every task is
@@ -48,7 +48,19 @@ export async function resumeOnCallback(this: IWebhookFunctions): Promise<IWebhoo
 			'This execution has no parked Z-Image tasks to resume, or this n8n version keeps them where the node cannot read them',
 		);
 	}
-	const settled = await settle(this, provider, parked);
+	let settled: Settled;
+	try {
+		settled = await settle(this, provider, parked);
+	} catch (error) {
+		// A status look failed, the client's retries spent: the run is not lost over it. The
+		// caller gets 503, so the provider calls again (after 1, 2, 4 s); Max Wait still bounds
+		// the wait. The body says nothing more: whoever holds the URL may read it.
+		this.logger.warn(
+			`Z-Image: a callback could not look its tasks up: ${(error as Error).message}`,
+		);
+		this.getResponseObject().status(503).json({ received: true, retryLater: true });
+		return { noWebhookResponse: true };
+	}
 	if (!settled.finished) {
 		// 200 to the caller; the execution stays parked, with its Max Wait, for the next callback.
 		return {
