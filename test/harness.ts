@@ -268,6 +268,8 @@ export function registerCredentialType(type: ICredentialType): void {
 	CREDENTIAL_TYPES[type.name] = type;
 }
 
+let executions = 0;
+
 export async function runNode(options: RunOptions): Promise<RunResult> {
 	ensureBinaryDataService();
 	const credentialTypes = Object.keys(options.credentials ?? {});
@@ -300,7 +302,8 @@ export async function runNode(options: RunOptions): Promise<RunResult> {
 	const items = options.items ?? [{ json: {} }];
 	const additionalData = {
 		credentialsHelper: makeCredentialsHelper(options.credentials ?? {}),
-		executionId: 'execution-test',
+		// Each run its own execution, as in n8n (the node keeps per-execution state for callbacks).
+		executionId: `execution-test-${++executions}`,
 		restApiUrl: 'http://localhost:5678/rest',
 		instanceBaseUrl: 'http://localhost:5678/',
 		webhookBaseUrl: 'http://localhost:5678/webhook',

@@ -5,7 +5,7 @@ import { toBinaryItem } from '../output';
 import { toResult, WorkPool } from '../pool';
 import { RunControl } from '../run';
 import type { NodeContext, TaskState, ZImageProvider } from '../types';
-import type { ParkedRun } from './callbackParked';
+import type { ParkedRun, ParkedTask } from './callbackParked';
 import { errorItem } from './operation';
 import { checkResults, lookUpTask, taskFailed } from './task';
 
@@ -15,45 +15,80 @@ import { checkResults, lookUpTask, taskFailed } from './task';
 export const isFinished = (state: TaskState) =>
 	state.status === 'completed' || state.status === 'failed';
 
-/** How a look at every parked task came out. */
+/** How a look at the parked tasks came out. */
 export type Settled =
-	| { finished: false; unfinished: TaskState[] }
+	| { finished: false; unfinished: TaskState }
 	| { finished: true; items: INodeExecutionData[]; failure?: unknown };
 
+export interface SettleOptions {
+	/** Tasks an earlier callback of this run saw finished (this process's memory): not looked at again. */
+	known?: Map<string, TaskState>;
+	/** The item a callback names: its task is looked at first. */
+	firstItem?: number;
+	/** Each look's own time limit: a callback must be answered within the provider's timeout. */
+	lookSeconds?: number;
+	/** More secrets to keep out of outputs and errors (the resume URL's signature). */
+	secrets?: string[];
+}
+
 /**
- * Looks once at every parked task (the provider's status answer is the only word trusted).
- * While any is unfinished, that is all. Once all are, downloads every result and returns one
- * item per image, in input order; a failed task is an error item with Continue On Fail, else
- * the failure.
+ * Looks at the parked tasks (the provider's status answer is the only word trusted), one at
+ * a time, until one is unfinished: then that is all. Once all are finished, downloads every
+ * result and returns one item per image, in input order; a failed task is an error item
+ * with Continue On Fail, else the failure.
  */
 export async function settle(
 	ctx: NodeContext,
 	provider: ZImageProvider,
 	parked: ParkedRun,
+	options: SettleOptions = {},
 ): Promise<Settled> {
 	const tasks = parked.entries.flatMap((entry) => ('task' in entry ? [entry.task] : []));
+	const order = [
+		...tasks.filter((task) => task.itemIndex === options.firstItem),
+		...tasks.filter((task) => task.itemIndex !== options.firstItem),
+	];
 	const run = new RunControl(ctx, true);
 	const pool = new WorkPool(Math.max(1, ...tasks.map((task) => task.options.maxConcurrent)));
+	const clientFor = async (task: ParkedTask) =>
+		(
+			await ProviderClient.open({
+				ctx,
+				provider,
+				operation: 'generate',
+				itemIndex: task.itemIndex,
+				run,
+				timeoutSeconds: task.options.requestTimeoutSeconds,
+				maxDownloadBytes: task.options.maxDownloadBytes,
+				secrets: options.secrets,
+			})
+		).forTask(task.taskId);
 	try {
+		const states = new Map<ParkedTask, TaskState>();
+		for (const task of order) {
+			let state = options.known?.get(task.taskId);
+			if (!state) {
+				const client = await clientFor(task);
+				const looker = options.lookSeconds ? client.withMaxWait(options.lookSeconds) : client;
+				state = await lookUpTask(looker, task.taskId);
+				if (state.taskId !== task.taskId) {
+					throw client.error({
+						message: `the status answer is about task ${state.taskId}, not this one`,
+						description: 'This is a fault of the provider or of a proxy in between.',
+					});
+				}
+				if (!isFinished(state)) return { finished: false, unfinished: state };
+				options.known?.set(task.taskId, state);
+			}
+			states.set(task, state);
+		}
 		const looked = await Promise.all(
-			tasks.map(async (task) => {
-				const client = (
-					await ProviderClient.open({
-						ctx,
-						provider,
-						operation: 'generate',
-						itemIndex: task.itemIndex,
-						run,
-						timeoutSeconds: task.options.requestTimeoutSeconds,
-						maxDownloadBytes: task.options.maxDownloadBytes,
-					})
-				).forTask(task.taskId);
-				const state = await pool.run(async () => await lookUpTask(client, task.taskId));
-				return { task, client, state };
-			}),
+			tasks.map(async (task) => ({
+				task,
+				client: await clientFor(task),
+				state: states.get(task) as TaskState,
+			})),
 		);
-		const unfinished = looked.filter(({ state }) => !isFinished(state)).map(({ state }) => state);
-		if (unfinished.length) return { finished: false, unfinished };
 		const outputs = await Promise.all(
 			looked.map(
 				async ({ task, client, state }) =>

@@ -82,7 +82,13 @@ export function chooseWait(
 	// Nothing to wait for: the task is returned at once, as in Poll mode.
 	if (options.waitForCompletion === false) return { mode: 'poll' };
 	const { problem, resumeUrl } = resumeUrlProblem(ctx, provider, itemCount);
-	if (!problem) return { mode: 'callback', wait: { urlFor: (item) => withItem(resumeUrl, item) } };
+	if (!problem) {
+		const signature = new URL(resumeUrl).searchParams.get('signature') ?? '';
+		return {
+			mode: 'callback',
+			wait: { urlFor: (item) => withItem(resumeUrl, item), secrets: [signature] },
+		};
+	}
 	if (ctx.getNodeParameter('callbackFallback', 0, 'fail') === 'poll') {
 		return { mode: 'poll', notice: `Waited by polling, not by a provider callback: ${problem}` };
 	}
@@ -100,14 +106,14 @@ function noCallbackError(
 	ctx: IExecuteFunctions,
 	provider: ZImageProvider,
 	parked: ParkedRun,
-	unfinished: TaskState[],
+	unfinished: TaskState,
 ): NodeOperationError {
 	const ids = parked.entries.flatMap((entry) => ('task' in entry ? [entry.task.taskId] : []));
 	return new NodeOperationError(
 		ctx.getNode(),
 		`No callback from ${provider.displayName} with every task finished before Max Wait ran out (${new Date(parked.deadline).toISOString()}); task IDs: ${ids.join(', ')}`,
 		{
-			description: `When the execution was parked, ${unfinished.length} of ${ids.length} task(s) were unfinished. The tasks may still finish: collect them with Get Task within 24 hours, or raise Max Wait. If callbacks never arrive, check that WEBHOOK_URL is this n8n's public HTTPS address.`,
+			description: `When the execution was parked, task ${unfinished.taskId} was still ${unfinished.status}. The tasks may still finish: collect them with Get Task within 24 hours, or raise Max Wait. If callbacks never arrive, check that WEBHOOK_URL is this n8n's public HTTPS address.`,
 		},
 	);
 }
@@ -121,10 +127,11 @@ export async function finishOrPark(
 	ctx: IExecuteFunctions,
 	provider: ZImageProvider,
 	output: INodeExecutionData[],
+	wait: CallbackWait,
 ): Promise<INodeExecutionData[]> {
 	const parked = readParked(output);
 	if (!parked) return output;
-	const settled = await settle(ctx, provider, parked);
+	const settled = await settle(ctx, provider, parked, { secrets: wait.secrets });
 	if (settled.finished) {
 		if (settled.failure) throw settled.failure;
 		return settled.items;

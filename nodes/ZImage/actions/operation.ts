@@ -36,6 +36,8 @@ export interface ItemInput {
 /** Where the provider calls back for each item: this execution's resume URL, naming the item. */
 export interface CallbackWait {
 	urlFor(itemIndex: number): string;
+	/** What must not be shown: the resume URL's signature lets anyone resume the run. */
+	secrets: string[];
 }
 
 /** An operation: the parameters it owns, and how it runs one item. */
@@ -62,6 +64,7 @@ export async function openClient(
 		timeoutSeconds: options?.requestTimeoutSeconds,
 		maxDownloadBytes: options?.maxDownloadBytes,
 		pacing: input.pacing,
+		secrets: input.callback?.secrets,
 	});
 }
 

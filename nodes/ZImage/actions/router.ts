@@ -91,7 +91,7 @@ export async function route(this: IExecuteFunctions): Promise<INodeExecutionData
 			}),
 		);
 		const output = collectOutput(results, continueOnFail);
-		if (callback) return await finishOrPark(this, provider, output);
+		if (callback) return await finishOrPark(this, provider, output, callback);
 		if (wait.mode === 'poll' && wait.notice) {
 			for (const item of output) item.json.notice = wait.notice;
 		}

@@ -44,6 +44,8 @@ export interface ClientSetup {
 	maxDownloadBytes?: number;
 	/** The execution's share of its provider keys' budgets (pacing/); absent: unpaced. */
 	pacing?: ExecutionPacing;
+	/** More secrets to keep out of outputs and errors (a resume URL's signature). */
+	secrets?: string[];
 }
 
 const DEFAULT_MAX_DOWNLOAD_BYTES = 50 * 1024 * 1024;
@@ -98,7 +100,8 @@ export class ProviderClient implements ProviderCall {
 		const apiKey = String(credential.apiKey ?? '');
 		const budget = setup.pacing?.budget(budgetKey(ctx, provider.credentialType, baseUrl, apiKey));
 		const pace = budget ? new TaskPacer(budget, setup.run, itemIndex) : undefined;
-		return new ProviderClient(setup, http, [apiKey], place, undefined, pace);
+		const secrets = [apiKey, ...(setup.secrets ?? []).filter((secret) => secret.length >= 8)];
+		return new ProviderClient(setup, http, secrets, place, undefined, pace);
 	}
 
 	get baseUrl(): string {
