@@ -113,6 +113,23 @@ describe('the learned schedule', () => {
 describe('against providers that cap a key', () => {
 	const evolink = async (limits: KeyLimitOptions, taskMs = 300) =>
 		await new EvolinkSimulator({ taskMs, limits }).start();
+	/** TensorsLab's Generate, one item per prompt, with these options. */
+	const generateOnTensorsLab = (sim: TensorsLabSimulator, count: number, options: IDataObject) =>
+		runNode({
+			parameters: {
+				provider: 'tensorsLab',
+				operation: 'generate',
+				prompt: '={{ $json.prompt }}',
+				model: 'zimage',
+				resolution: '1:1',
+				options,
+			},
+			credentials: {
+				tensorsLabApi: { apiKey: sim.apiKey, baseUrl: sim.url, authHeaderFormat: 'bearer' },
+			},
+			items: prompts(count),
+		});
+
 	const generate = (sim: EvolinkSimulator, count: number, options: IDataObject = {}) =>
 		runNode({
 			parameters: {
@@ -167,20 +184,7 @@ describe('against providers that cap a key', () => {
 			limits: { submitsPerWindow: 2, windowMs: 500 },
 		}).start();
 		try {
-			const result = await runNode({
-				parameters: {
-					provider: 'tensorsLab',
-					operation: 'generate',
-					prompt: '={{ $json.prompt }}',
-					model: 'zimage',
-					resolution: '1:1',
-					options: { maxConcurrent: 8 },
-				},
-				credentials: {
-					tensorsLabApi: { apiKey: sim.apiKey, baseUrl: sim.url, authHeaderFormat: 'bearer' },
-				},
-				items: prompts(6),
-			});
+			const result = await generateOnTensorsLab(sim, 6, { maxConcurrent: 8 });
 			expect(result.items).toHaveLength(6);
 			expect(sim.tasks.size).toBe(6);
 			expect(sim.submits()).toHaveLength(6 + sim.limits!.refused);
@@ -208,20 +212,7 @@ describe('against providers that cap a key', () => {
 	test('status requests to one key stay within Max Status Requests per Second', async () => {
 		const sim = await new TensorsLabSimulator({ queueMs: 0, processMs: 1500 }).start();
 		try {
-			await runNode({
-				parameters: {
-					provider: 'tensorsLab',
-					operation: 'generate',
-					prompt: '={{ $json.prompt }}',
-					model: 'zimage',
-					resolution: '1:1',
-					options: { maxStatusPerSecond: 4 },
-				},
-				credentials: {
-					tensorsLabApi: { apiKey: sim.apiKey, baseUrl: sim.url, authHeaderFormat: 'bearer' },
-				},
-				items: prompts(8),
-			});
+			await generateOnTensorsLab(sim, 8, { maxStatusPerSecond: 4 });
 			const looks = sim.api.requestsTo(/infobytaskid/).map((r) => r.at);
 			// Looks are let go at most 4 in any second; their arrival here jitters on a busy machine.
 			for (const at of looks) {
@@ -239,20 +230,7 @@ describe('against providers that cap a key', () => {
 	test('tasks submitted after the first ones finished are looked at on the learned schedule', async () => {
 		const sim = await new TensorsLabSimulator({ queueMs: 0, processMs: 3000 }).start();
 		try {
-			await runNode({
-				parameters: {
-					provider: 'tensorsLab',
-					operation: 'generate',
-					prompt: '={{ $json.prompt }}',
-					model: 'zimage',
-					resolution: '1:1',
-					options: { maxConcurrent: 1 },
-				},
-				credentials: {
-					tensorsLabApi: { apiKey: sim.apiKey, baseUrl: sim.url, authHeaderFormat: 'bearer' },
-				},
-				items: prompts(2),
-			});
+			await generateOnTensorsLab(sim, 2, { maxConcurrent: 1 });
 			const [first, second] = [...sim.tasks.keys()];
 			const looksAt = (taskId: string) =>
 				sim.api
