@@ -313,7 +313,7 @@ export class N8nInstance {
 }
 
 /** A TCP port on 127.0.0.1 that nothing listens on right now. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
 	return await new Promise((resolve, reject) => {
 		const server = createServer();
 		server.once('error', reject);

@@ -6,17 +6,15 @@
  * stored in n8n, and what a forged, a late or a missing callback leads to.
  */
 /* eslint-disable @n8n/community-nodes/no-restricted-imports, no-console -- a test driving a real n8n, never shipped; it prints the time its parts take, for the CI log */
-import { randomUUID } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 
-import { ensureRuntime, N8nInstance, n8nLine } from '../../e2e/lib/n8n';
+import { ensureRuntime, freePort, N8nInstance, n8nLine } from '../../e2e/lib/n8n';
 import { N8nRest, waitFor } from '../../e2e/lib/rest';
 import { startTlsFront, type TlsFront } from '../../e2e/lib/tlsFront';
+import { node, reportNode, webhookNode, workflowOf, ZIMAGE } from '../../e2e/lib/workflow';
 import { EvolinkSimulator } from '../simulators/evolink';
 import { SimulatorServer, type RecordedRequest } from '../simulators/server';
 
-const ZIMAGE = 'n8n-nodes-zimage.zImage';
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const started = Date.now();
 const line = n8nLine();
@@ -33,71 +31,34 @@ let rest: N8nRest;
 let sink: SimulatorServer;
 let credentialId = '';
 
-async function freePort(): Promise<number> {
-	return await new Promise((resolve, reject) => {
-		const server = createServer();
-		server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => {
-			const address = server.address();
-			const port = typeof address === 'object' && address ? address.port : 0;
-			server.close(() => resolve(port));
-		});
-	});
-}
-
-function node(name: string, type: string, typeVersion: number, x: number, parameters: object) {
-	return { id: randomUUID(), name, type, typeVersion, position: [x * 240, 0], parameters };
-}
-
 /** Webhook → Split Out (one item per prompt) → Z-Image (callback) → report each item to the sink. */
 function workflow(path: string, options: Record<string, unknown>) {
 	const report =
 		'={{ JSON.stringify({ path: "' +
 		path +
 		'", executionId: $execution.id, taskId: $json.taskId, binaryId: $binary.data ? $binary.data.id : null, width: $json.width, height: $json.height, mimeType: $json.mimeType, error: $json.error }) }}';
-	return {
-		name: `callback ${path}`,
-		nodes: [
+	return workflowOf(`callback ${path}`, [
+		webhookNode(path, 'onReceived'),
+		node('Split Out', 'n8n-nodes-base.splitOut', 1, 1, {
+			fieldToSplitOut: 'body.prompts',
+			options: { destinationFieldName: 'prompt' },
+		}),
+		node(
+			'Z-Image',
+			ZIMAGE,
+			1,
+			2,
 			{
-				...node('Webhook', 'n8n-nodes-base.webhook', 2, 0, {
-					httpMethod: 'POST',
-					path,
-					responseMode: 'onReceived',
-					options: {},
-				}),
-				webhookId: randomUUID(),
+				provider: 'evolink',
+				operation: 'generate',
+				prompt: '={{ $json.prompt }}',
+				waitMode: 'callback',
+				options,
 			},
-			node('Split Out', 'n8n-nodes-base.splitOut', 1, 1, {
-				fieldToSplitOut: 'body.prompts',
-				options: { destinationFieldName: 'prompt' },
-			}),
-			{
-				...node('Z-Image', ZIMAGE, 1, 2, {
-					provider: 'evolink',
-					operation: 'generate',
-					prompt: '={{ $json.prompt }}',
-					waitMode: 'callback',
-					options,
-				}),
-				credentials: { evolinkApi: { id: credentialId, name: 'callback evolink' } },
-			},
-			node('Report', 'n8n-nodes-base.httpRequest', 4.2, 3, {
-				method: 'POST',
-				url: `${sink.url}/report`,
-				sendBody: true,
-				contentType: 'raw',
-				rawContentType: 'application/json',
-				body: report,
-				options: {},
-			}),
-		],
-		connections: {
-			Webhook: { main: [[{ node: 'Split Out', type: 'main', index: 0 }]] },
-			'Split Out': { main: [[{ node: 'Z-Image', type: 'main', index: 0 }]] },
-			'Z-Image': { main: [[{ node: 'Report', type: 'main', index: 0 }]] },
-		},
-		settings: { executionOrder: 'v1' },
-	};
+			{ credentials: { evolinkApi: { id: credentialId, name: 'callback evolink' } } },
+		),
+		reportNode(3, sink.url, report),
+	]);
 }
 
 const submitsSince = (count: number): RecordedRequest[] => evolink.submits().slice(count);

@@ -6,10 +6,9 @@
  * queues the rest to the other worker), and one worker slot carries two executions at once.
  */
 /* eslint-disable no-console -- a test driving a real n8n cluster, never shipped; it prints the time its parts take, for the CI log */
-import { randomUUID } from 'node:crypto';
-
 import { QueueCluster, waitFor } from '../../e2e/lib/cluster';
 import { startTlsFront, type TlsFront } from '../../e2e/lib/tlsFront';
+import { node, reportNode, webhookNode, workflowOf, ZIMAGE } from '../../e2e/lib/workflow';
 import { EvolinkSimulator } from '../simulators/evolink';
 import { makeImage } from '../simulators/images';
 import { SimulatorServer } from '../simulators/server';
@@ -23,52 +22,28 @@ let cluster: QueueCluster;
 let sink: SimulatorServer;
 let mainPort = 0;
 
-function node(name: string, type: string, typeVersion: number, x: number, parameters: object) {
-	return { id: randomUUID(), name, type, typeVersion, position: [x * 240, 0], parameters };
-}
-
 /** Webhook (answers at once) → Z-Image Generate in callback mode → report to the sink. */
 function callbackWorkflow(credentialId: string) {
 	const report =
 		'={{ JSON.stringify({ executionId: $execution.id, taskId: $json.taskId, binaryId: $binary.data.id, mimeType: $binary.data.mimeType }) }}';
-	return {
-		name: 'queue callback',
-		nodes: [
+	return workflowOf('queue callback', [
+		webhookNode('zimage-callback', 'onReceived'),
+		node(
+			'Z-Image',
+			ZIMAGE,
+			1,
+			1,
 			{
-				...node('Webhook', 'n8n-nodes-base.webhook', 2, 0, {
-					httpMethod: 'POST',
-					path: 'zimage-callback',
-					responseMode: 'onReceived',
-					options: {},
-				}),
-				webhookId: randomUUID(),
+				provider: 'evolink',
+				operation: 'generate',
+				prompt: '={{ $json.body.prompt }}',
+				waitMode: 'callback',
+				options: { maxWaitSeconds: 300 },
 			},
-			{
-				...node('Z-Image', 'n8n-nodes-zimage.zImage', 1, 1, {
-					provider: 'evolink',
-					operation: 'generate',
-					prompt: '={{ $json.body.prompt }}',
-					waitMode: 'callback',
-					options: { maxWaitSeconds: 300 },
-				}),
-				credentials: { evolinkApi: { id: credentialId, name: 'queue callback evolink' } },
-			},
-			node('Report', 'n8n-nodes-base.httpRequest', 4.2, 2, {
-				method: 'POST',
-				url: `${sink.url}/report`,
-				sendBody: true,
-				contentType: 'raw',
-				rawContentType: 'application/json',
-				body: report,
-				options: {},
-			}),
-		],
-		connections: {
-			Webhook: { main: [[{ node: 'Z-Image', type: 'main', index: 0 }]] },
-			'Z-Image': { main: [[{ node: 'Report', type: 'main', index: 0 }]] },
-		},
-		settings: { executionOrder: 'v1' },
-	};
+			{ credentials: { evolinkApi: { id: credentialId, name: 'queue callback evolink' } } },
+		),
+		reportNode(2, sink.url, report),
+	]);
 }
 
 /** Calls the workflow's webhook; resolves with the execution id once its task is submitted. */

@@ -7,15 +7,14 @@
  * a Stop from the editor, and a worker that dies mid-run.
  */
 /* eslint-disable @n8n/community-nodes/no-restricted-globals, no-console -- a test driving a real n8n cluster, never shipped; it prints the time its parts take, for the CI log */
-import { randomUUID } from 'node:crypto';
 
 import { QueueCluster, waitFor, type ClusterProcess } from '../../e2e/lib/cluster';
+import { node, webhookNode, workflowOf, ZIMAGE } from '../../e2e/lib/workflow';
 import { EvolinkSimulator } from '../simulators/evolink';
 import { makeImage, makePng } from '../simulators/images';
 import type { RecordedRequest } from '../simulators/server';
 import { TensorsLabSimulator } from '../simulators/tensorsLab';
 
-const ZIMAGE = 'n8n-nodes-zimage.zImage';
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 /** Short Bull locks so that a dead worker's job is noticed in seconds, not minutes. */
 const LOCKS = {
@@ -41,43 +40,6 @@ const credential = (type: string, key: keyof typeof ids) => ({
 	[type]: { id: ids[key], name: `queue ${key}` },
 });
 
-function node(
-	name: string,
-	type: string,
-	typeVersion: number,
-	position: number,
-	parameters: Record<string, unknown>,
-	extra: Record<string, unknown> = {},
-) {
-	return {
-		id: randomUUID(),
-		name,
-		type,
-		typeVersion,
-		position: [position * 240, 0],
-		parameters,
-		...extra,
-	};
-}
-
-function chain(...names: string[]) {
-	const connections: Record<string, unknown> = {};
-	for (let i = 0; i < names.length - 1; i++)
-		connections[names[i]] = { main: [[{ node: names[i + 1], type: 'main', index: 0 }]] };
-	return connections;
-}
-
-function webhookNode(path: string) {
-	return node(
-		'Webhook',
-		'n8n-nodes-base.webhook',
-		2,
-		0,
-		{ httpMethod: 'POST', path, responseMode: 'responseNode', options: {} },
-		{ webhookId: randomUUID() },
-	);
-}
-
 function respondNode(position: number, body: string) {
 	return node('Respond', 'n8n-nodes-base.respondToWebhook', 1.1, position, {
 		respondWith: 'json',
@@ -90,15 +52,6 @@ function respondNode(position: number, body: string) {
 const RESULT =
 	'={{ { executionId: $execution.id, taskId: $json.taskId, binaryId: $binary.data.id, mimeType: $binary.data.mimeType, width: $json.width, height: $json.height } }}';
 
-function workflow(id: string, nodes: Array<{ name: string }>) {
-	return {
-		name: id,
-		nodes,
-		connections: chain(...nodes.map((n) => n.name)),
-		settings: { executionOrder: 'v1' },
-	};
-}
-
 /** Webhook → Z-Image Generate → Respond to Webhook. */
 function generateWorkflow(
 	id: string,
@@ -106,8 +59,8 @@ function generateWorkflow(
 	parameters: Record<string, unknown>,
 	credentials: Record<string, unknown>,
 ) {
-	return workflow(id, [
-		webhookNode(path),
+	return workflowOf(id, [
+		webhookNode(path, 'responseNode'),
 		node(
 			'Z-Image',
 			ZIMAGE,
@@ -136,8 +89,8 @@ function workflows() {
 			credential('tensorsLabApi', 'tensorsLab'),
 		),
 		// Answers the caller at once with the execution id, then generates (for Stop and the killed worker).
-		workflow('queueSlow', [
-			webhookNode('zimage-slow'),
+		workflowOf('queueSlow', [
+			webhookNode('zimage-slow', 'responseNode'),
 			respondNode(1, '={{ { executionId: $execution.id } }}'),
 			node(
 				'Z-Image',
@@ -155,8 +108,8 @@ function workflows() {
 				{ credentials: slowCredential },
 			),
 		]),
-		workflow('queueGetTask', [
-			webhookNode('zimage-get-task'),
+		workflowOf('queueGetTask', [
+			webhookNode('zimage-get-task', 'responseNode'),
 			node(
 				'Z-Image',
 				ZIMAGE,
