@@ -1,19 +1,16 @@
 import type { INodeExecutionData } from 'n8n-workflow';
 
 import { ProviderClient } from '../http/client';
-import { toBinaryItem } from '../output';
+import { isFinished } from '../poller';
 import { toResult, WorkPool } from '../pool';
 import { RunControl } from '../run';
 import type { NodeContext, TaskState, ZImageProvider } from '../types';
 import type { ParkedRun, ParkedTask } from './callbackParked';
 import { errorItem } from './operation';
-import { checkResults, lookUpTask, taskFailed } from './task';
+import { checkResults, downloadImages, lookUpTask, taskFailed } from './task';
 
 // How one look at every parked task settles a parked run: in the execution that parks it,
 // and in each callback that resumes it.
-
-export const isFinished = (state: TaskState) =>
-	state.status === 'completed' || state.status === 'failed';
 
 /** How a look at the parked tasks came out. */
 export type Settled =
@@ -50,9 +47,12 @@ export async function settle(
 	];
 	const run = new RunControl(ctx, true);
 	const pool = new WorkPool(Math.max(1, ...tasks.map((task) => task.options.maxConcurrent)));
-	const clientFor = async (task: ParkedTask) =>
-		(
-			await ProviderClient.open({
+	// One client per task, opened when first needed (its credential is read once).
+	const clients = new Map<ParkedTask, Promise<ProviderClient>>();
+	const clientFor = async (task: ParkedTask): Promise<ProviderClient> => {
+		let client = clients.get(task);
+		if (!client) {
+			client = ProviderClient.open({
 				ctx,
 				provider,
 				operation: 'generate',
@@ -61,8 +61,11 @@ export async function settle(
 				timeoutSeconds: task.options.requestTimeoutSeconds,
 				maxDownloadBytes: task.options.maxDownloadBytes,
 				secrets: options.secrets,
-			})
-		).forTask(task.taskId);
+			}).then((opened) => opened.forTask(task.taskId));
+			clients.set(task, client);
+		}
+		return await client;
+	};
 	try {
 		const states = new Map<ParkedTask, TaskState>();
 		for (const task of order) {
@@ -96,21 +99,14 @@ export async function settle(
 						if (state.status === 'failed') throw taskFailed(client, state);
 						checkResults(client, state, task.meta);
 						const items = await Promise.all(
-							state.images.map(
-								async (_, index) =>
-									await pool.run(
-										async () =>
-											await toBinaryItem({
-												ctx,
-												client,
-												task: state,
-												meta: task.meta,
-												itemIndex: task.itemIndex,
-												options: task.options,
-												index,
-											}),
-									),
-							),
+							downloadImages(pool, {
+								ctx,
+								client,
+								task: state,
+								meta: task.meta,
+								itemIndex: task.itemIndex,
+								options: task.options,
+							}),
 						);
 						return items.map((item) => ({ ...item, json: client.redactJson(item.json) }));
 					}).then((result) => ({ result, client })),

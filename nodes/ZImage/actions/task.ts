@@ -4,7 +4,9 @@ import type { ProviderClient } from '../http/client';
 import type { RunOptions } from '../options';
 import { readRunOptions } from '../options';
 import { runsAsTool } from '../agentTool';
+import type { ImageOutput } from '../output';
 import { taskToJson, toBinaryItem, toolResult } from '../output';
+import type { WorkPool } from '../pool';
 import { pollUntilDone } from '../poller';
 import type { GenerationMeta, SubmitOperation, TaskState } from '../types';
 import { parkedItem } from './callbackParked';
@@ -117,22 +119,30 @@ export async function collectTask(task: TaskToCollect): Promise<PendingItems> {
 		return { items: [Promise.resolve({ json: json(), pairedItem })] };
 	checkResults(client, state, meta);
 	if (asTool) return { items: [Promise.resolve({ json: json(), pairedItem })] };
-	const done = state;
-	const download = async (index: number): Promise<INodeExecutionData> =>
-		await toBinaryItem({
+	return {
+		items: downloadImages(input.pool, {
 			ctx: input.ctx,
 			client,
-			task: done,
+			task: state,
 			meta,
 			itemIndex: input.itemIndex,
 			options,
-			index,
-		});
-	return {
-		items: done.images.map(
-			async (_, index) => await input.pool.run(async () => await download(index), 'continue'),
-		),
+		}),
 	};
+}
+
+/**
+ * One output item per image of a completed task, each downloaded in its turn in the pool —
+ * ahead of items not yet started.
+ */
+export function downloadImages(
+	pool: WorkPool,
+	image: Omit<ImageOutput, 'index'>,
+): Array<Promise<INodeExecutionData>> {
+	return image.task.images.map(
+		async (_, index) =>
+			await pool.run(async () => await toBinaryItem({ ...image, index }), 'continue'),
+	);
 }
 
 /** Generate and Edit: check the item, then submit it, wait for it and output its images. */
