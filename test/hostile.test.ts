@@ -5,7 +5,7 @@
  */
 import { type IDataObject, sleep } from 'n8n-workflow';
 
-import { failureOf, runNode } from './harness';
+import { failureOf, runNode, type RunOptions } from './harness';
 import { EvolinkSimulator } from './simulators/evolink';
 import { makePng } from './simulators/images';
 import { SimulatorServer } from './simulators/server';
@@ -30,6 +30,26 @@ afterEach(async () => await elsewhere.stop());
 async function hungUp(request: { hungUpAt?: number }): Promise<number> {
 	for (let i = 0; i < 60 && request.hungUpAt === undefined; i++) await sleep(50);
 	return request.hungUpAt ?? Number.POSITIVE_INFINITY;
+}
+
+/** Evolink's Generate against `sim` with this file's key (prompt "x", size 1:1 unless told). */
+function evolinkGenerate(
+	sim: EvolinkSimulator,
+	run: { prompt?: string; options?: IDataObject } & Omit<RunOptions, 'parameters'> = {},
+) {
+	const { prompt = 'x', options, ...rest } = run;
+	return runNode({
+		parameters: {
+			provider: 'evolink',
+			operation: 'generate',
+			model: 'z-image-turbo',
+			prompt,
+			size: '1:1',
+			...(options ? { options } : {}),
+		},
+		credentials: { evolinkApi: { apiKey: KEY, baseUrl: sim.url } },
+		...rest,
+	});
 }
 
 const redirect = (status: number, location: string) => ({
@@ -193,18 +213,7 @@ describe('time is bounded by what the user allowed', () => {
 		sim = await new EvolinkSimulator({ apiKey: KEY, taskMs: 50 }).start();
 	});
 	afterEach(async () => await sim.stop());
-	const generate = (options: IDataObject) =>
-		runNode({
-			parameters: {
-				provider: 'evolink',
-				operation: 'generate',
-				model: 'z-image-turbo',
-				prompt: 'x',
-				size: '1:1',
-				options,
-			},
-			credentials: { evolinkApi: { apiKey: KEY, baseUrl: sim.url } },
-		});
+	const generate = (options: IDataObject) => evolinkGenerate(sim, { options });
 
 	test('a status look that drips one byte every 500 ms is cut at the request timeout, not when it ends', async () => {
 		sim.api.planFault(/\/v1\/tasks\//, 1, {
@@ -259,18 +268,7 @@ describe('result URLs are fetched only over http and https', () => {
 				body: { id: 'task-unified-1-abc', status: 'completed', progress: 100, results: [url] },
 			},
 		});
-		const error = await failureOf(
-			runNode({
-				parameters: {
-					provider: 'evolink',
-					operation: 'generate',
-					model: 'z-image-turbo',
-					prompt: 'x',
-					size: '1:1',
-				},
-				credentials: { evolinkApi: { apiKey: KEY, baseUrl: sim.url } },
-			}),
-		);
+		const error = await failureOf(evolinkGenerate(sim));
 		const scheme = new URL(url).protocol;
 		expect(error.message).toContain(
 			`its scheme "${scheme}" is not http: or https:, so it is never fetched`,
@@ -285,18 +283,7 @@ describe('result URLs are fetched only over http and https', () => {
 			kind: 'reply',
 			reply: { status: 200, body: page, headers: { 'content-type': 'text/html; charset=utf-8' } },
 		});
-		const error = await failureOf(
-			runNode({
-				parameters: {
-					provider: 'evolink',
-					operation: 'generate',
-					model: 'z-image-turbo',
-					prompt: 'x',
-					size: '1:1',
-				},
-				credentials: { evolinkApi: { apiKey: KEY, baseUrl: sim.url } },
-			}),
-		);
+		const error = await failureOf(evolinkGenerate(sim));
 		expect(error.message).toMatch(
 			new RegExp(`is not an image \\(content type text/html, ${page.length} bytes\\)$`),
 		);
@@ -319,18 +306,7 @@ describe('a lost run stops spending', () => {
 		const started = Date.now();
 		const items = Array.from({ length: 8 }, (_, index) => ({ json: { prompt: `p${index}` } }));
 		const error = await failureOf(
-			runNode({
-				parameters: {
-					provider: 'evolink',
-					operation: 'generate',
-					model: 'z-image-turbo',
-					prompt: '={{ $json.prompt }}',
-					size: '1:1',
-					options: { maxConcurrent: 2 },
-				},
-				credentials: { evolinkApi: { apiKey: KEY, baseUrl: sim.url } },
-				items,
-			}),
+			evolinkGenerate(sim, { prompt: '={{ $json.prompt }}', options: { maxConcurrent: 2 }, items }),
 		);
 		expect(error.message).toMatch(/rejected the request \(HTTP 400\)/);
 		// The other running item's task takes 10 s; the run ended long before, without waiting for it.
@@ -349,16 +325,9 @@ describe('a lost run stops spending', () => {
 			reply: { status: 400, body: { error: { code: 'invalid_request', message: 'no' } } },
 		});
 		const items = Array.from({ length: 4 }, (_, index) => ({ json: { prompt: `p${index}` } }));
-		const result = await runNode({
-			parameters: {
-				provider: 'evolink',
-				operation: 'generate',
-				model: 'z-image-turbo',
-				prompt: '={{ $json.prompt }}',
-				size: '1:1',
-				options: { maxConcurrent: 2 },
-			},
-			credentials: { evolinkApi: { apiKey: KEY, baseUrl: sim.url } },
+		const result = await evolinkGenerate(sim, {
+			prompt: '={{ $json.prompt }}',
+			options: { maxConcurrent: 2 },
 			items,
 			continueOnFail: true,
 		});
