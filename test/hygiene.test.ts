@@ -120,20 +120,23 @@ async function run(
 	}
 }
 
+/** A provider answering one request with a fault, and the node's parameters for the run. */
+interface FaultCase {
+	name: string;
+	provider: Provider;
+	path: RegExp;
+	fault: Fault;
+	parameters: IDataObject;
+	fails?: boolean;
+}
+
 describe('1. secrets in outputs: a provider that echoes the key never puts it into the data', () => {
 	const echo = {
 		authorization: `Bearer ${SECRET}`,
 		note: `your key is ${SECRET}`,
 		[SECRET]: 'as a field name',
 	};
-	const cases: Array<{
-		name: string;
-		provider: Provider;
-		path: RegExp;
-		fault: Fault;
-		parameters: IDataObject;
-		fails?: boolean;
-	}> = [
+	const cases: FaultCase[] = [
 		{
 			name: 'Get Task (Evolink): the task answer under raw',
 			provider: 'evolink',
@@ -239,13 +242,7 @@ describe('1. secrets in outputs: a provider that echoes the key never puts it in
 
 describe('2. redaction before truncation: a key cut off by the 300-character limit leaves nothing behind', () => {
 	const cut = (before: number) => `${'x'.repeat(before)}${SECRET} and more text after it`;
-	const cases: Array<{
-		name: string;
-		provider: Provider;
-		path: RegExp;
-		fault: Fault;
-		parameters: IDataObject;
-	}> = [
+	const cases: FaultCase[] = [
 		...[280, 290, 295, 298].map((at) => ({
 			name: `a status answer the node cannot read, the key at character ${at}`,
 			provider: 'evolink' as Provider,
