@@ -233,6 +233,8 @@ export interface RunOptions {
 	nodeType?: string;
 	/** n8n's WEBHOOK_URL as the resume URL gets it (default http://localhost:5678/). */
 	webhookUrl?: string;
+	/** The node's version, as a saved workflow stores it (default 1: the parameter names of version 1). */
+	typeVersion?: number;
 }
 
 /** A call of the parked execution's resume URL, as n8n hands it to the node's webhook(). */
@@ -277,7 +279,7 @@ export async function runNode(options: RunOptions): Promise<RunResult> {
 		id: 'zimage-node',
 		name: 'Z-Image',
 		type: options.nodeType ?? 'n8n-nodes-zimage.zImage',
-		typeVersion: 1,
+		typeVersion: options.typeVersion ?? 1,
 		position: [0, 0],
 		parameters: options.parameters as INode['parameters'],
 		credentials: Object.fromEntries(

@@ -20,7 +20,9 @@ export class ZImage implements INodeType {
 		name: 'zImage',
 		icon: { light: 'file:zimage.svg', dark: 'file:zimage.dark.svg' },
 		group: ['transform'],
-		version: 1,
+		// Version 2 names each provider's own parameters after it (parameters.ts); 1 stays for saved workflows.
+		version: [1, 2],
+		defaultVersion: 2,
 		subtitle: '={{$parameter["operation"] + " · " + $parameter["provider"]}}',
 		// An AI Agent's model reads this too: n8n 2.41 builds the tool it runs from this
 		// description, the replacements below reach only the editor.

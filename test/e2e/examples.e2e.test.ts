@@ -30,28 +30,28 @@ const CREDENTIALS: Record<Provider, { type: string; id: string; name: string }> 
 	odkkk: { type: 'odkkkApi', id: 'zimage-odkkk', name: 'ODKKK account' },
 };
 
-/** Provider-specific parameters for the examples whose Z-Image nodes only set a prompt. */
+/** Provider-specific parameters (node version 2, as the examples are) for the examples whose Z-Image nodes only set a prompt. */
 const GENERATE: Record<
 	Provider,
 	{ parameters: Record<string, unknown>; size: [number, number]; mimeType: string }
 > = {
 	tensorsLab: {
-		parameters: { model: 'zimage', resolution: '1:1' },
+		parameters: { tensorsLabModel: 'zimage', tensorsLabResolution: '1:1' },
 		size: [1024, 1024],
 		mimeType: 'image/png',
 	},
 	selfHosted: {
-		parameters: { size: '768x768', useAsync: true },
+		parameters: { selfHostedSize: '768x768', selfHostedUseAsync: true },
 		size: [768, 768],
 		mimeType: 'image/png',
 	},
 	evolink: {
-		parameters: { model: 'z-image-turbo', size: '1:1' },
+		parameters: { evolinkModel: 'z-image-turbo', evolinkSize: '1:1' },
 		size: [1024, 1024],
 		mimeType: 'image/png',
 	},
 	odkkk: {
-		parameters: { model: 'z-image-turbo', size: '1:1' },
+		parameters: { odkkkModel: 'z-image-turbo', odkkkSize: '1:1' },
 		size: [1024, 1024],
 		mimeType: 'image/webp',
 	},

@@ -2,6 +2,7 @@ import type { INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
 import type { ProviderName } from '../types';
+import { waitModeFields } from './waitMode.fields';
 
 export const SIDE = { min: 376, max: 1536 };
 
@@ -68,48 +69,7 @@ export function evolinkFields(provider: ProviderName): INodeProperties[] {
 			default: false,
 			description: 'Whether to add stricter content moderation (basic moderation is always on)',
 		},
-		{
-			displayName: 'Wait Mode',
-			name: 'waitMode',
-			type: 'options',
-			options: [
-				{
-					name: 'Poll',
-					value: 'poll',
-					description:
-						'The node asks the provider until the images are ready, holding its execution',
-				},
-				{
-					name: 'Provider Callback',
-					value: 'callback',
-					description:
-						'The execution waits without holding a worker until the provider calls it back; needs a public HTTPS WEBHOOK_URL',
-				},
-			],
-			default: 'poll',
-			description: 'How the node waits for the images',
-		},
-		{
-			displayName: 'If Callback Is Not Possible',
-			name: 'callbackFallback',
-			type: 'options',
-			options: [
-				{
-					name: 'Fail',
-					value: 'fail',
-					description: 'Stop with an error before anything is sent',
-				},
-				{
-					name: 'Poll Instead',
-					value: 'poll',
-					description: 'Wait by polling, with a notice in the output',
-				},
-			],
-			default: 'fail',
-			description:
-				"What to do when the provider cannot reach this n8n: its resume URL is not public HTTPS (set WEBHOOK_URL), or the node runs as an AI agent's tool",
-			displayOptions: { show: { waitMode: ['callback'] } },
-		},
+		...waitModeFields(),
 		{
 			displayName: 'Callback URL',
 			name: 'callbackUrl',

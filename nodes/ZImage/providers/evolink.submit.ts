@@ -1,5 +1,6 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
+import type { ParameterNaming } from '../parameters';
 import type { SubmitPlan } from '../types';
 import {
 	checkInteger,
@@ -23,13 +24,14 @@ const CALLBACK_MAX = 2048;
 function readSize(
 	ctx: IExecuteFunctions,
 	itemIndex: number,
+	own: ParameterNaming,
 ): { size: string; width?: number; height?: number } {
-	const value = readText(ctx, itemIndex, 'size', 'Size', '1:1');
+	const value = readText(ctx, itemIndex, own.of(ctx, 'size'), 'Size', '1:1');
 	let width: unknown;
 	let height: unknown;
 	if (value === 'custom') {
-		width = ctx.getNodeParameter('width', itemIndex);
-		height = ctx.getNodeParameter('height', itemIndex);
+		width = ctx.getNodeParameter(own.of(ctx, 'width'), itemIndex);
+		height = ctx.getNodeParameter(own.of(ctx, 'height'), itemIndex);
 	} else if ((RATIOS as readonly string[]).includes(value)) {
 		return { size: value };
 	} else {
@@ -63,41 +65,45 @@ export function callbackUrlProblem(value: string): string | undefined {
 	return undefined;
 }
 
-function readCallbackUrl(ctx: IExecuteFunctions, itemIndex: number): string | undefined {
+function readCallbackUrl(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	own: ParameterNaming,
+): string | undefined {
 	// In callback wait mode the node sets the address itself (callback/).
-	if (ctx.getNodeParameter('waitMode', itemIndex, 'poll') === 'callback') return undefined;
-	const value = readText(ctx, itemIndex, 'callbackUrl', 'Callback URL').trim();
+	if (ctx.getNodeParameter(own.of(ctx, 'waitMode'), itemIndex, 'poll') === 'callback')
+		return undefined;
+	const value = readText(ctx, itemIndex, own.of(ctx, 'callbackUrl'), 'Callback URL').trim();
 	if (!value) return undefined;
 	const problem = callbackUrlProblem(value);
 	if (problem) throw invalidInput(ctx, itemIndex, 'Callback URL', value, problem);
 	return value;
 }
 
-export async function prepareSubmit(
-	ctx: IExecuteFunctions,
-	itemIndex: number,
-): Promise<SubmitPlan> {
-	const prompt = readPrompt(ctx, itemIndex, PROMPT_MAX);
-	const model = checkOneOf(
-		ctx,
-		itemIndex,
-		'Model',
-		ctx.getNodeParameter('model', itemIndex, 'z-image-turbo'),
-		MODELS,
-	);
-	const { size, width, height } = readSize(ctx, itemIndex);
-	const seedValue = ctx.getNodeParameter('seed', itemIndex, -1);
-	const seed =
-		seedValue === '' || seedValue === undefined || parseDecimal(seedValue) === -1
-			? undefined
-			: checkInteger(ctx, itemIndex, 'Seed', seedValue, SEED.min, SEED.max);
-	const callbackUrl = readCallbackUrl(ctx, itemIndex);
-	const json: IDataObject = { model, prompt, size };
-	if (seed !== undefined) json.seed = seed;
-	if (ctx.getNodeParameter('nsfwCheck', itemIndex, false) === true) json.nsfw_check = true;
-	if (callbackUrl) json.callback_url = callbackUrl;
-	return {
-		request: { method: 'POST', path: '/v1/images/generations', json },
-		meta: { model, prompt, seed, width, height, images: 1 },
+/** Reads and checks one item's Generate parameters, under the names of the node's version. */
+export function prepareSubmitWith(own: ParameterNaming) {
+	return async function prepareSubmit(
+		ctx: IExecuteFunctions,
+		itemIndex: number,
+	): Promise<SubmitPlan> {
+		const param = (name: string, fallback?: unknown) =>
+			ctx.getNodeParameter(own.of(ctx, name), itemIndex, fallback);
+		const prompt = readPrompt(ctx, itemIndex, PROMPT_MAX);
+		const model = checkOneOf(ctx, itemIndex, 'Model', param('model', 'z-image-turbo'), MODELS);
+		const { size, width, height } = readSize(ctx, itemIndex, own);
+		const seedValue = param('seed', -1);
+		const seed =
+			seedValue === '' || seedValue === undefined || parseDecimal(seedValue) === -1
+				? undefined
+				: checkInteger(ctx, itemIndex, 'Seed', seedValue, SEED.min, SEED.max);
+		const callbackUrl = readCallbackUrl(ctx, itemIndex, own);
+		const json: IDataObject = { model, prompt, size };
+		if (seed !== undefined) json.seed = seed;
+		if (param('nsfwCheck', false) === true) json.nsfw_check = true;
+		if (callbackUrl) json.callback_url = callbackUrl;
+		return {
+			request: { method: 'POST', path: '/v1/images/generations', json },
+			meta: { model, prompt, seed, width, height, images: 1 },
+		};
 	};
 }

@@ -2,6 +2,7 @@ import type { IDataObject } from 'n8n-workflow';
 
 import { PROBE_TASK_IDS } from '../../../credentials/contract';
 import { classifyAnswer, taskErrorMessage } from '../failures';
+import { parameterNaming } from '../parameters';
 import type {
 	ErrorTable,
 	FailureFacts,
@@ -13,7 +14,7 @@ import type {
 import { pathSegment } from '../taskIds';
 import { asObject } from '../validation';
 import { evolinkFields } from './evolink.fields';
-import { callbackUrlProblem, prepareSubmit, PROMPT_MAX } from './evolink.submit';
+import { callbackUrlProblem, prepareSubmitWith, PROMPT_MAX } from './evolink.submit';
 import { offerOperations } from './operations';
 
 // Evolink's API (see the README's "Evolink / ODKKK parameters"): one API on two hosts.
@@ -134,6 +135,8 @@ function createProvider(
 	credentialType: string,
 ): ZImageProvider {
 	const errors = errorTable(displayName);
+	// Node version 1 named its parameters plainly (model, size): kept there (parameters.ts).
+	const own = parameterNaming(name, true);
 
 	function readTask(body: unknown, taskId: string): TaskState | undefined {
 		const task = asObject(body);
@@ -180,10 +183,10 @@ function createProvider(
 			edit: `z-image-turbo on ${displayName} takes no input image, so Edit is not available`,
 			deleteTask: `the ${displayName} API has no delete or cancel endpoint (tasks expire after 24 hours)`,
 		},
-		properties: evolinkFields(name),
+		properties: own.describe(evolinkFields(name)),
 		callback: { field: 'callback_url', problem: callbackUrlProblem },
 		errors,
-		prepareSubmit,
+		prepareSubmit: prepareSubmitWith(own),
 		readSubmit(body) {
 			const state = readTask(body, '');
 			return state?.taskId ? { taskId: state.taskId, state } : {};

@@ -1,5 +1,6 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
+import { parameterNaming } from '../parameters';
 import type { SubmitOperation, SubmitPlan } from '../types';
 import {
 	checkInteger,
@@ -26,6 +27,8 @@ const FORMATS = ['b64_json', 'url'] as const;
 export const PROMPT_MAX = 4000;
 /** The most images one request may ask for (`n`). */
 export const MAX_IMAGES = 8;
+/** Node version 1 named its parameters plainly (size, useAsync): kept there (parameters.ts). */
+export const own = parameterNaming('selfHosted', true);
 
 interface Size {
 	width: number;
@@ -44,7 +47,7 @@ function readSize(ctx: IExecuteFunctions, itemIndex: number, text: string): Size
 	if (width % 32 !== 0 || height % 32 !== 0) {
 		const down = `${width - (width % 32)}x${height - (height % 32)}`;
 		const up = `${Math.ceil(width / 32) * 32}x${Math.ceil(height / 32) * 32}`;
-		if (ctx.getNodeParameter('sizeRounding', itemIndex, 'reject') !== 'roundDown') {
+		if (ctx.getNodeParameter(own.of(ctx, 'sizeRounding'), itemIndex, 'reject') !== 'roundDown') {
 			const reason = `width and height must be multiples of 32; the nearest valid sizes are ${down} and ${up} (or set "Size Not a Multiple of 32" to Round Down)`;
 			throw invalidInput(ctx, itemIndex, 'Size', text, reason);
 		}
@@ -66,7 +69,7 @@ export async function prepareSubmit(
 	operation: SubmitOperation,
 ): Promise<SubmitPlan> {
 	const param = (name: string, fallback: unknown) =>
-		ctx.getNodeParameter(name, itemIndex, fallback);
+		ctx.getNodeParameter(own.of(ctx, name), itemIndex, fallback);
 	const prompt = readPrompt(ctx, itemIndex, PROMPT_MAX);
 	const format = checkOneOf(
 		ctx,
@@ -87,14 +90,14 @@ export async function prepareSubmit(
 	const sizeText = readText(
 		ctx,
 		itemIndex,
-		'size',
+		own.of(ctx, 'size'),
 		'Size',
 		operation === 'generate' ? '1024x1024' : '',
 	).trim();
 
 	if (operation === 'generate') {
 		const size = readSize(ctx, itemIndex, sizeText);
-		const negative = readText(ctx, itemIndex, 'negativePrompt', 'Negative Prompt');
+		const negative = readText(ctx, itemIndex, own.of(ctx, 'negativePrompt'), 'Negative Prompt');
 		const n = checkInteger(
 			ctx,
 			itemIndex,

@@ -8,7 +8,7 @@ import { asObject } from '../validation';
 import { selfHostedErrors as errors } from './selfHosted.errors';
 import { selfHostedHealth } from './selfHosted.health';
 import { selfHostedFields } from './selfHosted.fields';
-import { MAX_IMAGES, prepareSubmit, PROMPT_MAX } from './selfHosted.submit';
+import { MAX_IMAGES, own, prepareSubmit, PROMPT_MAX } from './selfHosted.submit';
 import { offerOperations } from './operations';
 
 // The self-hosted Z-Image Vision server (see the README's "Self-hosted server parameters"):
@@ -80,7 +80,7 @@ export const selfHosted: ZImageProvider = {
 	// One GPU generates one image at a time: more synchronous requests would only queue
 	// there, each holding a connection open towards its timeout.
 	maxConcurrency(ctx) {
-		return ctx.getNodeParameter('useAsync', 0, false) === true ? undefined : 2;
+		return ctx.getNodeParameter(own.of(ctx, 'useAsync'), 0, false) === true ? undefined : 2;
 	},
 	operations: offerOperations({
 		edit: 'Image to image',
@@ -93,7 +93,7 @@ export const selfHosted: ZImageProvider = {
 	unsupported: {
 		deleteTask: 'the Z-Image server keeps no deletable tasks (it has no delete endpoint)',
 	},
-	properties: selfHostedFields,
+	properties: own.describe(selfHostedFields),
 	errors,
 	prepareSubmit,
 	readSubmit,

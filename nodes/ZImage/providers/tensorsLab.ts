@@ -2,6 +2,7 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import { PROBE_TASK_IDS } from '../../../credentials/contract';
 import { classifyAnswer } from '../failures';
+import { parameterNaming } from '../parameters';
 import type {
 	FormField,
 	SubmitOperation,
@@ -38,6 +39,8 @@ const STATUS: Record<number, TaskStatus> = {
 /** TensorsLab documents no prompt limit: the cap Evolink documents for the same z-image-turbo. */
 const PROMPT_MAX = 2000;
 const MAX_BATCH = 15;
+// Node version 1 named its parameters plainly (model, resolution): kept there (parameters.ts).
+const own = parameterNaming('tensorsLab', true);
 
 function readModel(ctx: IExecuteFunctions, itemIndex: number, operation: SubmitOperation): Model {
 	const allowed = operation === 'edit' ? EDIT_MODELS : (Object.keys(MODELS) as Model[]);
@@ -46,7 +49,7 @@ function readModel(ctx: IExecuteFunctions, itemIndex: number, operation: SubmitO
 		ctx,
 		itemIndex,
 		'Model',
-		ctx.getNodeParameter('model', itemIndex),
+		ctx.getNodeParameter(own.of(ctx, 'model'), itemIndex),
 		allowed,
 		context,
 	);
@@ -60,7 +63,7 @@ function readResolution(
 ): { resolution: string; width?: number; height?: number } {
 	const rules = MODELS[model];
 	const fallback = model === 'zimage' ? '1024*1024' : rules.presets[0];
-	const value = readText(ctx, itemIndex, 'resolution', 'Resolution', fallback);
+	const value = readText(ctx, itemIndex, own.of(ctx, 'resolution'), 'Resolution', fallback);
 	let size: { width: number; height: number } | undefined;
 	if (value === 'custom') {
 		size = {
@@ -68,7 +71,7 @@ function readResolution(
 				ctx,
 				itemIndex,
 				'Width',
-				ctx.getNodeParameter('width', itemIndex),
+				ctx.getNodeParameter(own.of(ctx, 'width'), itemIndex),
 				1,
 				16384,
 			),
@@ -76,7 +79,7 @@ function readResolution(
 				ctx,
 				itemIndex,
 				'Height',
-				ctx.getNodeParameter('height', itemIndex),
+				ctx.getNodeParameter(own.of(ctx, 'height'), itemIndex),
 				1,
 				16384,
 			),
@@ -104,7 +107,7 @@ function readResolution(
 /** The source images of an Edit: binary fields of the input item and/or a URL. */
 async function readSources(ctx: IExecuteFunctions, itemIndex: number): Promise<FormField[]> {
 	const fields = readText(ctx, itemIndex, 'inputImageFields', 'Input Image Fields');
-	const imageUrl = readText(ctx, itemIndex, 'imageUrl', 'Source Image URL').trim();
+	const imageUrl = readText(ctx, itemIndex, own.of(ctx, 'imageUrl'), 'Source Image URL').trim();
 	if (imageUrl && !/^https?:\/\/\S+$/i.test(imageUrl)) {
 		throw invalidInput(
 			ctx,
@@ -149,7 +152,7 @@ async function prepareSubmit(
 			ctx,
 			itemIndex,
 			'Seed',
-			ctx.getNodeParameter('seed', itemIndex, -1),
+			ctx.getNodeParameter(own.of(ctx, 'seed'), itemIndex, -1),
 			-1,
 			2147483647,
 		);
@@ -157,14 +160,14 @@ async function prepareSubmit(
 			seed = seedValue;
 			form.push({ field: 'seed', value: String(seed) });
 		}
-		const extend = ctx.getNodeParameter('promptExtend', itemIndex, false) === true;
+		const extend = ctx.getNodeParameter(own.of(ctx, 'promptExtend'), itemIndex, false) === true;
 		form.push({ field: 'prompt_extend', value: extend ? '1' : '0' });
 	} else {
 		images = checkInteger(
 			ctx,
 			itemIndex,
 			'Batch Size',
-			ctx.getNodeParameter('batchSize', itemIndex, 1),
+			ctx.getNodeParameter(own.of(ctx, 'batchSize'), itemIndex, 1),
 			1,
 			MAX_BATCH,
 		);
@@ -227,7 +230,7 @@ export const tensorsLab: ZImageProvider = {
 		getTask: 'Look up a task, optionally wait and download its images',
 		health: 'Check that TensorsLab answers and accepts the key, at no cost',
 	}),
-	properties: tensorsLabFields,
+	properties: own.describe(tensorsLabFields),
 	errors,
 	prepareSubmit,
 	readSubmit(body) {
