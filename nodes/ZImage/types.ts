@@ -24,9 +24,16 @@ export type FormField =
 
 /** One HTTP call as a provider describes it; the request path sends it. */
 export interface ProviderRequest {
-	method: 'GET' | 'POST' | 'DELETE';
-	/** Joined to the credential's base URL. */
+	method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+	/**
+	 * Joined to the credential's base URL; or an absolute URL the provider handed back for a task
+	 * (TaskLinks), sent only when it is on the base URL's origin (the key goes nowhere else).
+	 */
 	path: string;
+	/** Headers of the provider's own (e.g. Prefer: wait=30); never Authorization, which the credential sets. */
+	headers?: Record<string, string>;
+	/** The provider holds the request open up to this long (e.g. Prefer: wait): its timeout is at least that plus a margin, within Max Wait. */
+	holdSeconds?: number;
 	json?: IDataObject;
 	form?: FormField[];
 	/** How many images the answer may carry inline (base64): each may take 4/3 of Max Download Size. */
@@ -109,8 +116,20 @@ export interface ResultImage {
 	base64?: string;
 }
 
+/**
+ * Addresses a provider handed back for one task (fal's status_url, response_url, cancel_url;
+ * Replicate's urls.get, urls.cancel): followed as given, never rebuilt from a model id.
+ */
+export interface TaskLinks {
+	status?: string;
+	result?: string;
+	cancel?: string;
+}
+
 export interface TaskState {
 	taskId: string;
+	/** The task's own addresses, when the provider gives them (in the submission's answer or a status answer). */
+	links?: TaskLinks;
 	status: TaskStatus;
 	/** 0-100 when the provider reports it. */
 	progress?: number;
@@ -210,16 +229,32 @@ export interface ZImageProvider {
 	 * A task id to poll, or the finished task when the provider answered synchronously;
 	 * no task id when the answer cannot be read.
 	 */
-	readSubmit(body: unknown, plan: SubmitPlan): { taskId?: string; state?: TaskState };
+	readSubmit(
+		body: unknown,
+		plan: SubmitPlan,
+	): { taskId?: string; state?: TaskState; links?: TaskLinks };
 	/** Why a task id cannot be right for this provider, or undefined when it can. */
 	checkTaskId?(taskId: string): string | undefined;
-	/** Absent when the provider (or its current settings) cannot look a task up. */
-	statusRequest?(taskId: string): ProviderRequest;
+	/**
+	 * Absent when the provider (or its current settings) cannot look a task up. `links` are the
+	 * task's own addresses when known (absent for a task id the user typed).
+	 */
+	statusRequest?(taskId: string, links?: TaskLinks): ProviderRequest;
 	/** The task in the shared vocabulary; undefined when the answer cannot be read. */
 	readTask(body: unknown, taskId: string): TaskState | undefined;
+	/**
+	 * Where a completed task's results are read when its status answer does not list them
+	 * (fal's response_url): asked once, right after a look finds the task completed.
+	 */
+	resultRequest?(taskId: string, links?: TaskLinks): ProviderRequest;
+	/** The completed task with its results (or failed, if the result says so); undefined when unreadable. */
+	readResult?(body: unknown, state: TaskState): TaskState | undefined;
 	/** Undefined for a good answer; otherwise what went wrong, in the user's words. */
 	readFailure(answer: HttpAnswer): ProviderFailure | undefined;
+	/** Deletes several tasks in one request. */
 	deleteRequest?(taskIds: string[]): ProviderRequest;
+	/** Cancels one task (fal, Replicate): Delete Task sends one per task id, where there is no deleteRequest. */
+	cancelRequest?(taskId: string, links?: TaskLinks): ProviderRequest;
 	health(call: ProviderCall): Promise<IDataObject>;
 	/** Operations only this provider has, by operation value. */
 	readonly ownOperations?: Record<string, ProviderOperation>;
@@ -228,8 +263,8 @@ export interface ZImageProvider {
 	 * park the execution instead of polling (callback/).
 	 */
 	readonly callback?: {
-		/** The submission's JSON field. */
-		field: string;
+		/** The submission, asking the provider to call this address when the task ends. */
+		attach(request: ProviderRequest, url: string): ProviderRequest;
 		/** Why the provider would not call this address back, or undefined when it would. */
 		problem(url: string): string | undefined;
 	};

@@ -1,7 +1,7 @@
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
 import type { OutputOptions } from '../output';
-import type { GenerationMeta } from '../types';
+import type { GenerationMeta, TaskLinks } from '../types';
 
 // What a parked execution keeps: its tasks, shown in the node's output while it waits and
 // kept in the node's metadata for the callback that resumes it.
@@ -28,6 +28,8 @@ export function asParkedRun(value: unknown): ParkedRun | undefined {
 export interface ParkedTask {
 	itemIndex: number;
 	taskId: string;
+	/** The task's own addresses, when the provider gave them. */
+	links?: TaskLinks;
 	/** Epoch ms when the item's Max Wait runs out. */
 	deadline: number;
 	meta: GenerationMeta;

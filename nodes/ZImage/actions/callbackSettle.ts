@@ -73,7 +73,7 @@ export async function settle(
 			if (!state) {
 				const client = await clientFor(task);
 				const looker = options.lookSeconds ? client.withMaxWait(options.lookSeconds) : client;
-				state = await lookUpTask(looker, task.taskId);
+				state = await lookUpTask(looker, task.taskId, task.links);
 				if (state.taskId !== task.taskId) {
 					throw client.error({
 						message: `the status answer is about task ${state.taskId}, not this one`,

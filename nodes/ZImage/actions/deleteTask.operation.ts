@@ -36,15 +36,24 @@ export const deleteTask: ZImageOperation = {
 		}
 		ids.forEach((id) => checkTaskId(input, id, 'Task IDs'));
 		if (!ids.length) checkTaskId(input, text, 'Task IDs');
-		const deleteRequest = provider.deleteRequest;
+		const { deleteRequest, cancelRequest } = provider;
 		const client = await openClient(input);
-		if (!deleteRequest)
+		if (!deleteRequest && !cancelRequest)
 			throw client.error({ message: `${provider.displayName} cannot delete tasks` });
+		// One request for all, or (a provider that cancels) one per task.
+		const requests = deleteRequest
+			? [deleteRequest(ids)]
+			: ids.map((id) => (cancelRequest as NonNullable<typeof cancelRequest>)(id));
 		return async () =>
 			await runInPool(input, client, async () => {
 				// Deleting the same task twice changes nothing, so transient failures may be retried.
-				const { body } = await client.request(deleteRequest(ids), 'housekeeping');
-				const json = { provider: provider.name, deleted: ids, raw: (body ?? {}) as IDataObject };
+				const bodies: IDataObject[] = [];
+				for (const request of requests) {
+					const { body } = await client.request(request, 'housekeeping');
+					bodies.push((body ?? {}) as IDataObject);
+				}
+				const raw = deleteRequest ? bodies[0] : bodies;
+				const json = { provider: provider.name, deleted: ids, raw } as IDataObject;
 				return readyItems([{ json, pairedItem: { item: itemIndex } }]);
 			});
 	},

@@ -8,27 +8,53 @@ import type { ImageOutput } from '../output';
 import { taskToJson, toBinaryItem, toolResult } from '../output';
 import type { WorkPool } from '../pool';
 import { pollUntilDone } from '../poller';
-import type { GenerationMeta, SubmitOperation, TaskState } from '../types';
+import type { GenerationMeta, SubmitOperation, TaskLinks, TaskState } from '../types';
 import { parkedItem } from './callbackParked';
 import type { ItemInput, ItemRunner, PendingItems } from './operation';
 import { checkProviderTaskId, openClient, readyItems, runTaskInPool } from './operation';
 
-/** One look at a task, in the shared vocabulary. */
-export async function lookUpTask(client: ProviderClient, taskId: string): Promise<TaskState> {
+/**
+ * One look at a task, in the shared vocabulary: its status, and for a completed task whose
+ * status lists no results, its result (where the provider keeps that apart).
+ */
+export async function lookUpTask(
+	client: ProviderClient,
+	taskId: string,
+	links?: TaskLinks,
+): Promise<TaskState> {
 	const { provider } = client;
 	if (!provider.statusRequest) {
 		throw client.error({ message: `${provider.displayName} cannot look tasks up` });
 	}
-	const { body } = await client.request(provider.statusRequest(taskId), 'status');
-	const state = provider.readTask(body, taskId);
-	if (!state) {
-		throw client.error({
-			message: `${provider.displayName} answered the status request in a form the node cannot read`,
-			description: JSON.stringify(body ?? null),
-		});
-	}
+	const { body } = await client.request(provider.statusRequest(taskId, links), 'status');
+	let state = readAnswer(client, body, provider.readTask(body, taskId), 'status request');
 	if (state.taskId !== taskId) checkProviderTaskId(client, state.taskId);
+	if (state.status === 'completed' && state.images.length === 0 && provider.resultRequest) {
+		const own = state.links ?? links;
+		const result = await client.request(provider.resultRequest(taskId, own), 'status');
+		const read = provider.readResult?.(result.body, state);
+		state = readAnswer(
+			client,
+			result.body,
+			read && { ...read, links: read.links ?? own },
+			'result request',
+		);
+	}
 	return state;
+}
+
+/** A provider's answer in the shared vocabulary, or the error saying it could not be read. */
+function readAnswer(
+	client: ProviderClient,
+	body: unknown,
+	state: TaskState | undefined,
+	what: string,
+): TaskState {
+	if (state) return state;
+	throw client.error({
+		message: `${client.provider.displayName} answered the ${what} in a form the node cannot read`,
+		description: JSON.stringify(body ?? null),
+	});
 }
 
 /** Results a task may list beyond what was asked for, before it is refused. */
@@ -82,6 +108,8 @@ export interface TaskToCollect {
 	options: RunOptions;
 	/** What is known of the task already (a submission's answer, a first look). */
 	known?: TaskState;
+	/** The task's own addresses, when the provider gave them. */
+	links?: TaskLinks;
 	meta?: GenerationMeta;
 	/** Generate and Edit fail on a failed task; Get Task reports it. */
 	failOnTaskError: boolean;
@@ -96,12 +124,19 @@ export async function collectTask(task: TaskToCollect): Promise<PendingItems> {
 	const { input, client, options, meta } = task;
 	const taskId = client.place.taskId ?? '';
 	let state = task.known;
+	// A status answer may bring newer addresses of the task: the next look follows them.
+	let links = task.known?.links ?? task.links;
+	const look = async () => {
+		const looked = await lookUpTask(client, taskId, links);
+		links = looked.links ?? links;
+		return looked;
+	};
 	if (options.waitForCompletion) {
 		state = await pollUntilDone({
 			run: input.run,
 			ctx: input.ctx,
 			place: client.place,
-			look: async () => await lookUpTask(client, taskId),
+			look,
 			maxWaitSeconds: options.maxWaitSeconds,
 			deadline: client.maxWaitDeadline ?? Date.now() + options.maxWaitSeconds * 1000,
 			firstPollSeconds: input.provider.firstPollSeconds,
@@ -150,8 +185,8 @@ export async function prepareSubmission(input: ItemInput): Promise<ItemRunner> {
 	const { ctx, provider, itemIndex, operation } = input;
 	const options = readRunOptions(ctx, itemIndex, true);
 	const plan = await provider.prepareSubmit(ctx, itemIndex, operation as SubmitOperation);
-	if (input.callback && provider.callback && plan.request.json) {
-		plan.request.json[provider.callback.field] = input.callback.urlFor(itemIndex);
+	if (input.callback && provider.callback) {
+		plan.request = provider.callback.attach(plan.request, input.callback.urlFor(itemIndex));
 	}
 	const itemClient = await openClient(input, options);
 	return async () =>
@@ -161,7 +196,7 @@ export async function prepareSubmission(input: ItemInput): Promise<ItemRunner> {
 				? itemClient.withMaxWait(options.maxWaitSeconds)
 				: itemClient;
 			const { body } = await client.request(plan.request, 'submit');
-			const { taskId, state } = provider.readSubmit(body, plan);
+			const { taskId, state, links } = provider.readSubmit(body, plan);
 			if (!taskId) {
 				throw client.error({
 					message: `${provider.displayName} answered the submission without a task ID; it was not sent again, so nothing is billed twice`,
@@ -170,13 +205,14 @@ export async function prepareSubmission(input: ItemInput): Promise<ItemRunner> {
 			}
 			checkProviderTaskId(client, taskId);
 			if (state && state.taskId !== taskId) checkProviderTaskId(client, state.taskId);
-			if (input.callback) return readyItems([parkTask(input, taskId, plan.meta, options)]);
-			const taskClient = client.forTask(taskId);
+			const task = { taskId, links: state?.links ?? links };
+			if (input.callback) return readyItems([parkTask(input, task, plan.meta, options)]);
 			return await collectTask({
 				input,
-				client: taskClient,
+				client: client.forTask(taskId),
 				options,
 				known: state,
+				links: task.links,
 				meta: plan.meta,
 				failOnTaskError: true,
 			});
@@ -186,7 +222,7 @@ export async function prepareSubmission(input: ItemInput): Promise<ItemRunner> {
 /** In Wait Mode "Provider Callback": the submitted task, to show and to resume by. */
 function parkTask(
 	input: ItemInput,
-	taskId: string,
+	{ taskId, links }: { taskId: string; links?: TaskLinks },
 	meta: GenerationMeta,
 	options: RunOptions,
 ): INodeExecutionData {
@@ -195,6 +231,7 @@ function parkTask(
 	const task = {
 		itemIndex: input.itemIndex,
 		taskId,
+		links,
 		deadline: Date.now() + maxWaitSeconds * 1000,
 		meta,
 		options: {

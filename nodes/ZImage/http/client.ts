@@ -23,7 +23,7 @@ import { providerError, redact, redactJson, scrubError } from './errors';
 import type { RequestBounds } from './limits';
 import { LimitError, readBody } from './limits';
 import type { RequestContext } from './request';
-import { parseJsonBody, RedirectRefused, sendRequest } from './request';
+import { originOf, parseJsonBody, RedirectRefused, sameOrigin, sendRequest } from './request';
 import type { RetryContext } from './retry';
 import { RETRY_RULES, withRetries } from './retry';
 
@@ -49,6 +49,9 @@ export interface ClientSetup {
 }
 
 const DEFAULT_MAX_DOWNLOAD_BYTES = 50 * 1024 * 1024;
+
+/** A request the provider holds open (holdSeconds) may take this much longer to be answered. */
+const HOLD_MARGIN_SECONDS = 15;
 
 /**
  * A provider's HTTP client for one item: every request it sends is built by one function,
@@ -169,7 +172,7 @@ export class ProviderClient implements ProviderCall {
 	}
 
 	async request(request: ProviderRequest, kind: CallKind): Promise<HttpAnswer> {
-		const url = `${this.baseUrl}${request.path}`;
+		const url = this.apiUrl(request.path);
 		const rule = RETRY_RULES[kind];
 		const imageBytes = Math.ceil(
 			((this.setup.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES) * 4) / 3,
@@ -179,8 +182,12 @@ export class ProviderClient implements ProviderCall {
 			let answer: HttpAnswer;
 			if (kind === 'status') await this.pace?.statusTurn();
 			try {
-				const bounds = this.bounds(maxBytes);
-				const streamed = await sendRequest(this.http, { ...request, url, purpose: 'api' }, bounds);
+				const bounds = this.bounds(maxBytes, request.holdSeconds);
+				const http =
+					bounds.timeoutMs === this.http.timeoutMs
+						? this.http
+						: { ...this.http, timeoutMs: bounds.timeoutMs };
+				const streamed = await sendRequest(http, { ...request, url, purpose: 'api' }, bounds);
 				const body = parseJsonBody(await readBody(streamed.body, bounds));
 				answer = { statusCode: streamed.statusCode, headers: streamed.headers, body };
 			} catch (error) {
@@ -217,6 +224,19 @@ export class ProviderClient implements ProviderCall {
 		);
 	}
 
+	/**
+	 * Where an API request goes: a path under the base URL, or an address the provider handed
+	 * back for a task, which must be on the base URL's origin (the key goes nowhere else).
+	 */
+	private apiUrl(path: string): string {
+		if (!/^[a-z][a-z0-9+.-]*:/i.test(path)) return `${this.baseUrl}${path}`;
+		if (sameOrigin(path, this.baseUrl) && /^https?:/i.test(path)) return path;
+		throw this.error({
+			message: `${this.provider.displayName} handed back an address on another host (${originOf(path)}); the key is only ever sent to ${originOf(this.baseUrl)}, so nothing was sent there`,
+			description: 'This is a fault of the provider or of a proxy in between.',
+		});
+	}
+
 	/** A request that brought no usable answer, in the user's words; a stop or a refusal is final. */
 	private failureOf(error: unknown, url: string, maxBytes: number): ProviderFailure {
 		if (error instanceof StoppedError) return { message: error.message, stopped: error };
@@ -241,9 +261,14 @@ export class ProviderClient implements ProviderCall {
 		return networkFailure(this.provider.displayName, url, reason);
 	}
 
-	/** The bounds of one request: the request timeout or Max Wait, whichever ends first. */
-	private bounds(maxBytes: number): RequestBounds {
-		const timeoutAt = Date.now() + this.http.timeoutMs;
+	/**
+	 * The bounds of one request: the request timeout (at least a hold the provider was asked
+	 * for, plus a margin) or Max Wait, whichever ends first.
+	 */
+	private bounds(maxBytes: number, holdSeconds = 0): RequestBounds & { timeoutMs: number } {
+		const held = holdSeconds > 0 ? (holdSeconds + HOLD_MARGIN_SECONDS) * 1000 : 0;
+		const timeoutMs = Math.max(this.http.timeoutMs, held);
+		const timeoutAt = Date.now() + timeoutMs;
 		const maxWaitFirst = this.maxWaitAt !== undefined && this.maxWaitAt < timeoutAt;
 		return {
 			deadline: maxWaitFirst ? (this.maxWaitAt as number) : timeoutAt,
@@ -251,6 +276,7 @@ export class ProviderClient implements ProviderCall {
 			maxBytes,
 			run: this.setup.run,
 			itemIndex: this.place.itemIndex,
+			timeoutMs,
 		};
 	}
 

@@ -19,7 +19,8 @@ export interface RequestContext {
 }
 
 /** One request to send: an API call (to the base URL's origin only) or a result download. */
-export interface OutgoingRequest extends Pick<ProviderRequest, 'method' | 'json' | 'form'> {
+export interface OutgoingRequest
+	extends Pick<ProviderRequest, 'method' | 'json' | 'form' | 'headers'> {
 	url: string;
 	purpose: 'api' | 'download';
 }
@@ -72,6 +73,11 @@ export function buildRequestOptions(
 		skipSslCertificateValidation: context.ignoreSslIssues,
 		abortSignal: cancelSignalOf(context.ctx),
 	};
+	// The provider's own headers; the credential alone sets Authorization.
+	const headers = Object.entries(request.headers ?? {}).filter(
+		([name]) => name.toLowerCase() !== 'authorization',
+	);
+	if (headers.length > 0) options.headers = Object.fromEntries(headers);
 	if (request.json !== undefined) {
 		options.body = request.json;
 		options.json = true;

@@ -184,7 +184,10 @@ function createProvider(
 			deleteTask: `the ${displayName} API has no delete or cancel endpoint (tasks expire after 24 hours)`,
 		},
 		properties: own.describe(evolinkFields(name)),
-		callback: { field: 'callback_url', problem: callbackUrlProblem },
+		callback: {
+			attach: (request, url) => ({ ...request, json: { ...request.json, callback_url: url } }),
+			problem: callbackUrlProblem,
+		},
 		errors,
 		prepareSubmit: prepareSubmitWith(own),
 		readSubmit(body) {
