@@ -258,18 +258,23 @@ describe("the node's description, named in the docs", () => {
 
 	test("each credential's documentationUrl is a docs/providers page (and anchor) that exists", () => {
 		for (const { value } of providers) {
-			const url = credentialOf(value).documentationUrl ?? '';
+			const { displayName, documentationUrl: url = '' } = credentialOf(value);
+			const from = join(root, 'credentials', displayName); // names the credential in a failure
 			expect(
-				url.startsWith(`${BLOB}docs/providers/`) ? linkProblem(readmeFile, url) : url,
+				url.startsWith(`${BLOB}docs/providers/`)
+					? linkProblem(from, url)
+					: `${displayName}: documentationUrl "${url}" is not a ${BLOB}docs/providers/ page`,
 			).toBeUndefined();
 		}
 	});
 
 	test("the codex's documentation links name docs pages (and anchors) that exist", () => {
-		const codex = JSON.parse(readFileSync(join(root, 'nodes/ZImage/ZImage.node.json'), 'utf8'));
-		const { primaryDocumentation, credentialDocumentation } = codex.resources;
+		const codexFile = join(root, 'nodes/ZImage/ZImage.node.json');
+		const { primaryDocumentation, credentialDocumentation } = JSON.parse(
+			readFileSync(codexFile, 'utf8'),
+		).resources;
 		for (const { url } of [...primaryDocumentation, ...credentialDocumentation]) {
-			expect(url.startsWith(`${BLOB}docs/`) ? linkProblem(readmeFile, url) : url).toBeUndefined();
+			expect(url.startsWith(`${BLOB}docs/`) ? linkProblem(codexFile, url) : url).toBeUndefined();
 		}
 		// The editor's Docs link is this URL plus "?utm_…": a #fragment would swallow that query.
 		for (const { url } of primaryDocumentation) expect(url).not.toContain('#');
@@ -287,7 +292,7 @@ describe("the node's description, named in the docs", () => {
 			];
 			return wanted
 				.filter((name) => !names(page, name))
-				.map((name) => `${relative(root, page)}: ${name}`);
+				.map((name) => `${displayName} (${relative(root, page) || 'no page'}): ${name}`);
 		});
 		expect(unique(missing)).toEqual([]);
 	});
