@@ -21,7 +21,8 @@ export class OdkkkApi implements ICredentialType {
 		dark: 'file:../nodes/ZImage/zimage.dark.svg',
 	};
 
-	documentationUrl = 'https://github.com/n8n-nodes-zimage/n8n-nodes-zimage#evolink-and-odkkk';
+	documentationUrl =
+		'https://github.com/n8n-nodes-zimage/n8n-nodes-zimage/blob/main/docs/providers/evolink.md#credential';
 
 	properties: INodeProperties[] = shared.properties;
 

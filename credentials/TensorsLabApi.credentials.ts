@@ -18,7 +18,8 @@ export class TensorsLabApi implements ICredentialType {
 		dark: 'file:../nodes/ZImage/zimage.dark.svg',
 	};
 
-	documentationUrl = 'https://github.com/n8n-nodes-zimage/n8n-nodes-zimage#tensorslab';
+	documentationUrl =
+		'https://github.com/n8n-nodes-zimage/n8n-nodes-zimage/blob/main/docs/providers/tensorslab.md#credential';
 
 	properties: INodeProperties[] = [
 		{

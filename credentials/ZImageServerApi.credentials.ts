@@ -19,7 +19,7 @@ export class ZImageServerApi implements ICredentialType {
 	};
 
 	documentationUrl =
-		'https://github.com/n8n-nodes-zimage/n8n-nodes-zimage#self-hosted-z-image-server';
+		'https://github.com/n8n-nodes-zimage/n8n-nodes-zimage/blob/main/docs/providers/self-hosted.md#credential';
 
 	properties: INodeProperties[] = [
 		{
