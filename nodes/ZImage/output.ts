@@ -103,6 +103,9 @@ export async function toBinaryItem(output: ImageOutput): Promise<INodeExecutionD
 	const image = task.images[index];
 	const url = image.url ? client.resolveUrl(image.url) : undefined;
 	const json: IDataObject = { ...taskFacts(output), url, index, notice: meta?.notice };
+	// What the provider reports beyond the shared vocabulary, never in place of it.
+	for (const [key, value] of Object.entries({ ...task.details, ...image.details }))
+		if (json[key] === undefined) json[key] = value;
 	if (!options.downloadImages && url) {
 		return { json: dropUndefined(json), pairedItem: { item: itemIndex } };
 	}
