@@ -85,7 +85,9 @@ function loraPathProblem(path: string): string | undefined {
 /** Up to 3 LoRAs, each with a scale of 0-4. */
 function readLoras({ ctx, itemIndex, param }: Read): IDataObject[] {
 	const value = param('loras', {});
-	const entries = asObject(value)?.lora ?? [];
+	const collection = value === undefined || value === '' ? {} : asObject(value);
+	// A collection {lora: [...]}; anything else an expression may give is refused.
+	const entries = collection ? (collection.lora ?? []) : value;
 	if (!Array.isArray(entries))
 		throw invalidInput(ctx, itemIndex, 'LoRAs', value, 'a list of LoRAs is expected');
 	if (entries.length > MAX_LORAS) {
