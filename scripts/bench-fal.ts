@@ -5,7 +5,7 @@
  * simulator. The simulator runs in a process of its own, as fal runs on servers of its own:
  * making its result images takes CPU that is not the node's.
  */
-/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- a development script run by Node, never shipped; the n8n Cloud sandbox rules are for the nodes */
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-dangerous-functions -- a development script run by Node, never shipped; the n8n Cloud sandbox rules are for the nodes */
 import { type ChildProcess, fork } from 'node:child_process';
 
 import { runNode } from '../test/harness';
