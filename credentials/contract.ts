@@ -22,6 +22,7 @@ export interface ZImageCredential {
 export const PROBE_TASK_IDS = {
 	tensorsLab: 'n8n-zimage-credential-test',
 	evolink: 'task-unified-0000000000-n8nprobe',
+	fal: '00000000-0000-4000-8000-00006e386e70',
 } as const;
 
 /** The credential Test's base URL, trimmed as a run trims it (spaces, trailing slashes). */

@@ -13,6 +13,7 @@ import { ensureRuntime, N8nInstance, ROOT } from '../e2e/lib/n8n';
 import { runNode } from '../test/harness';
 import { EvolinkSimulator } from '../test/simulators/evolink';
 import { TensorsLabSimulator } from '../test/simulators/tensorsLab';
+import { falQueue } from './bench-fal';
 import { learnedSchedule, providerCaps, sharedKey, thousandInRealN8n } from './bench-limits';
 
 const lines: string[] = [];
@@ -298,6 +299,7 @@ const SECTIONS = [
 	'shared',
 	'learned',
 	'thousand',
+	'fal',
 ] as const;
 
 async function main(): Promise<void> {
@@ -320,6 +322,7 @@ async function main(): Promise<void> {
 	const shared = runs('shared') ? await sharedKey(say) : undefined;
 	const learned = runs('learned') ? await learnedSchedule(say) : undefined;
 	const thousand = runs('thousand') ? await thousandInRealN8n(say) : undefined;
+	const fal = runs('fal') ? await falQueue(say) : undefined;
 	say('## Targets');
 	say();
 	if (batches) {
@@ -370,6 +373,18 @@ async function main(): Promise<void> {
 		);
 		say(
 			`- 1,000 items: the node's own code ≤ 5 ms CPU per item: ${thousand.nodeCpuMsPerItem.toFixed(2)} ms ${mark(thousand.nodeCpuMsPerItem <= 5)}; with n8n-core's helpers and the image bytes' I/O: ${thousand.harnessCpuMsPerItem.toFixed(2)} ms ${mark(thousand.harnessCpuMsPerItem <= 5)}; the whole n8n process: ${thousand.cpuMsPerItem.toFixed(2)} ms ${mark(thousand.cpuMsPerItem <= 5)}`,
+		);
+	}
+	if (fal) {
+		const { submits, statusLooks, results, downloads } = fal.perItem;
+		say(
+			`- fal.ai, 20 items of a 1 s request ≤ 1.15 × one item: ${seconds(fal.twenty)} vs ${seconds(fal.single)} → ${(fal.twenty / fal.single).toFixed(2)}× ${mark(fal.twenty <= 1.15 * fal.single)}`,
+		);
+		say(
+			`- fal.ai requests per item: 1 submit, ≤ 3 status looks, 1 result, 1 download: ${submits}, ${statusLooks.toFixed(2)}, ${results}, ${downloads} ${mark(submits === 1 && statusLooks <= 3 && results === 1 && downloads === 1)}`,
+		);
+		say(
+			`- fal.ai's community node's strategy on the same 20 items: ${seconds(fal.community)}, ${(fal.community / fal.twenty).toFixed(1)}× the node's wall`,
 		);
 	}
 	const dir = join(ROOT, 'bench-results');

@@ -3,7 +3,7 @@
  * text-to-image example and the images land in demo-output/. Without a provider key it runs
  * against the bundled self-hosted-server simulator; with one in the environment it uses
  * that provider for real:
- *   TENSORSLAB_API_KEY, EVOLINK_API_KEY, ODKKK_API_KEY, or ZIMAGE_SERVER_URL (+ ZIMAGE_SERVER_TOKEN).
+ *   TENSORSLAB_API_KEY, EVOLINK_API_KEY, ODKKK_API_KEY, FAL_KEY, or ZIMAGE_SERVER_URL (+ ZIMAGE_SERVER_TOKEN).
  */
 /* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-restricted-globals, no-console -- a development script run by Node, never shipped; the n8n Cloud sandbox rules are for the nodes */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -63,6 +63,18 @@ function targetFromEnvironment(simulator: { server?: ZImageServerSimulator }): T
 					apiKey: env.ODKKK_API_KEY,
 					baseUrl: env.ODKKK_BASE_URL ?? 'https://ai.odkkk.com/apiv1',
 				},
+			}),
+		};
+	}
+	if (env.FAL_KEY) {
+		return {
+			example: 'text-to-image-fal.json',
+			label: 'fal.ai (your key)',
+			credential: async () => ({
+				id: 'zimage-fal',
+				name: 'fal.ai account',
+				type: 'zImageFalApi',
+				data: { apiKey: env.FAL_KEY, baseUrl: env.FAL_BASE_URL ?? 'https://queue.fal.run' },
 			}),
 		};
 	}

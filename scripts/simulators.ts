@@ -5,6 +5,7 @@
  */
 /* eslint-disable @n8n/community-nodes/no-restricted-globals -- a development script run by Node, never shipped; the n8n Cloud sandbox rules are for the nodes */
 import { EvolinkSimulator } from '../test/simulators/evolink';
+import { FalSimulator } from '../test/simulators/fal';
 import { TensorsLabSimulator } from '../test/simulators/tensorsLab';
 import { ZImageServerSimulator } from '../test/simulators/zImageServer';
 
@@ -13,6 +14,7 @@ export interface RunningSimulators {
 	selfHosted: ZImageServerSimulator;
 	evolink: EvolinkSimulator;
 	odkkk: EvolinkSimulator;
+	fal: FalSimulator;
 	stop(): Promise<void>;
 }
 
@@ -22,13 +24,13 @@ export async function startSimulators(taskMs = 1500): Promise<RunningSimulators>
 	const selfHosted = await new ZImageServerSimulator({ loadMs: 500, generateMs: taskMs }).start();
 	const evolink = await new EvolinkSimulator({ flavor: 'evolink', taskMs }).start();
 	const odkkk = await new EvolinkSimulator({ flavor: 'odkkk', taskMs, format: 'webp' }).start();
+	// An account that runs four requests at once: more wait in fal's queue.
+	const fal = await new FalSimulator({ taskMs, maxRunning: 4 }).start();
+	const all = { tensorsLab, selfHosted, evolink, odkkk, fal };
 	return {
-		tensorsLab,
-		selfHosted,
-		evolink,
-		odkkk,
+		...all,
 		async stop() {
-			await Promise.all([tensorsLab.stop(), selfHosted.stop(), evolink.stop(), odkkk.stop()]);
+			await Promise.all(Object.values(all).map(async (sim) => await sim.stop()));
 		},
 	};
 }
@@ -68,6 +70,12 @@ export function simulatorCredentials(sims: RunningSimulators) {
 			name: 'ODKKK account',
 			type: 'odkkkApi',
 			data: { apiKey: sims.odkkk.apiKey, baseUrl: sims.odkkk.url },
+		},
+		{
+			id: 'zimage-fal',
+			name: 'fal.ai account',
+			type: 'zImageFalApi',
+			data: { apiKey: sims.fal.apiKey, baseUrl: sims.fal.url },
 		},
 	];
 }

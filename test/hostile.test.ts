@@ -7,6 +7,7 @@ import { type IDataObject, sleep } from 'n8n-workflow';
 
 import { failureOf, runNode, type RunOptions } from './harness';
 import { EvolinkSimulator } from './simulators/evolink';
+import { FalSimulator } from './simulators/fal';
 import { makePng } from './simulators/images';
 import { SimulatorServer } from './simulators/server';
 import { TensorsLabSimulator } from './simulators/tensorsLab';
@@ -122,6 +123,49 @@ describe('the key never leaves its origin', () => {
 		} finally {
 			await cdn2.stop();
 		}
+	});
+});
+
+describe("fal.ai: the addresses its answers hand back stay on the key's origin", () => {
+	let sim: FalSimulator;
+	beforeEach(async () => {
+		sim = await new FalSimulator({ apiKey: KEY, taskMs: 50 }).start();
+	});
+	afterEach(async () => await sim.stop());
+	const generate = () =>
+		runNode({
+			parameters: { provider: 'fal', operation: 'generate', prompt: 'a fox' },
+			credentials: { zImageFalApi: { apiKey: KEY, baseUrl: sim.url } },
+		});
+
+	test('a status answer that moves the response_url to another host: the result is not asked there', async () => {
+		sim.api.planFault(/\/requests\/[^/]+\/status$/, 5, {
+			kind: 'reply',
+			reply: {
+				status: 200,
+				body: { status: 'COMPLETED', response_url: `${elsewhere.url}/fal-ai/z-image/requests/x` },
+			},
+		});
+		const error = await failureOf(generate());
+		expect(error.message).toMatch(
+			/fal\.ai handed back an address on another host \(http:\/\/127\.0\.0\.1:\d+\)/,
+		);
+		expect(elsewhere.requests).toHaveLength(0);
+		expect(sim.results()).toHaveLength(0);
+	});
+
+	test('a result answer that never ends is cut at the JSON limit', async () => {
+		sim.api.planFault(/\/requests\/[^/]+$/, 10, {
+			kind: 'stream',
+			head: Buffer.from('{"images":[{"url":"'),
+			chunk: 64 * 1024,
+			everyMs: 0,
+		});
+		const error = await failureOf(generate());
+		expect(error.message).toMatch(
+			/sent an answer of more than 1048576 bytes; it was not read further/,
+		);
+		for (const look of sim.results()) expect(look.sent).toBeLessThan(8 * MB);
 	});
 });
 

@@ -8,6 +8,7 @@ import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
 import { imageItem, runCredentialTest, runNode } from './harness';
 import { EvolinkSimulator } from './simulators/evolink';
+import { FalSimulator } from './simulators/fal';
 import { makePng } from './simulators/images';
 import type { Fault, SimulatorServer } from './simulators/server';
 import { TensorsLabSimulator } from './simulators/tensorsLab';
@@ -50,6 +51,7 @@ interface Sims {
 	tensorsLab: TensorsLabSimulator;
 	selfHosted: ZImageServerSimulator;
 	evolink: EvolinkSimulator;
+	fal: FalSimulator;
 }
 
 let sims: Sims;
@@ -67,11 +69,12 @@ beforeAll(async () => {
 			generateMs: 20,
 		}).start(),
 		evolink: await new EvolinkSimulator({ apiKey: SECRET, taskMs: 50 }).start(),
+		fal: await new FalSimulator({ apiKey: SECRET, taskMs: 50 }).start(),
 	};
 });
 
 afterAll(async () => {
-	await Promise.all([sims.tensorsLab.stop(), sims.selfHosted.stop(), sims.evolink.stop()]);
+	await Promise.all(Object.values(sims).map(async (sim) => await sim.stop()));
 });
 
 type Provider = keyof Sims;
@@ -82,6 +85,7 @@ const CREDENTIALS: Record<Provider, (url: string) => Record<string, IDataObject>
 	}),
 	selfHosted: (url) => ({ zImageServerApi: { apiKey: SECRET, baseUrl: url } }),
 	evolink: (url) => ({ evolinkApi: { apiKey: SECRET, baseUrl: url } }),
+	fal: (url) => ({ zImageFalApi: { apiKey: SECRET, baseUrl: url } }),
 };
 
 const api = (provider: Provider): SimulatorServer =>
@@ -104,6 +108,7 @@ const GENERATE: Record<Provider, IDataObject> = {
 		size: '1:1',
 		prompt: 'a cat',
 	},
+	fal: { provider: 'fal', operation: 'generate', falImageSize: 'square', prompt: 'a cat' },
 };
 
 async function run(
@@ -212,6 +217,28 @@ describe('1. secrets in outputs: a provider that echoes the key never puts it in
 			parameters: { provider: 'selfHosted', operation: 'listModels' },
 		},
 		{
+			name: 'Get Task (fal.ai): the status answer under raw',
+			provider: 'fal',
+			path: /\/requests\/[^/]+\/status$/,
+			fault: reply(200, { status: 'IN_QUEUE', queue_position: 3, ...echo }),
+			parameters: {
+				provider: 'fal',
+				operation: 'getTask',
+				taskId: '0a1b2c3d-0000-4000-8000-0000000e0c01',
+			},
+		},
+		{
+			name: 'a failed request (fal.ai Get Task): the reason in the output',
+			provider: 'fal',
+			path: /\/requests\/[^/]+\/status$/,
+			fault: reply(200, { status: 'COMPLETED', error: `runner refused ${SECRET}` }),
+			parameters: {
+				provider: 'fal',
+				operation: 'getTask',
+				taskId: '0a1b2c3d-0000-4000-8000-0000000e0c02',
+			},
+		},
+		{
 			name: 'a failed task (Evolink Get Task): the reason in the output',
 			provider: 'evolink',
 			path: /\/v1\/tasks\//,
@@ -279,6 +306,13 @@ describe('2. redaction before truncation: a key cut off by the 300-character lim
 			parameters: GENERATE.evolink,
 		},
 		{
+			name: 'a fal.ai 401 quoting the Authorization header it got',
+			provider: 'fal',
+			path: /^\/fal-ai\/z-image\/turbo$/,
+			fault: reply(401, { detail: `No user found for Authorization: Key ${SECRET}` }),
+			parameters: GENERATE.fal,
+		},
+		{
 			name: 'a provider message quoting the Authorization header',
 			provider: 'selfHosted',
 			path: /\/v1\/images\/generations$/,
@@ -333,6 +367,7 @@ describe('3. base URLs with a user name, a query or a fragment are refused, befo
 		['tensorsLab', 'tensorsLabApi'],
 		['selfHosted', 'zImageServerApi'],
 		['evolink', 'evolinkApi'],
+		['fal', 'zImageFalApi'],
 	];
 
 	describe.each(TYPES)('%s', (provider, type) => {
@@ -480,6 +515,18 @@ describe('4. one rule for what expressions give: text fields take text, numbers 
 			message: /^Invalid Batch Size \[2\]: a whole number/,
 		},
 		{
+			name: 'a fal.ai LoRA path that is a list',
+			provider: 'fal',
+			parameters: { ...GENERATE.fal, falLoras: { lora: [{ path: ['a/b'], scale: 1 }] } },
+			message: /^Invalid LoRA Path \["a\/b"\]: text is expected, this is a list$/,
+		},
+		{
+			name: 'a fal.ai source image URL that is an object',
+			provider: 'fal',
+			parameters: { ...GENERATE.fal, operation: 'edit', falImageUrl: { url: 'https://x' } },
+			message: /^Invalid Source Image URL .*this is an object$/,
+		},
+		{
 			name: 'infinite max wait "Infinity"',
 			provider: 'evolink',
 			parameters: { ...GENERATE.evolink, options: { maxWaitSeconds: 'Infinity' } },
@@ -534,6 +581,16 @@ describe('4. one rule for what expressions give: text fields take text, numbers 
 			expected: undefined,
 		},
 		{
+			name: 'steps " 4 ", seed "7" and four images as "4" (fal.ai)',
+			provider: 'fal',
+			parameters: { ...GENERATE.fal, falSteps: ' 4 ', falSeed: '7', falNumImages: '4' },
+			sent: (s) => {
+				const body = s.fal.submits().at(-1)?.json as IDataObject;
+				return [body.num_inference_steps, body.seed, body.num_images];
+			},
+			expected: [4, 7, 4],
+		},
+		{
 			name: 'seed "77" (TensorsLab)',
 			provider: 'tensorsLab',
 			parameters: { ...GENERATE.tensorsLab, seed: '77' },
@@ -555,6 +612,7 @@ describe('5. prompt length: each provider has its limit, checked before anything
 		['selfHosted', 'prompt', 4000],
 		['selfHosted', 'negativePrompt', 4000],
 		['evolink', 'prompt', 2000],
+		['fal', 'prompt', 4000],
 	];
 
 	test.each(cases)(
@@ -609,6 +667,15 @@ describe('6. results per task: at most what was asked for (+2); beyond it nothin
 			},
 			message:
 				/^Evolink \(getTask, task task-unified-1757165031-many\): the task lists 10000 results, more than Evolink gives for one task \(1\) \(at most 3 are accepted\); nothing was downloaded$/,
+		},
+		{
+			name: 'fal.ai: a result listing 10,000 images (1 asked for)',
+			provider: 'fal',
+			path: /\/requests\/[^/]+$/,
+			body: (cdn) => ({ images: urls(10_000, cdn).map((url) => ({ url })) }),
+			parameters: GENERATE.fal,
+			message:
+				/^fal\.ai \(generate, task \S+\): the task lists 10000 results, more than the 1 asked for \(at most 3 are accepted\); nothing was downloaded$/,
 		},
 		{
 			name: 'TensorsLab SeeDream: batch size 2, the task lists 10,000 URLs',
@@ -701,6 +768,7 @@ describe('7. task ids: checked before any request, one path segment on the wire,
 		['tensorsLab', 'tensorsLab'],
 		['selfHosted', 'selfHosted'],
 		['evolink', 'evolink'],
+		['fal', 'fal'],
 	];
 
 	describe.each(GET_TASK)('%s Get Task', (provider) => {
@@ -771,6 +839,14 @@ describe('7. task ids: checked before any request, one path segment on the wire,
 			body: { id: 'task-unified-1/../../x', status: 'pending', progress: 0 },
 			parameters: GENERATE.evolink,
 			forbidden: /\/v1\/tasks\//,
+		},
+		{
+			name: 'fal.ai submit answering a request_id with a slash',
+			provider: 'fal',
+			path: /^\/fal-ai\/z-image\/turbo$/,
+			body: { status: 'IN_QUEUE', request_id: '0a1b2c3d/../../requests/x' },
+			parameters: GENERATE.fal,
+			forbidden: /\/requests\//,
 		},
 		{
 			name: 'TensorsLab submit answering a 20,000-character id',

@@ -126,6 +126,37 @@ test.each(['evolink', 'odkkk'] as const)(
 	},
 );
 
+test('fal.ai: right key OK, a wrong or half key refused with its message, nothing submitted', async () => {
+	const sim = sims.fal;
+	const base = { baseUrl: sim.url };
+	expect(await testCredential('zImageFalApi', { ...base, apiKey: sim.apiKey })).toMatchObject({
+		status: 'OK',
+	});
+	expect(
+		await testCredential('zImageFalApi', {
+			...base,
+			apiKey: 'fa1c0de0-0000-4000-8000-00000000e2e0:ffff',
+		}),
+	).toMatchObject({
+		status: 'Error',
+		message: 'fal.ai rejected the API key: No user found for Key ID and Secret',
+	});
+	expect(
+		await testCredential('zImageFalApi', { ...base, apiKey: 'only-the-key-id' }),
+	).toMatchObject({
+		status: 'Error',
+		message:
+			"fal.ai rejected the API key: Invalid Key Authorization header format. Expected '<key_id>:<key_secret>'.",
+	});
+	// Each Test asked for the status of a request that cannot exist, with the key as fal wants it.
+	const looks = sim.statusLooks();
+	expect(looks.map((r) => r.path)).toEqual(
+		Array(3).fill('/fal-ai/z-image/requests/00000000-0000-4000-8000-00006e386e70/status'),
+	);
+	expect(looks[0].headers.authorization).toBe(`Key ${sim.apiKey}`);
+	expect(sim.submits()).toHaveLength(0);
+});
+
 describe('a base URL with a user name, a query or a fragment is refused by the Test button, before anything is sent', () => {
 	const cases: Array<[string, (url: string) => string, RegExp]> = [
 		[
@@ -161,6 +192,11 @@ describe('a base URL with a user name, a query or a fragment is refused by the T
 			'odkkkApi',
 			{ apiKey: sims.odkkk.apiKey, baseUrl: sims.odkkk.url },
 			() => sims.odkkk.api.requests.length,
+		],
+		[
+			'zImageFalApi',
+			{ apiKey: sims.fal.apiKey, baseUrl: sims.fal.url },
+			() => sims.fal.api.requests.length,
 		],
 	];
 

@@ -21,13 +21,14 @@ import {
 } from '../../scripts/simulators';
 import { decodeImage } from '../simulators/images';
 
-type Provider = 'tensorsLab' | 'selfHosted' | 'evolink' | 'odkkk';
+type Provider = 'tensorsLab' | 'selfHosted' | 'evolink' | 'odkkk' | 'fal';
 
 const CREDENTIALS: Record<Provider, { type: string; id: string; name: string }> = {
 	tensorsLab: { type: 'tensorsLabApi', id: 'zimage-tensorslab', name: 'TensorsLab account' },
 	selfHosted: { type: 'zImageServerApi', id: 'zimage-server', name: 'Z-Image Server' },
 	evolink: { type: 'evolinkApi', id: 'zimage-evolink', name: 'Evolink account' },
 	odkkk: { type: 'odkkkApi', id: 'zimage-odkkk', name: 'ODKKK account' },
+	fal: { type: 'zImageFalApi', id: 'zimage-fal', name: 'fal.ai account' },
 };
 
 /** Provider-specific parameters (node version 2, as the examples are) for the examples whose Z-Image nodes only set a prompt. */
@@ -54,6 +55,11 @@ const GENERATE: Record<
 		parameters: { odkkkModel: 'z-image-turbo', odkkkSize: '1:1' },
 		size: [1024, 1024],
 		mimeType: 'image/webp',
+	},
+	fal: {
+		parameters: { falModel: 'fal-ai/z-image/turbo', falImageSize: 'square_hd' },
+		size: [1024, 1024],
+		mimeType: 'image/png',
 	},
 };
 
@@ -153,6 +159,8 @@ beforeAll(async () => {
 			forProvider('batch-prompts-to-files.json', p),
 		),
 		forProvider('text-to-image-evolink.json', 'evolink', 'zimage-evolink-badkey'),
+		forProvider('submit-then-get-task.json', 'fal'),
+		forProvider('health-check.json', 'fal'),
 	];
 	// The batch example writes to n8n's default files folder; here, to this instance's.
 	for (const workflow of [batch, ...variants.filter((w) => w.id.startsWith(String(batch.id)))]) {
@@ -195,6 +203,7 @@ describe('text-to-image examples, each on its own provider', () => {
 				evolink: () =>
 					sims.evolink.submits().map((r) => (r.json as Record<string, unknown>).prompt),
 				odkkk: () => sims.odkkk.submits().map((r) => (r.json as Record<string, unknown>).prompt),
+				fal: () => sims.fal.submits().map((r) => (r.json as Record<string, unknown>).prompt),
 			}[provider]();
 			expect(submitted).toContain(prompt);
 		},
@@ -317,6 +326,87 @@ describe('a failure a user understands', () => {
 	});
 });
 
+describe('fal.ai, every operation', () => {
+	test('text to image: Turbo through the queue, with what fal reports', async () => {
+		const execution = await n8n.execute('zimageT2iFal');
+		succeeded(execution);
+		const items = execution.outputs['Z-Image'];
+		expect(items).toHaveLength(1);
+		expect(items[0].json).toMatchObject({
+			provider: 'fal',
+			model: 'fal-ai/z-image/turbo',
+			status: 'completed',
+			hasNsfwConcept: false,
+			billableUnits: 0.5898,
+		});
+		await checkImages(items, [1024, 576], 'image/png');
+		const submit = sims.fal
+			.submits()
+			.find((r) => r.json && (r.json as Record<string, unknown>).image_size === 'landscape_16_9');
+		expect(submit?.headers.authorization).toBe(`Key ${sims.fal.apiKey}`);
+	});
+
+	test('generate, then edit: the generated image goes to image-to-image as a data URI', async () => {
+		const execution = await n8n.execute('zimageEditFal');
+		succeeded(execution);
+		const [generated] = await checkImages(execution.outputs.Generate, [1024, 768], 'image/png');
+		await checkImages(execution.outputs.Edit, [1024, 768], 'image/png');
+		const edit = sims.fal
+			.submits()
+			.filter((r) => r.path === '/fal-ai/z-image/turbo/image-to-image')
+			.at(-1)!;
+		expect((edit.json as Record<string, unknown>).image_url).toBe(
+			`data:image/png;base64,${generated.toString('base64')}`,
+		);
+		expect(edit.json).toMatchObject({
+			prompt: 'Make it a snowy winter night',
+			strength: 0.6,
+			image_size: 'auto',
+		});
+	});
+
+	test('submit, Get Task by request id, then Delete Task cancels it', async () => {
+		const cancels = sims.fal.cancels().length;
+		const execution = await n8n.execute('zimageCancelFal');
+		succeeded(execution);
+		const [submitted] = execution.outputs.Submit;
+		expect(['queued', 'processing']).toContain(submitted.json.status);
+		const [looked] = execution.outputs['Get Task'];
+		expect(looked.json).toMatchObject({ provider: 'fal', taskId: submitted.json.taskId });
+		expect(execution.outputs.Cancel[0].json).toMatchObject({
+			provider: 'fal',
+			deleted: [submitted.json.taskId],
+			raw: [{ status: 'CANCELLATION_REQUESTED' }],
+		});
+		expect(
+			sims.fal
+				.cancels()
+				.slice(cancels)
+				.map((r) => r.path),
+		).toEqual([`/fal-ai/z-image/requests/${String(submitted.json.taskId)}/cancel`]);
+	});
+
+	test('submit without waiting, then Get Task collects the images', async () => {
+		const execution = await n8n.execute('zimageSubmitGetTask_fal');
+		succeeded(execution);
+		const [submitted] = execution.outputs.Submit;
+		expect(submitted.binary).toBeUndefined();
+		const collected = execution.outputs['Get Task'];
+		expect(collected[0].json).toMatchObject({ taskId: submitted.json.taskId, status: 'completed' });
+		await checkImages(collected, GENERATE.fal.size, GENERATE.fal.mimeType);
+	});
+
+	test('health check', async () => {
+		const execution = await n8n.execute('zimageHealth_fal');
+		succeeded(execution);
+		expect(execution.outputs['Z-Image'][0].json).toMatchObject({
+			provider: 'fal',
+			reachable: true,
+			keyAccepted: true,
+		});
+	});
+});
+
 describe("the images in n8n's binary data mode", () => {
 	// Each n8n line runs in its own default mode unless ZIMAGE_N8N_BINARY_MODE says
 	// otherwise: filesystem on 2.x, in the execution ("default") on 1.x.
@@ -341,6 +431,7 @@ describe('no key in anything n8n kept', () => {
 			sims.tensorsLab.apiKey,
 			sims.evolink.apiKey,
 			sims.odkkk.apiKey,
+			sims.fal.apiKey,
 			'sk-dummy-wrong-e2e-4242',
 		];
 		for (const { workflowId, execution } of executions) {

@@ -13,6 +13,7 @@ import { type IDataObject, type INodeExecutionData, sleep } from 'n8n-workflow';
 import { failureOf, runNode } from '../harness';
 import { FakeSimulator } from '../fake/simulator';
 import { EvolinkSimulator } from '../simulators/evolink';
+import { FalSimulator } from '../simulators/fal';
 import type { Fault, Reply, SimulatorServer } from '../simulators/server';
 import { TensorsLabSimulator } from '../simulators/tensorsLab';
 import { ZImageServerSimulator } from '../simulators/zImageServer';
@@ -118,6 +119,27 @@ export const TARGETS: Target[] = [
 		filePath: /^\/img\//,
 		errorBody: (message) => ({ error: message }),
 		stillRunning: { id: 'job1', status: 'running' },
+	},
+	{
+		provider: 'fal',
+		displayName: 'fal.ai',
+		async start() {
+			const sim = await new FalSimulator({ apiKey: SECRET, taskMs: 100 }).start();
+			return {
+				url: sim.url,
+				api: sim.api,
+				files: sim.cdn,
+				tasks: () => sim.requests.size,
+				stop: () => sim.stop(),
+			};
+		},
+		credentials: (url) => ({ zImageFalApi: { apiKey: SECRET, baseUrl: url } }),
+		generate: { falImageSize: 'square' },
+		submitPath: /^\/fal-ai\/z-image\/turbo$/,
+		pollPath: /\/requests\/[^/]+\/status$/,
+		filePath: /^\/files\//,
+		errorBody: (detail) => ({ detail }),
+		stillRunning: { status: 'IN_PROGRESS', logs: [] },
 	},
 	...(['evolink', 'odkkk'] as const).map(
 		(flavor): Target => ({

@@ -18,11 +18,11 @@ export interface RetryRule {
 export const RETRY_RULES: Record<CallKind, RetryRule> = {
 	submit: { retries: 3, retryWhen: 'notAccepted', brokenConnectionIsFinal: true },
 	status: { retries: 4, retryWhen: 'transient', brokenConnectionIsFinal: false, look: true },
+	// Asked once per completed task, right after a look found it so: it takes no turn of the status budget.
 	result: {
 		retries: 4,
 		retryWhen: 'transient',
 		brokenConnectionIsFinal: false,
-		look: true,
 		handsBack: 'final',
 	},
 	housekeeping: { retries: 4, retryWhen: 'transient', brokenConnectionIsFinal: false },
