@@ -31,7 +31,7 @@ export interface ImageOutput extends TaskOutput {
 
 /** What is known of a task, the provider's word first, what was asked for otherwise. */
 function taskFacts({ client, task, meta }: TaskOutput): IDataObject {
-	return {
+	const facts: IDataObject = {
 		provider: client.provider.name,
 		model: task.model ?? meta?.model,
 		taskId: task.taskId,
@@ -41,6 +41,8 @@ function taskFacts({ client, task, meta }: TaskOutput): IDataObject {
 		width: task.width ?? meta?.width,
 		height: task.height ?? meta?.height,
 	};
+	// The provider's own facts come after these, never in their place.
+	return { ...facts, ...task.facts, ...facts };
 }
 
 /** The task as JSON in the shared vocabulary, with the provider's own fields under `raw`. */

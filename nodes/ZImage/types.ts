@@ -10,7 +10,7 @@ import type {
 export type NodeContext = IExecuteFunctions | IWebhookFunctions;
 
 /** The values of the node's `provider` parameter; saved workflows depend on them. */
-export type ProviderName = 'tensorsLab' | 'selfHosted' | 'evolink' | 'odkkk';
+export type ProviderName = 'tensorsLab' | 'selfHosted' | 'evolink' | 'odkkk' | 'modelStudio';
 
 /** One task vocabulary shared by every provider. */
 export type TaskStatus = 'queued' | 'processing' | 'completed' | 'failed';
@@ -142,6 +142,8 @@ export interface TaskState {
 	seed?: number;
 	width?: number;
 	height?: number;
+	/** What the provider says of the result beyond these (Model Studio's usage, request id, rewritten prompt): on every output item. */
+	facts?: IDataObject;
 	/** The provider's own fields, untouched. */
 	raw: IDataObject;
 }
