@@ -3,3 +3,4 @@ export { TensorsLabApi } from './credentials/TensorsLabApi.credentials';
 export { ZImageServerApi } from './credentials/ZImageServerApi.credentials';
 export { EvolinkApi } from './credentials/EvolinkApi.credentials';
 export { OdkkkApi } from './credentials/OdkkkApi.credentials';
+export { ZImageModelStudioApi } from './credentials/ZImageModelStudioApi.credentials';

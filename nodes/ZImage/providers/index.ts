@@ -1,9 +1,10 @@
 import type { ProviderName, ZImageProvider } from '../types';
 import { evolink, odkkk } from './evolink';
+import { modelStudio } from './modelStudio';
 import { selfHosted } from './selfHosted';
 import { tensorsLab } from './tensorsLab';
 
-const registry: ZImageProvider[] = [tensorsLab, selfHosted, evolink, odkkk];
+const registry: ZImageProvider[] = [tensorsLab, selfHosted, evolink, odkkk, modelStudio];
 
 /** Every provider the node offers, in the order of its Provider dropdown: adding one is its module plus one line here. */
 export const PROVIDERS: readonly ZImageProvider[] = registry;
