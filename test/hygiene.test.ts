@@ -9,6 +9,7 @@ import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 import { imageItem, runCredentialTest, runNode } from './harness';
 import { EvolinkSimulator } from './simulators/evolink';
 import { makePng } from './simulators/images';
+import { ModelStudioSimulator } from './simulators/modelStudio';
 import type { Fault, SimulatorServer } from './simulators/server';
 import { TensorsLabSimulator } from './simulators/tensorsLab';
 import { ZImageServerSimulator } from './simulators/zImageServer';
@@ -50,6 +51,7 @@ interface Sims {
 	tensorsLab: TensorsLabSimulator;
 	selfHosted: ZImageServerSimulator;
 	evolink: EvolinkSimulator;
+	modelStudio: ModelStudioSimulator;
 }
 
 let sims: Sims;
@@ -67,11 +69,13 @@ beforeAll(async () => {
 			generateMs: 20,
 		}).start(),
 		evolink: await new EvolinkSimulator({ apiKey: SECRET, taskMs: 50 }).start(),
+		modelStudio: await new ModelStudioSimulator({ apiKey: SECRET, taskMs: 20 }).start(),
 	};
 });
 
 afterAll(async () => {
 	await Promise.all([sims.tensorsLab.stop(), sims.selfHosted.stop(), sims.evolink.stop()]);
+	await sims.modelStudio.stop();
 });
 
 type Provider = keyof Sims;
@@ -82,6 +86,9 @@ const CREDENTIALS: Record<Provider, (url: string) => Record<string, IDataObject>
 	}),
 	selfHosted: (url) => ({ zImageServerApi: { apiKey: SECRET, baseUrl: url } }),
 	evolink: (url) => ({ evolinkApi: { apiKey: SECRET, baseUrl: url } }),
+	modelStudio: (url) => ({
+		zImageModelStudioApi: { apiKey: SECRET, region: 'custom', baseUrl: url },
+	}),
 };
 
 const api = (provider: Provider): SimulatorServer =>
@@ -104,6 +111,7 @@ const GENERATE: Record<Provider, IDataObject> = {
 		size: '1:1',
 		prompt: 'a cat',
 	},
+	modelStudio: { provider: 'modelStudio', operation: 'generate', prompt: 'a cat' },
 };
 
 async function run(
@@ -227,6 +235,28 @@ describe('1. secrets in outputs: a provider that echoes the key never puts it in
 				options: { waitForCompletion: true },
 			},
 		},
+		{
+			name: 'Generate (Model Studio): the rewritten prompt and usage of an answer that echoes the key',
+			provider: 'modelStudio',
+			path: /\/multimodal-generation\/generation$/,
+			fault: reply(200, {
+				request_id: '3f0e9d8c-7b6a-4594-8372-6150f4e3d2c1',
+				output: {
+					choices: [
+						{
+							message: {
+								content: [
+									{ image: 'https://oss.example.com/r.png?Signature=x' },
+									{ text: `a cat, drawn for ${SECRET}` },
+								],
+							},
+						},
+					],
+				},
+				usage: { width: 1024, height: 1024, image_count: 1, ...echo },
+			}),
+			parameters: { ...GENERATE.modelStudio, options: { downloadImages: false } },
+		},
 	];
 
 	test.each(cases)('$name', async ({ provider, path, fault, parameters, fails }) => {
@@ -298,6 +328,17 @@ describe('2. redaction before truncation: a key cut off by the 300-character lim
 			}),
 			parameters: GENERATE.evolink,
 		},
+		...[240, 290].map((at) => ({
+			name: `a Model Studio error message with the key at character ${at}`,
+			provider: 'modelStudio' as Provider,
+			path: /\/multimodal-generation\/generation$/,
+			fault: reply(400, {
+				request_id: '3f0e9d8c-7b6a-4594-8372-6150f4e3d2c1',
+				code: 'InvalidParameter',
+				message: cut(at),
+			}),
+			parameters: GENERATE.modelStudio,
+		})),
 	];
 
 	test.each(cases)('$name', async ({ provider, path, fault, parameters }) => {
@@ -333,6 +374,7 @@ describe('3. base URLs with a user name, a query or a fragment are refused, befo
 		['tensorsLab', 'tensorsLabApi'],
 		['selfHosted', 'zImageServerApi'],
 		['evolink', 'evolinkApi'],
+		['modelStudio', 'zImageModelStudioApi'],
 	];
 
 	describe.each(TYPES)('%s', (provider, type) => {
@@ -485,6 +527,29 @@ describe('4. one rule for what expressions give: text fields take text, numbers 
 			parameters: { ...GENERATE.evolink, options: { maxWaitSeconds: 'Infinity' } },
 			message: /^Invalid Max Wait \(Seconds\) "Infinity"/,
 		},
+		{
+			name: 'a Model Studio seed that is a list',
+			provider: 'modelStudio',
+			parameters: { ...GENERATE.modelStudio, modelStudioSeed: [7] },
+			message: /^Invalid Seed \[7\]: a whole number from -1 to 2147483647/,
+		},
+		{
+			name: 'a Model Studio size that is an object',
+			provider: 'modelStudio',
+			parameters: { ...GENERATE.modelStudio, modelStudioSize: { w: 1024 } },
+			message: /^Invalid Size \{"w":1024\}: text is expected, this is an object$/,
+		},
+		{
+			name: 'a Model Studio width "1e3"',
+			provider: 'modelStudio',
+			parameters: {
+				...GENERATE.modelStudio,
+				modelStudioSize: 'custom',
+				modelStudioWidth: '1e3',
+				modelStudioHeight: 1024,
+			},
+			message: /^Invalid Width "1e3": a whole number/,
+		},
 	];
 
 	test.each(refused)('refused: $name', async ({ provider, parameters, message }) => {
@@ -540,6 +605,19 @@ describe('4. one rule for what expressions give: text fields take text, numbers 
 			sent: (s) => s.tensorsLab.submits().at(-1)?.fields?.seed,
 			expected: ['77'],
 		},
+		{
+			name: 'width "1344", height "768" and seed "77" (Model Studio)',
+			provider: 'modelStudio',
+			parameters: {
+				...GENERATE.modelStudio,
+				modelStudioSize: 'custom',
+				modelStudioWidth: '1344',
+				modelStudioHeight: '768',
+				modelStudioSeed: '77',
+			},
+			sent: (s) => (s.modelStudio.submits().at(-1)?.json as IDataObject).parameters,
+			expected: { size: '1344*768', prompt_extend: false, seed: 77 },
+		},
 	];
 
 	test.each(accepted)('accepted: $name', async ({ provider, parameters, sent, expected }) => {
@@ -555,6 +633,7 @@ describe('5. prompt length: each provider has its limit, checked before anything
 		['selfHosted', 'prompt', 4000],
 		['selfHosted', 'negativePrompt', 4000],
 		['evolink', 'prompt', 2000],
+		['modelStudio', 'prompt', 800],
 	];
 
 	test.each(cases)(
@@ -641,10 +720,24 @@ describe('6. results per task: at most what was asked for (+2); beyond it nothin
 			message:
 				/the task lists 18 results, more than TensorsLab gives for one task \(15\) \(at most 17 are accepted\)/,
 		},
+		{
+			name: 'Model Studio: an answer listing 40 images (1 asked for)',
+			provider: 'modelStudio',
+			path: /\/multimodal-generation\/generation$/,
+			body: (cdn) => ({
+				request_id: '3f0e9d8c-7b6a-4594-8372-6150f4e3d2c1',
+				output: {
+					choices: [{ message: { content: urls(40, cdn).map((image) => ({ image })) } }],
+				},
+			}),
+			parameters: GENERATE.modelStudio,
+			message:
+				/^Alibaba Cloud Model Studio \(generate, task \S+\): the task lists 40 results, more than the 1 asked for \(at most 3 are accepted\); nothing was downloaded$/,
+		},
 	];
 
 	test.each(cases)('$name', async ({ provider, path, body, parameters, message }) => {
-		const sim = sims[provider] as TensorsLabSimulator | EvolinkSimulator;
+		const sim = sims[provider] as TensorsLabSimulator | EvolinkSimulator | ModelStudioSimulator;
 		api(provider).planFault(path, 1, reply(200, body(sim.cdn.url)));
 		const downloads = sim.cdn.requests.length;
 		const { error } = await run(provider, parameters);
@@ -787,6 +880,19 @@ describe('7. task ids: checked before any request, one path segment on the wire,
 			body: { id: `task-unified-${SECRET}`, status: 'pending', progress: 0 },
 			parameters: GENERATE.evolink,
 			forbidden: /\/v1\/tasks\//,
+		},
+		{
+			name: 'Model Studio answering a request id with a slash',
+			provider: 'modelStudio',
+			path: /\/multimodal-generation\/generation$/,
+			body: {
+				request_id: '../../v1/x',
+				output: {
+					choices: [{ message: { content: [{ image: 'https://oss.example.com/r.png' }] } }],
+				},
+			},
+			parameters: GENERATE.modelStudio,
+			forbidden: /./,
 		},
 	];
 
