@@ -5,6 +5,7 @@
  */
 /* eslint-disable @n8n/community-nodes/no-restricted-globals -- a development script run by Node, never shipped; the n8n Cloud sandbox rules are for the nodes */
 import { EvolinkSimulator } from '../test/simulators/evolink';
+import { ModelStudioSimulator } from '../test/simulators/modelStudio';
 import { TensorsLabSimulator } from '../test/simulators/tensorsLab';
 import { ZImageServerSimulator } from '../test/simulators/zImageServer';
 
@@ -13,6 +14,7 @@ export interface RunningSimulators {
 	selfHosted: ZImageServerSimulator;
 	evolink: EvolinkSimulator;
 	odkkk: EvolinkSimulator;
+	modelStudio: ModelStudioSimulator;
 	stop(): Promise<void>;
 }
 
@@ -22,13 +24,16 @@ export async function startSimulators(taskMs = 1500): Promise<RunningSimulators>
 	const selfHosted = await new ZImageServerSimulator({ loadMs: 500, generateMs: taskMs }).start();
 	const evolink = await new EvolinkSimulator({ flavor: 'evolink', taskMs }).start();
 	const odkkk = await new EvolinkSimulator({ flavor: 'odkkk', taskMs, format: 'webp' }).start();
+	const modelStudio = await new ModelStudioSimulator({ taskMs }).start();
 	return {
 		tensorsLab,
 		selfHosted,
 		evolink,
 		odkkk,
+		modelStudio,
 		async stop() {
 			await Promise.all([tensorsLab.stop(), selfHosted.stop(), evolink.stop(), odkkk.stop()]);
+			await modelStudio.stop();
 		},
 	};
 }
@@ -68,6 +73,12 @@ export function simulatorCredentials(sims: RunningSimulators) {
 			name: 'ODKKK account',
 			type: 'odkkkApi',
 			data: { apiKey: sims.odkkk.apiKey, baseUrl: sims.odkkk.url },
+		},
+		{
+			id: 'zimage-modelstudio',
+			name: 'Model Studio account',
+			type: 'zImageModelStudioApi',
+			data: { apiKey: sims.modelStudio.apiKey, region: 'custom', baseUrl: sims.modelStudio.url },
 		},
 	];
 }

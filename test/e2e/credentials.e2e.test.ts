@@ -126,6 +126,23 @@ test.each(['evolink', 'odkkk'] as const)(
 	},
 );
 
+test('Alibaba Cloud Model Studio: right key OK, wrong key refused naming the region, nothing generated', async () => {
+	const sim = sims.modelStudio;
+	const base = { region: 'custom', baseUrl: sim.url };
+	expect(
+		await testCredential('zImageModelStudioApi', { ...base, apiKey: sim.apiKey }),
+	).toMatchObject({ status: 'OK' });
+	expect(
+		await testCredential('zImageModelStudioApi', { ...base, apiKey: 'sk-wrong-region-3' }),
+	).toEqual({
+		status: 'Error',
+		message:
+			'Model Studio rejected the API key: check it, and that the Region is the one the key was created in (Singapore and Beijing keys are separate)',
+	});
+	expect(sim.submits()).toHaveLength(0);
+	expect(sim.generated).toHaveLength(0);
+});
+
 describe('a base URL with a user name, a query or a fragment is refused by the Test button, before anything is sent', () => {
 	const cases: Array<[string, (url: string) => string, RegExp]> = [
 		[
@@ -161,6 +178,11 @@ describe('a base URL with a user name, a query or a fragment is refused by the T
 			'odkkkApi',
 			{ apiKey: sims.odkkk.apiKey, baseUrl: sims.odkkk.url },
 			() => sims.odkkk.api.requests.length,
+		],
+		[
+			'zImageModelStudioApi',
+			{ apiKey: sims.modelStudio.apiKey, region: 'custom', baseUrl: sims.modelStudio.url },
+			() => sims.modelStudio.api.requests.length,
 		],
 	];
 
