@@ -133,7 +133,7 @@ test('Alibaba Cloud Model Studio: right key OK, wrong key refused naming the reg
 		await testCredential('zImageModelStudioApi', { ...base, apiKey: sim.apiKey }),
 	).toMatchObject({ status: 'OK' });
 	expect(
-		await testCredential('zImageModelStudioApi', { ...base, apiKey: 'sk-wrong-region-3' }),
+		await testCredential('zImageModelStudioApi', { ...base, apiKey: 'wrong-key-3' }),
 	).toEqual({
 		status: 'Error',
 		// n8n 1.x's tester never matches responseCode rules (its error has no response) and says its own words.
