@@ -132,9 +132,7 @@ test('Alibaba Cloud Model Studio: right key OK, wrong key refused naming the reg
 	expect(
 		await testCredential('zImageModelStudioApi', { ...base, apiKey: sim.apiKey }),
 	).toMatchObject({ status: 'OK' });
-	expect(
-		await testCredential('zImageModelStudioApi', { ...base, apiKey: 'wrong-key-3' }),
-	).toEqual({
+	expect(await testCredential('zImageModelStudioApi', { ...base, apiKey: 'wrong-key-3' })).toEqual({
 		status: 'Error',
 		// n8n 1.x's tester never matches responseCode rules (its error has no response) and says its own words.
 		message:
