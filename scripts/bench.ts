@@ -14,6 +14,7 @@ import { runNode } from '../test/harness';
 import { EvolinkSimulator } from '../test/simulators/evolink';
 import { TensorsLabSimulator } from '../test/simulators/tensorsLab';
 import { learnedSchedule, providerCaps, sharedKey, thousandInRealN8n } from './bench-limits';
+import { modelStudioBatch, modelStudioRate, modelStudioTargets } from './bench-modelstudio';
 
 const lines: string[] = [];
 const say = (line = '') => {
@@ -298,6 +299,8 @@ const SECTIONS = [
 	'shared',
 	'learned',
 	'thousand',
+	'modelstudio',
+	'modelstudio-rate',
 ] as const;
 
 async function main(): Promise<void> {
@@ -320,6 +323,8 @@ async function main(): Promise<void> {
 	const shared = runs('shared') ? await sharedKey(say) : undefined;
 	const learned = runs('learned') ? await learnedSchedule(say) : undefined;
 	const thousand = runs('thousand') ? await thousandInRealN8n(say) : undefined;
+	const modelStudio = runs('modelstudio') ? await modelStudioBatch(say) : undefined;
+	const modelStudioLimit = runs('modelstudio-rate') ? await modelStudioRate(say) : undefined;
 	say('## Targets');
 	say();
 	if (batches) {
@@ -372,6 +377,7 @@ async function main(): Promise<void> {
 			`- 1,000 items: the node's own code ≤ 5 ms CPU per item: ${thousand.nodeCpuMsPerItem.toFixed(2)} ms ${mark(thousand.nodeCpuMsPerItem <= 5)}; with n8n-core's helpers and the image bytes' I/O: ${thousand.harnessCpuMsPerItem.toFixed(2)} ms ${mark(thousand.harnessCpuMsPerItem <= 5)}; the whole n8n process: ${thousand.cpuMsPerItem.toFixed(2)} ms ${mark(thousand.cpuMsPerItem <= 5)}`,
 		);
 	}
+	modelStudioTargets(say, modelStudio, modelStudioLimit);
 	const dir = join(ROOT, 'bench-results');
 	mkdirSync(dir, { recursive: true });
 	const file = join(dir, asked.length === 0 ? 'bench.md' : 'bench-partial.md');
