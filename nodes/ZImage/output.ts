@@ -31,7 +31,7 @@ export interface ImageOutput extends TaskOutput {
 
 /** What is known of a task, the provider's word first, what was asked for otherwise. */
 function taskFacts({ client, task, meta }: TaskOutput): IDataObject {
-	const facts: IDataObject = {
+	return {
 		provider: client.provider.name,
 		model: task.model ?? meta?.model,
 		taskId: task.taskId,
@@ -41,8 +41,6 @@ function taskFacts({ client, task, meta }: TaskOutput): IDataObject {
 		width: task.width ?? meta?.width,
 		height: task.height ?? meta?.height,
 	};
-	// The provider's own facts come after these, never in their place.
-	return { ...facts, ...task.facts, ...facts };
 }
 
 /** The task as JSON in the shared vocabulary, with the provider's own fields under `raw`. */
@@ -105,6 +103,9 @@ export async function toBinaryItem(output: ImageOutput): Promise<INodeExecutionD
 	const image = task.images[index];
 	const url = image.url ? client.resolveUrl(image.url) : undefined;
 	const json: IDataObject = { ...taskFacts(output), url, index, notice: meta?.notice };
+	// What the provider reports beyond the shared vocabulary, never in place of it.
+	for (const [key, value] of Object.entries({ ...task.details, ...image.details }))
+		if (json[key] === undefined) json[key] = value;
 	if (!options.downloadImages && url) {
 		return { json: dropUndefined(json), pairedItem: { item: itemIndex } };
 	}

@@ -10,7 +10,13 @@ import type {
 export type NodeContext = IExecuteFunctions | IWebhookFunctions;
 
 /** The values of the node's `provider` parameter; saved workflows depend on them. */
-export type ProviderName = 'tensorsLab' | 'selfHosted' | 'evolink' | 'odkkk' | 'modelStudio';
+export type ProviderName =
+	| 'tensorsLab'
+	| 'selfHosted'
+	| 'evolink'
+	| 'odkkk'
+	| 'fal'
+	| 'modelStudio';
 
 /** One task vocabulary shared by every provider. */
 export type TaskStatus = 'queued' | 'processing' | 'completed' | 'failed';
@@ -114,6 +120,8 @@ export interface ErrorTable {
 export interface ResultImage {
 	url?: string;
 	base64?: string;
+	/** What the provider says of this image beyond the shared vocabulary (fal's has_nsfw_concepts), in its output item. */
+	details?: IDataObject;
 }
 
 /**
@@ -142,8 +150,8 @@ export interface TaskState {
 	seed?: number;
 	width?: number;
 	height?: number;
-	/** What the provider says of the result beyond these (Model Studio's usage, request id, rewritten prompt): on every output item. */
-	facts?: IDataObject;
+	/** What the provider reports of the finished task beyond the shared vocabulary (fal's timings, billed units), in each output item. */
+	details?: IDataObject;
 	/** The provider's own fields, untouched. */
 	raw: IDataObject;
 }
@@ -169,10 +177,18 @@ export interface SubmitPlan {
 
 /**
  * How a request may be retried (see http/retry.ts): a submission may bill; a status look,
- * housekeeping and a download change nothing; a check is one look that fails on a failed
- * answer, a probe one look that returns whatever came back.
+ * housekeeping and a download change nothing; a result look is a status look whose final
+ * failure comes back as the answer (it may be the task's own); a check is one look that fails
+ * on a failed answer, a probe one look that returns whatever came back.
  */
-export type CallKind = 'submit' | 'status' | 'housekeeping' | 'download' | 'check' | 'probe';
+export type CallKind =
+	| 'submit'
+	| 'status'
+	| 'result'
+	| 'housekeeping'
+	| 'download'
+	| 'check'
+	| 'probe';
 
 /** What a provider may ask of the request path: authenticated calls to its own base URL. */
 export interface ProviderCall {
@@ -249,8 +265,12 @@ export interface ZImageProvider {
 	 * (fal's response_url): asked once, right after a look finds the task completed.
 	 */
 	resultRequest?(taskId: string, links?: TaskLinks): ProviderRequest;
-	/** The completed task with its results (or failed, if the result says so); undefined when unreadable. */
-	readResult?(body: unknown, state: TaskState): TaskState | undefined;
+	/**
+	 * The completed task with its results, or failed if the result says so (fal answers a failed
+	 * request's response_url with its error: a failed `answer` is given here too, and is the
+	 * task's failure only if this says so); undefined when unreadable.
+	 */
+	readResult?(body: unknown, state: TaskState, answer: HttpAnswer): TaskState | undefined;
 	/** Undefined for a good answer; otherwise what went wrong, in the user's words. */
 	readFailure(answer: HttpAnswer): ProviderFailure | undefined;
 	/** Deletes several tasks in one request. */

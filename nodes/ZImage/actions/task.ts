@@ -31,8 +31,11 @@ export async function lookUpTask(
 	if (state.taskId !== taskId) checkProviderTaskId(client, state.taskId);
 	if (state.status === 'completed' && state.images.length === 0 && provider.resultRequest) {
 		const own = state.links ?? links;
-		const result = await client.request(provider.resultRequest(taskId, own), 'status');
-		const read = provider.readResult?.(result.body, state);
+		const result = await client.request(provider.resultRequest(taskId, own), 'result');
+		const read = provider.readResult?.(result.body, state, result);
+		// A failed answer is the task's own failure only where the provider reads it so.
+		const failure = provider.readFailure(result);
+		if (failure && read?.status !== 'failed') throw client.error(failure);
 		state = readAnswer(
 			client,
 			result.body,

@@ -178,7 +178,7 @@ export class ProviderClient implements ProviderCall {
 		const maxBytes = MAX_JSON_BYTES + (request.inlineImages ?? 0) * imageBytes;
 		const answer = await withRetries<HttpAnswer>(kind, this.retryContext(kind), async () => {
 			let answer: HttpAnswer;
-			if (kind === 'status') await this.pace?.statusTurn();
+			if (rule.look) await this.pace?.statusTurn();
 			try {
 				const bounds = this.bounds(maxBytes, request.holdSeconds);
 				const http =
@@ -201,8 +201,9 @@ export class ProviderClient implements ProviderCall {
 					},
 				};
 			}
-			const failure = kind === 'probe' ? undefined : this.provider.readFailure(answer);
-			return failure ? { failure, statusCode: answer.statusCode } : { value: answer };
+			const failure = rule.handsBack === 'all' ? undefined : this.provider.readFailure(answer);
+			const handBack = !failure || (rule.handsBack === 'final' && !failure.transient);
+			return handBack ? { value: answer } : { failure, statusCode: answer.statusCode };
 		});
 		if (kind === 'submit') this.pace?.accepted();
 		return answer;
@@ -280,11 +281,11 @@ export class ProviderClient implements ProviderCall {
 
 	private retryContext(kind?: CallKind): RetryContext {
 		const { pace } = this;
+		const look = kind !== undefined && RETRY_RULES[kind].look === true;
 		return {
 			run: this.setup.run,
 			itemIndex: this.place.itemIndex,
-			onRateLimited:
-				kind === 'status' && pace ? (seconds) => pace.statusRateLimited(seconds) : undefined,
+			onRateLimited: look && pace ? (seconds) => pace.statusRateLimited(seconds) : undefined,
 			whenNotAccepted: pace?.holdsSlot
 				? async (failure) => await pace.notAccepted(failure.retryAfterSeconds)
 				: undefined,

@@ -9,15 +9,26 @@ export interface RetryRule {
 	retryWhen: 'notAccepted' | 'transient';
 	/** A call whose connection broke may have been carried out: say so, and do not send it again. */
 	brokenConnectionIsFinal: boolean;
+	/** A look at a task: it takes a turn of the key's status budget, and a 429 holds the key's looks. */
+	look?: boolean;
+	/** Which failed answers come back as the answer instead of an error: all (a probe), or those not retried (a result, which may be the task's own failure). */
+	handsBack?: 'all' | 'final';
 }
 
 export const RETRY_RULES: Record<CallKind, RetryRule> = {
 	submit: { retries: 3, retryWhen: 'notAccepted', brokenConnectionIsFinal: true },
-	status: { retries: 4, retryWhen: 'transient', brokenConnectionIsFinal: false },
+	status: { retries: 4, retryWhen: 'transient', brokenConnectionIsFinal: false, look: true },
+	result: {
+		retries: 4,
+		retryWhen: 'transient',
+		brokenConnectionIsFinal: false,
+		look: true,
+		handsBack: 'final',
+	},
 	housekeeping: { retries: 4, retryWhen: 'transient', brokenConnectionIsFinal: false },
 	download: { retries: 4, retryWhen: 'transient', brokenConnectionIsFinal: false },
 	check: { retries: 0, retryWhen: 'transient', brokenConnectionIsFinal: false },
-	probe: { retries: 0, retryWhen: 'transient', brokenConnectionIsFinal: false },
+	probe: { retries: 0, retryWhen: 'transient', brokenConnectionIsFinal: false, handsBack: 'all' },
 };
 
 /** Never sit longer than this on one Retry-After. */

@@ -92,10 +92,10 @@ function readAnswer(body: unknown, taskId: string): TaskState | undefined {
 		text(part?.image) ? [{ url: part?.image as string }] : [],
 	);
 	const usage = asObject(answer.usage);
-	const facts: IDataObject = { requestId: text(answer.request_id) };
-	if (usage) facts.usage = usage as IDataObject;
+	const details: IDataObject = { requestId: text(answer.request_id) };
+	if (usage) details.usage = usage as IDataObject;
 	const extended = parts.map((part) => text(part?.text)).find(Boolean);
-	if (extended) facts.extendedPrompt = extended;
+	if (extended) details.extendedPrompt = extended;
 	const state: TaskState = {
 		taskId: text(answer.request_id) ?? taskId,
 		status: 'completed',
@@ -103,7 +103,7 @@ function readAnswer(body: unknown, taskId: string): TaskState | undefined {
 		model: MODEL,
 		width: numberOf(usage?.width),
 		height: numberOf(usage?.height),
-		facts,
+		details,
 		raw: answer as IDataObject,
 	};
 	if (images.length > 0) return state;
