@@ -12,7 +12,6 @@ import { offerOperations } from './operations';
 
 // Alibaba Cloud Model Studio (DashScope), z-image-turbo's maker: one synchronous request per
 // image, held open until the image is made; its answer carries a signed link to the file.
-// Documented limit: 120 requests a minute per model (the shared pacing's starting rate).
 
 const MODEL = 'z-image-turbo';
 const GENERATION_PATH = '/api/v1/services/aigc/multimodal-generation/generation';
@@ -120,6 +119,8 @@ export const modelStudio: ZImageProvider = {
 	credentialType: 'zImageModelStudioApi',
 	// One request holds until the image is made (seconds; longer with prompt extension or under load).
 	requestTimeoutSeconds: 120,
+	// Documented: 120 requests a minute per model, in both regions (REQUESTS_PER_MINUTE); set as
+	// `submitRate: { perMinute: REQUESTS_PER_MINUTE }` once the shared pacing (issue #26) reads it.
 	maxPromptLength: PROMPT_MAX,
 	maxResultsPerTask: 1,
 	firstPollSeconds: 1,
