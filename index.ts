@@ -4,3 +4,4 @@ export { ZImageServerApi } from './credentials/ZImageServerApi.credentials';
 export { EvolinkApi } from './credentials/EvolinkApi.credentials';
 export { OdkkkApi } from './credentials/OdkkkApi.credentials';
 export { ZImageFalApi } from './credentials/ZImageFalApi.credentials';
+export { ZImageModelStudioApi } from './credentials/ZImageModelStudioApi.credentials';

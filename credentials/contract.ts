@@ -9,6 +9,11 @@ export interface ZImageCredential {
 	apiKey?: string;
 	/** The provider's base URL: the only origin the key is ever sent to. */
 	baseUrl: string;
+	/**
+	 * A base URL picked by its region's name (Model Studio: Singapore or Beijing), the option's
+	 * value being that URL; "custom" (or absent) leaves it to `baseUrl`.
+	 */
+	region?: string;
 	/** A credential-wide request timeout, where the credential offers one. */
 	requestTimeoutSeconds?: number;
 	/** Accept a self-signed certificate, where the credential offers it. */
@@ -25,9 +30,27 @@ export const PROBE_TASK_IDS = {
 	fal: '00000000-0000-4000-8000-00006e386e70',
 } as const;
 
-/** The credential Test's base URL, trimmed as a run trims it (spaces, trailing slashes). */
+/**
+ * Model Studio's OpenAI-compatible model list: free, and refused (401) for a wrong key or a key
+ * of another region. n8n's own Alibaba Cloud credential tests keys with it too.
+ */
+export const MODEL_STUDIO_MODELS_PATH = '/compatible-mode/v1/models';
+
+/** The region that leaves the base URL to the Base URL field (for tests and proxies). */
+export const CUSTOM_REGION = 'custom';
+
+/** The base URL a credential points at (its region's, or its Base URL), trimmed: spaces, trailing slashes. */
+export function baseUrlOf(credential: { baseUrl?: unknown; region?: unknown }): string {
+	const { region } = credential;
+	const chosen = typeof region === 'string' && region && region !== CUSTOM_REGION;
+	return String((chosen ? region : credential.baseUrl) ?? '')
+		.trim()
+		.replace(/\/+$/, '');
+}
+
+/** The credential Test's base URL, chosen and trimmed as a run does (`baseUrlOf`). */
 export const TEST_BASE_URL =
-	'={{ String($credentials.baseUrl ?? "").trim().replace(/\\/+$/, "") }}';
+	'={{ String(($credentials.region && $credentials.region !== "custom" ? $credentials.region : $credentials.baseUrl) ?? "").trim().replace(/\\/+$/, "") }}';
 
 /** What a base URL may be, in the words every refusal of one ends with. */
 export const BASE_URL_RULE =
@@ -72,11 +95,7 @@ export function authenticateWith(
 	requestOptions: IHttpRequestOptions,
 ) => Promise<IHttpRequestOptions> {
 	return async (credentials, requestOptions) => {
-		const problem = baseUrlProblem(
-			String(credentials.baseUrl ?? '')
-				.trim()
-				.replace(/\/+$/, ''),
-		);
+		const problem = baseUrlProblem(baseUrlOf(credentials));
 		if (problem)
 			throw new Error(`The Base URL ${problem.shown} ${problem.reason}. ${BASE_URL_RULE}`);
 		const value = header(credentials);

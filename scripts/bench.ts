@@ -15,6 +15,7 @@ import { EvolinkSimulator } from '../test/simulators/evolink';
 import { TensorsLabSimulator } from '../test/simulators/tensorsLab';
 import { falQueue } from './bench-fal';
 import { learnedSchedule, providerCaps, sharedKey, thousandInRealN8n } from './bench-limits';
+import { modelStudioBatch, modelStudioRate, modelStudioTargets } from './bench-modelstudio';
 
 const lines: string[] = [];
 const say = (line = '') => {
@@ -300,6 +301,8 @@ const SECTIONS = [
 	'learned',
 	'thousand',
 	'fal',
+	'modelstudio',
+	'modelstudio-rate',
 ] as const;
 
 async function main(): Promise<void> {
@@ -323,6 +326,8 @@ async function main(): Promise<void> {
 	const learned = runs('learned') ? await learnedSchedule(say) : undefined;
 	const thousand = runs('thousand') ? await thousandInRealN8n(say) : undefined;
 	const fal = runs('fal') ? await falQueue(say) : undefined;
+	const modelStudio = runs('modelstudio') ? await modelStudioBatch(say) : undefined;
+	const modelStudioLimit = runs('modelstudio-rate') ? await modelStudioRate(say) : undefined;
 	say('## Targets');
 	say();
 	if (batches) {
@@ -387,6 +392,7 @@ async function main(): Promise<void> {
 			`- fal.ai's community node's strategy on the same 20 items: ${seconds(fal.community)}, ${(fal.community / fal.twenty).toFixed(1)}× the node's wall`,
 		);
 	}
+	modelStudioTargets(say, modelStudio, modelStudioLimit);
 	const dir = join(ROOT, 'bench-results');
 	mkdirSync(dir, { recursive: true });
 	const file = join(dir, asked.length === 0 ? 'bench.md' : 'bench-partial.md');

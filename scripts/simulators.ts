@@ -6,6 +6,7 @@
 /* eslint-disable @n8n/community-nodes/no-restricted-globals -- a development script run by Node, never shipped; the n8n Cloud sandbox rules are for the nodes */
 import { EvolinkSimulator } from '../test/simulators/evolink';
 import { FalSimulator } from '../test/simulators/fal';
+import { ModelStudioSimulator } from '../test/simulators/modelStudio';
 import { TensorsLabSimulator } from '../test/simulators/tensorsLab';
 import { ZImageServerSimulator } from '../test/simulators/zImageServer';
 
@@ -15,6 +16,7 @@ export interface RunningSimulators {
 	evolink: EvolinkSimulator;
 	odkkk: EvolinkSimulator;
 	fal: FalSimulator;
+	modelStudio: ModelStudioSimulator;
 	stop(): Promise<void>;
 }
 
@@ -26,7 +28,8 @@ export async function startSimulators(taskMs = 1500): Promise<RunningSimulators>
 	const odkkk = await new EvolinkSimulator({ flavor: 'odkkk', taskMs, format: 'webp' }).start();
 	// An account that runs four requests at once: more wait in fal's queue.
 	const fal = await new FalSimulator({ taskMs, maxRunning: 4 }).start();
-	const all = { tensorsLab, selfHosted, evolink, odkkk, fal };
+	const modelStudio = await new ModelStudioSimulator({ taskMs }).start();
+	const all = { tensorsLab, selfHosted, evolink, odkkk, fal, modelStudio };
 	return {
 		...all,
 		async stop() {
@@ -76,6 +79,12 @@ export function simulatorCredentials(sims: RunningSimulators) {
 			name: 'fal.ai account',
 			type: 'zImageFalApi',
 			data: { apiKey: sims.fal.apiKey, baseUrl: sims.fal.url },
+		},
+		{
+			id: 'zimage-modelstudio',
+			name: 'Model Studio account',
+			type: 'zImageModelStudioApi',
+			data: { apiKey: sims.modelStudio.apiKey, region: 'custom', baseUrl: sims.modelStudio.url },
 		},
 	];
 }

@@ -207,7 +207,12 @@ export async function runCredentialTest(
 	}
 	const statusCode = response.statusCode;
 	if (!request.ignoreHttpStatusErrors && (statusCode < 200 || statusCode > 299)) {
-		return { ok: false, message: `Received HTTP status code: ${statusCode}`, statusCode, body };
+		// As n8n's credentials tester: a failed status is matched against the responseCode rules first.
+		const rule = (test.rules ?? []).find(
+			(r) => r.type === 'responseCode' && r.properties.value === statusCode,
+		);
+		const message = rule?.properties.message ?? `Received HTTP status code: ${statusCode}`;
+		return { ok: false, message, statusCode, body };
 	}
 	for (const rule of test.rules ?? []) {
 		if (

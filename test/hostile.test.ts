@@ -9,6 +9,7 @@ import { failureOf, runNode, type RunOptions } from './harness';
 import { EvolinkSimulator } from './simulators/evolink';
 import { FalSimulator } from './simulators/fal';
 import { makePng } from './simulators/images';
+import { ModelStudioSimulator } from './simulators/modelStudio';
 import { SimulatorServer } from './simulators/server';
 import { TensorsLabSimulator } from './simulators/tensorsLab';
 import { ZImageServerSimulator } from './simulators/zImageServer';
@@ -377,5 +378,117 @@ describe('a lost run stops spending', () => {
 		});
 		expect(result.items.filter((item) => item.json.error)).toHaveLength(1);
 		expect(result.items.filter((item) => item.json.mimeType)).toHaveLength(3);
+	});
+});
+
+describe('Model Studio: the held request and its signed link, attacked', () => {
+	let sim: ModelStudioSimulator;
+	beforeEach(async () => {
+		sim = await new ModelStudioSimulator({ apiKey: KEY, taskMs: 50 }).start();
+	});
+	afterEach(async () => await sim.stop());
+	const GENERATION = /\/multimodal-generation\/generation$/;
+	const generate = (run: { options?: IDataObject } & Omit<RunOptions, 'parameters'> = {}) => {
+		const { options, ...rest } = run;
+		return runNode({
+			parameters: {
+				provider: 'modelStudio',
+				operation: 'generate',
+				prompt: '={{ $json.prompt ?? "a fox" }}',
+				...(options ? { options } : {}),
+			},
+			credentials: { zImageModelStudioApi: { apiKey: KEY, region: 'custom', baseUrl: sim.url } },
+			typeVersion: 2,
+			...rest,
+		});
+	};
+
+	test('a generation redirected to another host is not followed: the prompt and the key stay home', async () => {
+		sim.api.planFault(GENERATION, 1, redirect(307, `${elsewhere.url}/steal`));
+		const error = await failureOf(generate());
+		expect(error.message).toMatch(/redirected to another host .*so the redirect was not followed$/);
+		expect(elsewhere.requests).toHaveLength(0);
+		expect(sim.submits()).toHaveLength(1);
+	});
+
+	test('the signed link is fetched without the key, also where its host redirects it', async () => {
+		const png = makePng(64, 48);
+		const cdn2 = new SimulatorServer(() => ({
+			status: 200,
+			body: png,
+			headers: { 'content-type': 'image/png' },
+		}));
+		await cdn2.start();
+		try {
+			sim.cdn.planFault(/^\/results\//, 1, redirect(302, `${cdn2.url}/moved.png`));
+			const result = await generate();
+			expect(result.items[0].json).toMatchObject({ width: 64, height: 48, mimeType: 'image/png' });
+			for (const request of [...sim.cdn.requests, ...cdn2.requests])
+				expect(JSON.stringify(request.headers)).not.toContain(KEY);
+		} finally {
+			await cdn2.stop();
+		}
+	});
+
+	test('an answer that drips during the hold is cut at the request timeout, and not sent again', async () => {
+		sim.api.planFault(GENERATION, 1, {
+			kind: 'stream',
+			head: Buffer.from('{"output":{"choices":['),
+			chunk: 1,
+			everyMs: 500,
+			totalBytes: 400,
+		});
+		const started = Date.now();
+		const error = await failureOf(generate({ options: { requestTimeoutSeconds: 2 } }));
+		expect(error.message).toMatch(/no answer came within the request timeout; .*not sent again$/);
+		const [dripped] = sim.submits();
+		expect((await hungUp(dripped)) - started).toBeLessThan(5000);
+		expect(sim.submits()).toHaveLength(1);
+	});
+
+	test('a held answer that never ends is cut at the JSON limit', async () => {
+		sim.api.planFault(GENERATION, 1, {
+			kind: 'stream',
+			head: Buffer.from('{"output":{"choices":[{"message":{"content":[{"text":"'),
+			chunk: 64 * 1024,
+			everyMs: 0,
+		});
+		const error = await failureOf(generate());
+		expect(error.message).toMatch(
+			/sent an answer of more than 1048576 bytes; it was not read further/,
+		);
+		expect(sim.submits()[0].sent).toBeLessThan(8 * MB);
+		expect(sim.submits()).toHaveLength(1);
+	});
+
+	test('an answer naming a file: link is never fetched', async () => {
+		sim.api.planFault(GENERATION, 1, {
+			kind: 'reply',
+			reply: {
+				status: 200,
+				body: {
+					request_id: '1c2d3e4f-5a6b-4c7d-8e9f-a0b1c2d3e4f5',
+					output: { choices: [{ message: { content: [{ image: 'file:///etc/passwd' }] } }] },
+				},
+			},
+		});
+		const error = await failureOf(generate());
+		expect(error.message).toContain(
+			'its scheme "file:" is not http: or https:, so it is never fetched',
+		);
+		expect(sim.cdn.requests).toHaveLength(0);
+	});
+
+	test('after the first fatal failure no new generation starts, and held ones are let go', async () => {
+		sim.taskMs = 10_000;
+		sim.planError(400, 'InvalidParameter', 'no');
+		const started = Date.now();
+		const items = Array.from({ length: 8 }, (_, index) => ({ json: { prompt: `p${index}` } }));
+		const error = await failureOf(generate({ options: { maxConcurrent: 2 }, items }));
+		expect(error.message).toMatch(/refused for its parameters \(InvalidParameter: no\)/);
+		// The other held request takes 10 s; the run ended long before, without waiting for it.
+		expect(Date.now() - started).toBeLessThan(5000);
+		await sleep(1500);
+		expect(sim.submits().length).toBeLessThanOrEqual(2);
 	});
 });

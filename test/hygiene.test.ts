@@ -10,6 +10,7 @@ import { imageItem, runCredentialTest, runNode } from './harness';
 import { EvolinkSimulator } from './simulators/evolink';
 import { FalSimulator } from './simulators/fal';
 import { makePng } from './simulators/images';
+import { ModelStudioSimulator } from './simulators/modelStudio';
 import type { Fault, SimulatorServer } from './simulators/server';
 import { TensorsLabSimulator } from './simulators/tensorsLab';
 import { ZImageServerSimulator } from './simulators/zImageServer';
@@ -52,6 +53,7 @@ interface Sims {
 	selfHosted: ZImageServerSimulator;
 	evolink: EvolinkSimulator;
 	fal: FalSimulator;
+	modelStudio: ModelStudioSimulator;
 }
 
 let sims: Sims;
@@ -70,6 +72,7 @@ beforeAll(async () => {
 		}).start(),
 		evolink: await new EvolinkSimulator({ apiKey: SECRET, taskMs: 50 }).start(),
 		fal: await new FalSimulator({ apiKey: SECRET, taskMs: 50 }).start(),
+		modelStudio: await new ModelStudioSimulator({ apiKey: SECRET, taskMs: 20 }).start(),
 	};
 });
 
@@ -86,6 +89,9 @@ const CREDENTIALS: Record<Provider, (url: string) => Record<string, IDataObject>
 	selfHosted: (url) => ({ zImageServerApi: { apiKey: SECRET, baseUrl: url } }),
 	evolink: (url) => ({ evolinkApi: { apiKey: SECRET, baseUrl: url } }),
 	fal: (url) => ({ zImageFalApi: { apiKey: SECRET, baseUrl: url } }),
+	modelStudio: (url) => ({
+		zImageModelStudioApi: { apiKey: SECRET, region: 'custom', baseUrl: url },
+	}),
 };
 
 const api = (provider: Provider): SimulatorServer =>
@@ -109,6 +115,7 @@ const GENERATE: Record<Provider, IDataObject> = {
 		prompt: 'a cat',
 	},
 	fal: { provider: 'fal', operation: 'generate', falImageSize: 'square', prompt: 'a cat' },
+	modelStudio: { provider: 'modelStudio', operation: 'generate', prompt: 'a cat' },
 };
 
 async function run(
@@ -254,6 +261,28 @@ describe('1. secrets in outputs: a provider that echoes the key never puts it in
 				options: { waitForCompletion: true },
 			},
 		},
+		{
+			name: 'Generate (Model Studio): the rewritten prompt and usage of an answer that echoes the key',
+			provider: 'modelStudio',
+			path: /\/multimodal-generation\/generation$/,
+			fault: reply(200, {
+				request_id: '3f0e9d8c-7b6a-4594-8372-6150f4e3d2c1',
+				output: {
+					choices: [
+						{
+							message: {
+								content: [
+									{ image: 'https://oss.example.com/r.png?Signature=x' },
+									{ text: `a cat, drawn for ${SECRET}` },
+								],
+							},
+						},
+					],
+				},
+				usage: { width: 1024, height: 1024, image_count: 1, ...echo },
+			}),
+			parameters: { ...GENERATE.modelStudio, options: { downloadImages: false } },
+		},
 	];
 
 	test.each(cases)('$name', async ({ provider, path, fault, parameters, fails }) => {
@@ -332,6 +361,17 @@ describe('2. redaction before truncation: a key cut off by the 300-character lim
 			}),
 			parameters: GENERATE.evolink,
 		},
+		...[240, 290].map((at) => ({
+			name: `a Model Studio error message with the key at character ${at}`,
+			provider: 'modelStudio' as Provider,
+			path: /\/multimodal-generation\/generation$/,
+			fault: reply(400, {
+				request_id: '3f0e9d8c-7b6a-4594-8372-6150f4e3d2c1',
+				code: 'InvalidParameter',
+				message: cut(at),
+			}),
+			parameters: GENERATE.modelStudio,
+		})),
 	];
 
 	test.each(cases)('$name', async ({ provider, path, fault, parameters }) => {
@@ -368,6 +408,7 @@ describe('3. base URLs with a user name, a query or a fragment are refused, befo
 		['selfHosted', 'zImageServerApi'],
 		['evolink', 'evolinkApi'],
 		['fal', 'zImageFalApi'],
+		['modelStudio', 'zImageModelStudioApi'],
 	];
 
 	describe.each(TYPES)('%s', (provider, type) => {
@@ -532,6 +573,29 @@ describe('4. one rule for what expressions give: text fields take text, numbers 
 			parameters: { ...GENERATE.evolink, options: { maxWaitSeconds: 'Infinity' } },
 			message: /^Invalid Max Wait \(Seconds\) "Infinity"/,
 		},
+		{
+			name: 'a Model Studio seed that is a list',
+			provider: 'modelStudio',
+			parameters: { ...GENERATE.modelStudio, modelStudioSeed: [7] },
+			message: /^Invalid Seed \[7\]: a whole number from -1 to 2147483647/,
+		},
+		{
+			name: 'a Model Studio size that is an object',
+			provider: 'modelStudio',
+			parameters: { ...GENERATE.modelStudio, modelStudioSize: { w: 1024 } },
+			message: /^Invalid Size \{"w":1024\}: text is expected, this is an object$/,
+		},
+		{
+			name: 'a Model Studio width "1e3"',
+			provider: 'modelStudio',
+			parameters: {
+				...GENERATE.modelStudio,
+				modelStudioSize: 'custom',
+				modelStudioWidth: '1e3',
+				modelStudioHeight: 1024,
+			},
+			message: /^Invalid Width "1e3": a whole number/,
+		},
 	];
 
 	test.each(refused)('refused: $name', async ({ provider, parameters, message }) => {
@@ -597,6 +661,19 @@ describe('4. one rule for what expressions give: text fields take text, numbers 
 			sent: (s) => s.tensorsLab.submits().at(-1)?.fields?.seed,
 			expected: ['77'],
 		},
+		{
+			name: 'width "1344", height "768" and seed "77" (Model Studio)',
+			provider: 'modelStudio',
+			parameters: {
+				...GENERATE.modelStudio,
+				modelStudioSize: 'custom',
+				modelStudioWidth: '1344',
+				modelStudioHeight: '768',
+				modelStudioSeed: '77',
+			},
+			sent: (s) => (s.modelStudio.submits().at(-1)?.json as IDataObject).parameters,
+			expected: { size: '1344*768', prompt_extend: false, seed: 77 },
+		},
 	];
 
 	test.each(accepted)('accepted: $name', async ({ provider, parameters, sent, expected }) => {
@@ -613,6 +690,7 @@ describe('5. prompt length: each provider has its limit, checked before anything
 		['selfHosted', 'negativePrompt', 4000],
 		['evolink', 'prompt', 2000],
 		['fal', 'prompt', 4000],
+		['modelStudio', 'prompt', 800],
 	];
 
 	test.each(cases)(
@@ -708,10 +786,24 @@ describe('6. results per task: at most what was asked for (+2); beyond it nothin
 			message:
 				/the task lists 18 results, more than TensorsLab gives for one task \(15\) \(at most 17 are accepted\)/,
 		},
+		{
+			name: 'Model Studio: an answer listing 40 images (1 asked for)',
+			provider: 'modelStudio',
+			path: /\/multimodal-generation\/generation$/,
+			body: (cdn) => ({
+				request_id: '3f0e9d8c-7b6a-4594-8372-6150f4e3d2c1',
+				output: {
+					choices: [{ message: { content: urls(40, cdn).map((image) => ({ image })) } }],
+				},
+			}),
+			parameters: GENERATE.modelStudio,
+			message:
+				/^Alibaba Cloud Model Studio \(generate, task \S+\): the task lists 40 results, more than the 1 asked for \(at most 3 are accepted\); nothing was downloaded$/,
+		},
 	];
 
 	test.each(cases)('$name', async ({ provider, path, body, parameters, message }) => {
-		const sim = sims[provider] as TensorsLabSimulator | EvolinkSimulator;
+		const sim = sims[provider] as TensorsLabSimulator | EvolinkSimulator | ModelStudioSimulator;
 		api(provider).planFault(path, 1, reply(200, body(sim.cdn.url)));
 		const downloads = sim.cdn.requests.length;
 		const { error } = await run(provider, parameters);
@@ -863,6 +955,19 @@ describe('7. task ids: checked before any request, one path segment on the wire,
 			body: { id: `task-unified-${SECRET}`, status: 'pending', progress: 0 },
 			parameters: GENERATE.evolink,
 			forbidden: /\/v1\/tasks\//,
+		},
+		{
+			name: 'Model Studio answering a request id with a slash',
+			provider: 'modelStudio',
+			path: /\/multimodal-generation\/generation$/,
+			body: {
+				request_id: '../../v1/x',
+				output: {
+					choices: [{ message: { content: [{ image: 'https://oss.example.com/r.png' }] } }],
+				},
+			},
+			parameters: GENERATE.modelStudio,
+			forbidden: /./,
 		},
 	];
 

@@ -31,7 +31,7 @@ class LinkedSimulator extends FakeSimulator {
 		const api = this.api.url;
 		if (request.method === 'POST' && request.path === '/q/jobs') {
 			await delay(this.holdMs);
-			const reply = super.route({ ...request, path: '/jobs' });
+			const reply = this.reply({ ...request, path: '/jobs' });
 			const id = String(asObject(reply.body)?.id);
 			const at = `${api}/q/by-id/${id}`;
 			return json(200, {
@@ -47,7 +47,7 @@ class LinkedSimulator extends FakeSimulator {
 		if (!match) return json(404, { error: 'no such address' });
 		const [, id, what] = match;
 		if (what === 'cancel') return json(200, { id, cancelled: true });
-		const job = asObject(super.route({ ...request, method: 'GET', path: `/jobs/${id}` }).body);
+		const job = asObject(this.reply({ ...request, method: 'GET', path: `/jobs/${id}` }).body);
 		// The status never lists results: they come from the result address.
 		if (what === 'status') return json(200, { ...job, images: [] });
 		return json(200, job);

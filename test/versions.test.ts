@@ -18,7 +18,7 @@ import {
 import { failureOf, runNode } from './harness';
 
 const description = new ZImage().description;
-const PROVIDERS = ['tensorsLab', 'selfHosted', 'evolink', 'odkkk', 'fal'] as const;
+const PROVIDERS = ['tensorsLab', 'selfHosted', 'evolink', 'odkkk', 'fal', 'modelStudio'] as const;
 type Provider = (typeof PROVIDERS)[number];
 
 function nodeAt(typeVersion: number, parameters: INodeParameters = {}): INode {
@@ -138,7 +138,8 @@ describe('switching provider through the Credential select', () => {
 		sims.tensorsLab.submits().length +
 		sims.evolink.submits().length +
 		sims.odkkk.submits().length +
-		sims.selfHosted.imageRequests().length;
+		sims.selfHosted.imageRequests().length +
+		sims.modelStudio.submits().length;
 
 	const pairs = PROVIDERS.flatMap((from) =>
 		PROVIDERS.filter((to) => to !== from).map((to) => ({ from, to })),

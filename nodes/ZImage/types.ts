@@ -10,7 +10,13 @@ import type {
 export type NodeContext = IExecuteFunctions | IWebhookFunctions;
 
 /** The values of the node's `provider` parameter; saved workflows depend on them. */
-export type ProviderName = 'tensorsLab' | 'selfHosted' | 'evolink' | 'odkkk' | 'fal';
+export type ProviderName =
+	| 'tensorsLab'
+	| 'selfHosted'
+	| 'evolink'
+	| 'odkkk'
+	| 'fal'
+	| 'modelStudio';
 
 /** One task vocabulary shared by every provider. */
 export type TaskStatus = 'queued' | 'processing' | 'completed' | 'failed';

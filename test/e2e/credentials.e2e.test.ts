@@ -157,6 +157,24 @@ test('fal.ai: right key OK, a wrong or half key refused with its message, nothin
 	expect(sim.submits()).toHaveLength(0);
 });
 
+test('Alibaba Cloud Model Studio: right key OK, wrong key refused naming the region, nothing generated', async () => {
+	const sim = sims.modelStudio;
+	const base = { region: 'custom', baseUrl: sim.url };
+	expect(
+		await testCredential('zImageModelStudioApi', { ...base, apiKey: sim.apiKey }),
+	).toMatchObject({ status: 'OK' });
+	expect(await testCredential('zImageModelStudioApi', { ...base, apiKey: 'wrong-key-3' })).toEqual({
+		status: 'Error',
+		// n8n 1.x's tester never matches responseCode rules (its error has no response) and says its own words.
+		message:
+			process.env.ZIMAGE_N8N_LINE === '1'
+				? 'Authorization failed - please check your credentials'
+				: 'Model Studio rejected the API key: check it, and that the Region is the one the key was created in (Singapore and Beijing keys are separate)',
+	});
+	expect(sim.submits()).toHaveLength(0);
+	expect(sim.generated).toHaveLength(0);
+});
+
 describe('a base URL with a user name, a query or a fragment is refused by the Test button, before anything is sent', () => {
 	const cases: Array<[string, (url: string) => string, RegExp]> = [
 		[
@@ -197,6 +215,11 @@ describe('a base URL with a user name, a query or a fragment is refused by the T
 			'zImageFalApi',
 			{ apiKey: sims.fal.apiKey, baseUrl: sims.fal.url },
 			() => sims.fal.api.requests.length,
+		],
+		[
+			'zImageModelStudioApi',
+			{ apiKey: sims.modelStudio.apiKey, region: 'custom', baseUrl: sims.modelStudio.url },
+			() => sims.modelStudio.api.requests.length,
 		],
 	];
 

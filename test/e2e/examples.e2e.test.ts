@@ -21,7 +21,7 @@ import {
 } from '../../scripts/simulators';
 import { decodeImage } from '../simulators/images';
 
-type Provider = 'tensorsLab' | 'selfHosted' | 'evolink' | 'odkkk' | 'fal';
+type Provider = 'tensorsLab' | 'selfHosted' | 'evolink' | 'odkkk' | 'fal' | 'modelStudio';
 
 const CREDENTIALS: Record<Provider, { type: string; id: string; name: string }> = {
 	tensorsLab: { type: 'tensorsLabApi', id: 'zimage-tensorslab', name: 'TensorsLab account' },
@@ -29,6 +29,11 @@ const CREDENTIALS: Record<Provider, { type: string; id: string; name: string }> 
 	evolink: { type: 'evolinkApi', id: 'zimage-evolink', name: 'Evolink account' },
 	odkkk: { type: 'odkkkApi', id: 'zimage-odkkk', name: 'ODKKK account' },
 	fal: { type: 'zImageFalApi', id: 'zimage-fal', name: 'fal.ai account' },
+	modelStudio: {
+		type: 'zImageModelStudioApi',
+		id: 'zimage-modelstudio',
+		name: 'Model Studio account',
+	},
 };
 
 /** Provider-specific parameters (node version 2, as the examples are) for the examples whose Z-Image nodes only set a prompt. */
@@ -59,6 +64,11 @@ const GENERATE: Record<
 	fal: {
 		parameters: { falModel: 'fal-ai/z-image/turbo', falImageSize: 'square_hd' },
 		size: [1024, 1024],
+		mimeType: 'image/png',
+	},
+	modelStudio: {
+		parameters: { modelStudioSize: '1024*1536' },
+		size: [1024, 1536],
 		mimeType: 'image/png',
 	},
 };
@@ -161,6 +171,7 @@ beforeAll(async () => {
 		forProvider('text-to-image-evolink.json', 'evolink', 'zimage-evolink-badkey'),
 		forProvider('submit-then-get-task.json', 'fal'),
 		forProvider('health-check.json', 'fal'),
+		forProvider('batch-prompts-to-files.json', 'modelStudio'),
 	];
 	// The batch example writes to n8n's default files folder; here, to this instance's.
 	for (const workflow of [batch, ...variants.filter((w) => w.id.startsWith(String(batch.id)))]) {
@@ -182,6 +193,7 @@ describe('text-to-image examples, each on its own provider', () => {
 		['text-to-image-self-hosted.json', 'selfHosted', [1024, 768], 'image/png'],
 		['text-to-image-evolink.json', 'evolink', [1280, 720], 'image/png'],
 		['text-to-image-odkkk.json', 'odkkk', [1280, 720], 'image/webp'],
+		['text-to-image-modelstudio.json', 'modelStudio', [1280, 720], 'image/png'],
 	] as Array<[string, Provider, [number, number], string]>)(
 		'%s',
 		async (file, provider, size, mimeType) => {
@@ -204,6 +216,7 @@ describe('text-to-image examples, each on its own provider', () => {
 					sims.evolink.submits().map((r) => (r.json as Record<string, unknown>).prompt),
 				odkkk: () => sims.odkkk.submits().map((r) => (r.json as Record<string, unknown>).prompt),
 				fal: () => sims.fal.submits().map((r) => (r.json as Record<string, unknown>).prompt),
+				modelStudio: () => sims.modelStudio.generated.map((generation) => generation.prompt),
 			}[provider]();
 			expect(submitted).toContain(prompt);
 		},
@@ -251,7 +264,7 @@ describe('generate, then edit', () => {
 });
 
 describe('a batch of five prompts to files on disk', () => {
-	test.each(['selfHosted', 'tensorsLab', 'evolink', 'odkkk'] as Provider[])(
+	test.each(['selfHosted', 'tensorsLab', 'evolink', 'odkkk', 'modelStudio'] as Provider[])(
 		'%s',
 		async (provider) => {
 			const id =
@@ -313,6 +326,38 @@ describe('health check', () => {
 			});
 		},
 	);
+});
+
+describe('Alibaba Cloud Model Studio: what its examples show', () => {
+	test('text to image: the rewritten prompt, usage and request id come with the image', async () => {
+		const execution = await n8n.execute('zimageT2iModelStudio');
+		succeeded(execution);
+		const [item] = execution.outputs['Z-Image'];
+		const made = sims.modelStudio.generated.at(-1)!;
+		expect(item.json).toMatchObject({
+			provider: 'modelStudio',
+			taskId: made.requestId,
+			requestId: made.requestId,
+			prompt: 'A lighthouse on a cliff at sunset',
+			extendedPrompt: expect.stringMatching(/^A lighthouse on a cliff at sunset, /),
+			usage: { width: 1280, height: 720, image_count: 1 },
+		});
+		expect(made).toMatchObject({ promptExtend: true, width: 1280, height: 720 });
+		await checkImages([item], [1280, 720], 'image/png');
+	});
+
+	test('health check: key, region and model checked, nothing generated', async () => {
+		const generated = sims.modelStudio.generated.length;
+		const execution = await n8n.execute('zimageHealthModelStudio');
+		succeeded(execution);
+		expect(execution.outputs['Z-Image'][0].json).toMatchObject({
+			provider: 'modelStudio',
+			reachable: true,
+			keyAccepted: true,
+			modelAvailable: true,
+		});
+		expect(sims.modelStudio.generated).toHaveLength(generated);
+	});
 });
 
 describe('a failure a user understands', () => {
@@ -432,6 +477,7 @@ describe('no key in anything n8n kept', () => {
 			sims.evolink.apiKey,
 			sims.odkkk.apiKey,
 			sims.fal.apiKey,
+			sims.modelStudio.apiKey,
 			'sk-dummy-wrong-e2e-4242',
 		];
 		for (const { workflowId, execution } of executions) {

@@ -17,7 +17,12 @@ export class FakeSimulator extends ProviderSimulator {
 		return this.api.url;
 	}
 
-	protected route(request: RecordedRequest): Reply {
+	protected route(request: RecordedRequest): Promise<Reply> | Reply {
+		return this.reply(request);
+	}
+
+	/** The API's answer to a request. */
+	protected reply(request: RecordedRequest): Reply {
 		if (request.headers['x-fake-key'] !== this.apiKey) return json(401, { error: 'bad key' });
 		if (request.method === 'GET' && request.path === '/me') return json(200, { ok: true });
 		if (request.method === 'POST' && request.path === '/jobs') {

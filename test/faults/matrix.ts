@@ -14,6 +14,7 @@ import { failureOf, runNode } from '../harness';
 import { FakeSimulator } from '../fake/simulator';
 import { EvolinkSimulator } from '../simulators/evolink';
 import { FalSimulator } from '../simulators/fal';
+import { ModelStudioSimulator } from '../simulators/modelStudio';
 import type { Fault, Reply, SimulatorServer } from '../simulators/server';
 import { TensorsLabSimulator } from '../simulators/tensorsLab';
 import { ZImageServerSimulator } from '../simulators/zImageServer';
@@ -37,12 +38,15 @@ interface Target {
 	credentials(url: string): Record<string, IDataObject>;
 	generate: IDataObject;
 	submitPath: RegExp;
-	pollPath: RegExp;
+	/** Absent for a synchronous provider, which answers the submission with the images. */
+	pollPath?: RegExp;
 	filePath: RegExp;
 	/** An answer the provider gives for a failure of its own, in its shape. */
 	errorBody(message: string): unknown;
 	/** A status answer of a task still running, in its shape. */
-	stillRunning: unknown;
+	stillRunning?: unknown;
+	/** The submission is held until the images are made: no status looks; the wait is the request in flight. */
+	synchronous?: boolean;
 }
 
 export const TARGETS: Target[] = [
@@ -166,6 +170,32 @@ export const TARGETS: Target[] = [
 			stillRunning: { id: 'task-unified-1-x', status: 'processing', progress: 10 },
 		}),
 	),
+	{
+		provider: 'modelStudio',
+		displayName: 'Alibaba Cloud Model Studio',
+		synchronous: true,
+		async start() {
+			const sim = await new ModelStudioSimulator({ apiKey: SECRET, taskMs: 100 }).start();
+			return {
+				url: sim.url,
+				api: sim.api,
+				files: sim.cdn,
+				tasks: () => sim.generated.length,
+				stop: () => sim.stop(),
+			};
+		},
+		credentials: (url) => ({
+			zImageModelStudioApi: { apiKey: SECRET, region: 'custom', baseUrl: url },
+		}),
+		generate: { modelStudioSize: '1024*1024' },
+		submitPath: /\/multimodal-generation\/generation$/,
+		filePath: /^\/results\//,
+		errorBody: (message) => ({
+			request_id: '0f4b7c9e-1a2b-4c3d-8e9f-0a1b2c3d4e5f',
+			code: 'InternalError',
+			message,
+		}),
+	},
 ];
 
 type Where = 'submit' | 'poll' | 'file';
@@ -440,14 +470,18 @@ export function describeFaults(provider: string): void {
 }
 
 function defineFaultTests(target: Target): void {
-	const rows = ROWS.filter((row) => !row.only || row.only.includes(target.provider));
+	const rows = ROWS.filter(
+		(row) =>
+			(!row.only || row.only.includes(target.provider)) &&
+			!(target.synchronous && row.where === 'poll'),
+	);
 	test.each(rows)(
 		'when $when',
 		async (row) => {
 			const sim = await target.start();
 			try {
 				const server = row.where === 'file' ? sim.files : sim.api;
-				const path = { submit: target.submitPath, poll: target.pollPath, file: target.filePath }[
+				const path = { submit: target.submitPath, poll: target.pollPath!, file: target.filePath }[
 					row.where
 				];
 				server.planFault(path, row.count ?? 1, row.fault(target));
@@ -515,15 +549,21 @@ function defineFaultTests(target: Target): void {
 		}
 	});
 
-	test.each(['waiting between status looks', 'a status look in flight', 'a download in flight'])(
+	// A synchronous provider has no status looks: what is in flight is the held submission.
+	const moments = target.synchronous
+		? ['a held submission in flight', 'a download in flight']
+		: ['waiting between status looks', 'a status look in flight', 'a download in flight'];
+	test.each(moments)(
 		'cancelling while %s ends the node within a second and sends nothing more',
 		async (moment) => {
 			const sim = await target.start();
 			try {
 				if (moment === 'waiting between status looks')
-					sim.api.planFault(target.pollPath, 50, reply(200, target.stillRunning));
+					sim.api.planFault(target.pollPath!, 50, reply(200, target.stillRunning));
 				if (moment === 'a status look in flight')
-					sim.api.planFault(target.pollPath, 50, { kind: 'hang' });
+					sim.api.planFault(target.pollPath!, 50, { kind: 'hang' });
+				if (moment === 'a held submission in flight')
+					sim.api.planFault(target.submitPath, 50, { kind: 'hang' });
 				if (moment === 'a download in flight')
 					sim.files.planFault(target.filePath, 50, { kind: 'hang' });
 				const controller = new AbortController();
@@ -538,8 +578,9 @@ function defineFaultTests(target: Target): void {
 					abortSignal: controller.signal,
 				});
 				const moments = {
-					'waiting between status looks': target.pollPath,
-					'a status look in flight': target.pollPath,
+					'waiting between status looks': target.pollPath!,
+					'a status look in flight': target.pollPath!,
+					'a held submission in flight': target.submitPath,
 					'a download in flight': target.filePath,
 				};
 				const server = moment === 'a download in flight' ? sim.files : sim.api;
@@ -568,7 +609,8 @@ function defineFaultTests(target: Target): void {
 	test('max wait is honoured within one poll interval', async () => {
 		const sim = await target.start();
 		try {
-			sim.api.planFault(target.pollPath, 100, reply(200, target.stillRunning));
+			if (target.synchronous) sim.api.planFault(target.submitPath, 100, { kind: 'hang' });
+			else sim.api.planFault(target.pollPath!, 100, reply(200, target.stillRunning));
 			const started = Date.now();
 			const error = await failureOf(
 				runNode({
@@ -583,10 +625,15 @@ function defineFaultTests(target: Target): void {
 				}),
 			);
 			const elapsed = Date.now() - started;
+			const { displayName } = target;
 			expect(error.message).toMatch(
-				new RegExp(
-					`^${target.displayName} \\(generate, task \\S+\\): still processing after the max wait of 3 s$`,
-				),
+				target.synchronous
+					? new RegExp(
+							`^${displayName} \\(generate\\): Max Wait ran out while waiting for ${displayName} to answer; the task may or may not have been created, so it was not sent again$`,
+						)
+					: new RegExp(
+							`^${target.displayName} \\(generate, task \\S+\\): still processing after the max wait of 3 s$`,
+						),
 			);
 			expect(elapsed).toBeGreaterThanOrEqual(3000);
 			expect(elapsed).toBeLessThan(3000 + 1000 + 500);

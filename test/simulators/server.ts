@@ -42,6 +42,8 @@ export type Fault =
 	/** Headers and half of the real answer's body, then the connection is cut. */
 	| { kind: 'truncate' }
 	| { kind: 'hang' }
+	/** The real answer is worked out (the provider does the work, and bills it), then the connection is cut instead. */
+	| { kind: 'lose' }
 	| { kind: 'delay'; ms: number }
 	/**
 	 * A hostile body: `chunk` bytes every `everyMs`, with no Content-Length, until `totalBytes`
@@ -194,6 +196,10 @@ export class SimulatorServer {
 			return;
 		}
 		const reply = fault?.kind === 'reply' ? fault.reply : await this.handler(request);
+		if (fault?.kind === 'lose') {
+			req.socket.destroy();
+			return;
+		}
 		if (fault?.kind === 'truncate') {
 			const { headers, body } = this.encode(reply);
 			res.writeHead(reply.status, headers);

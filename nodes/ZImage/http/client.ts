@@ -1,7 +1,7 @@
 import { NodeOperationError } from 'n8n-workflow';
 
 import type { ZImageCredential } from '../../../credentials/contract';
-import { BASE_URL_RULE, baseUrlProblem } from '../../../credentials/contract';
+import { BASE_URL_RULE, baseUrlOf, baseUrlProblem } from '../../../credentials/contract';
 import { networkFailure } from '../failures';
 import type { ExecutionPacing } from '../pacing/budget';
 import { budgetKey } from '../pacing/budget';
@@ -76,9 +76,7 @@ export class ProviderClient implements ProviderCall {
 			provider.credentialType,
 			itemIndex,
 		)) as unknown as ZImageCredential;
-		const baseUrl = String(credential.baseUrl ?? '')
-			.trim()
-			.replace(/\/+$/, '');
+		const baseUrl = baseUrlOf(credential);
 		const problem = baseUrlProblem(baseUrl);
 		if (problem) {
 			throw new NodeOperationError(
