@@ -248,12 +248,16 @@ describe.each(HOSTS)(
 	},
 );
 
-test('Wait Mode is offered for Evolink and ODKKK Generate only, Poll by default', () => {
+test('Wait Mode is offered for Evolink, ODKKK and fal.ai Generate only, Poll by default', () => {
 	const properties = new ZImage().description.properties.filter((p) => p.name === 'waitMode');
-	expect(properties).toHaveLength(2);
+	expect(properties).toHaveLength(3);
 	for (const property of properties) {
 		expect(property.default).toBe('poll');
 		expect(property.displayOptions?.show?.operation).toEqual(['generate']);
 	}
-	expect(properties.map((p) => p.displayOptions?.show?.provider)).toEqual([['evolink'], ['odkkk']]);
+	expect(properties.map((p) => p.displayOptions?.show?.provider)).toEqual([
+		['evolink'],
+		['odkkk'],
+		['fal'],
+	]);
 });
