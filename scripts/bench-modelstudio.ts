@@ -4,7 +4,6 @@
  * after another, on the same simulator; and 300 prompts of 1 s requests under the documented
  * limit of 120 requests a minute.
  */
-/* eslint-disable @n8n/community-nodes/no-restricted-globals -- a development script run by Node, never shipped; the n8n Cloud sandbox rules are for the nodes */
 import { ensureRuntime, N8nInstance } from '../e2e/lib/n8n';
 import { runNode } from '../test/harness';
 import { DOCUMENTED_LIMITS, ModelStudioSimulator } from '../test/simulators/modelStudio';
