@@ -8,6 +8,7 @@
  */
 import { type IDataObject, sleep } from 'n8n-workflow';
 
+import { replicate } from '../nodes/ZImage/providers/replicate';
 import { failureOf, imageItem, runCredentialTest, runNode } from './harness';
 import { decodeImage, makePng } from './simulators/images';
 import {
@@ -219,6 +220,23 @@ describe('the hold', () => {
 	});
 });
 
+describe('cancelling during the hold', () => {
+	test('ends the node within a second, and nothing more is sent (no look for the prediction)', async () => {
+		await start({ taskMs: 5000 });
+		const controller = new AbortController();
+		const running = generate({}, { abortSignal: controller.signal });
+		for (let i = 0; i < 100 && sim.creates().length === 0; i++) await sleep(20);
+		await sleep(200);
+		const cancelledAt = Date.now();
+		controller.abort();
+		const error = await failureOf(running);
+		expect(error.message).toBe('The execution was cancelled');
+		expect(Date.now() - cancelledAt).toBeLessThan(1000);
+		await sleep(500);
+		expect(paths()).toEqual([`POST /v1/models/${TURBO}/predictions`]);
+	});
+});
+
 describe('a create whose answer was lost', () => {
 	test('the connection breaks during the hold after the prediction was made: it is found in the list, collected, and never created again', async () => {
 		await start({ taskMs: 300 });
@@ -335,11 +353,17 @@ describe('failures in Replicate words', () => {
 		expect(result.items[0].json.status).toBe('completed');
 		expect(sim.creates()).toHaveLength(2);
 		expect(sim.predictions.size).toBe(1);
-		sim.api.planFault(/predictions$/, 1000, { kind: 'reply', reply: throttled });
-		const error = await failureOf(generate({ options: { maxWaitSeconds: 2 } }));
-		expect(error.message).toBe(
-			'Replicate (generate): Replicate is rate limiting requests (HTTP 429): Request was throttled. Your rate limit resets in ~1s.',
-		);
+		// What the shared pacing reads: a refusal that was not accepted, with Replicate's words.
+		const failure = replicate.readFailure({
+			statusCode: 429,
+			headers: {},
+			body: throttled.body,
+		});
+		expect(failure).toMatchObject({
+			notAccepted: true,
+			message:
+				'Replicate is rate limiting requests (HTTP 429): Request was throttled. Your rate limit resets in ~1s.',
+		});
 		expect(sim.predictions.size).toBe(1);
 	});
 
