@@ -79,7 +79,7 @@ export class ReplicateSimulator extends ProviderSimulator {
 
 	constructor(options: ReplicateSimOptions = {}) {
 		super();
-		this.apiKey = options.apiKey ?? 'r8_Zim4geT3stT0ken0000000000000000000000';
+		this.apiKey = options.apiKey ?? 'r8_ZImageSimReplicateToken4e7b1c9d2a6f';
 		this.taskMs = options.taskMs ?? 300;
 		this.holdCapMs = options.holdCapMs ?? Number.POSITIVE_INFINITY;
 		this.retentionMs = options.retentionMs ?? 60 * 60 * 1000;
