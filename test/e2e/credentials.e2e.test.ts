@@ -157,6 +157,27 @@ test('fal.ai: right key OK, a wrong or half key refused with its message, nothin
 	expect(sim.submits()).toHaveLength(0);
 });
 
+test('Replicate: right token OK, wrong token refused, only GET /v1/account asked', async () => {
+	const sim = sims.replicate;
+	const base = { baseUrl: sim.url };
+	const before = sim.api.requests.length;
+	expect(await testCredential('zImageReplicateApi', { ...base, apiKey: sim.apiKey })).toMatchObject(
+		{ status: 'OK' },
+	);
+	expect(await testCredential('zImageReplicateApi', { ...base, apiKey: 'r8_wrong-e2e' })).toEqual({
+		status: 'Error',
+		// n8n 1.x's tester never matches responseCode rules (its error has no response) and says its own words.
+		message:
+			process.env.ZIMAGE_N8N_LINE === '1'
+				? 'Authorization failed - please check your credentials'
+				: 'Replicate rejected the API token: check it against replicate.com/account/api-tokens',
+	});
+	const asked = sim.api.requests.slice(before);
+	expect(asked.map((r) => `${r.method} ${r.path}`)).toEqual(Array(2).fill('GET /v1/account'));
+	expect(asked[0].headers.authorization).toBe(`Bearer ${sim.apiKey}`);
+	expect(sim.creates()).toHaveLength(0);
+});
+
 test('Alibaba Cloud Model Studio: right key OK, wrong key refused naming the region, nothing generated', async () => {
 	const sim = sims.modelStudio;
 	const base = { region: 'custom', baseUrl: sim.url };
