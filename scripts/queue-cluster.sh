@@ -228,14 +228,13 @@ export N8N_DISABLED_MODULES="${N8N_DISABLED_MODULES-mcp-registry}"
 export N8N_LOG_LEVEL="${N8N_LOG_LEVEL:-info}"
 export N8N_GRACEFUL_SHUTDOWN_TIMEOUT="${N8N_GRACEFUL_SHUTDOWN_TIMEOUT:-5}"
 
-# A user folder with this package where n8n loads community packages from.
+# A user folder with this package where n8n loads community packages from, installed as
+# n8n's community-package installer leaves it (the packed tarball, the installer's npm
+# flags, its ledger: e2e/lib/install-package.js, the install every e2e test uses).
 user_folder() {
   local folder="$state/$1"
-  local target="$folder/.n8n/nodes/node_modules/n8n-nodes-zimage"
-  mkdir -p "$target" "$folder/files"
-  cp "$root/package.json" "$target/package.json"
-  cp -r "$root/dist" "$target/dist"
-  echo '{"name":"installed-nodes","private":true,"dependencies":{"n8n-nodes-zimage":"*"}}' >"$folder/.n8n/nodes/package.json"
+  mkdir -p "$folder/files"
+  "$node24" "$root/e2e/lib/install-package.js" "$folder" >/dev/null
   echo "$folder"
 }
 
@@ -291,6 +290,12 @@ while :; do
   [ "$SECONDS" -lt "$deadline" ] || { log "n8n was not healthy within 3 minutes; logs in $state/logs"; keep=1; exit 1; }
   sleep 0.5
 done
+
+# The installer's rows (installed_packages, installed_nodes) in the shared database, now
+# that the main process has migrated it: Settings → Community nodes lists the package.
+"$node24" "$root/e2e/lib/install-register.js" "$root/e2e/n8n/node_modules/n8n" "$main_folder" n8n-nodes-zimage >/dev/null \
+  || { log "registering the package in n8n's database failed"; keep=1; exit 1; }
+log "n8n-nodes-zimage registered as an installed community package"
 
 cat >"$state/state.json" <<EOF
 {
