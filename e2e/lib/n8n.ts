@@ -273,6 +273,7 @@ export class N8nInstance {
 		const code = await new Promise<number>((resolve) =>
 			child.on('close', (exit) => resolve(exit ?? 1)),
 		);
+		await this.registerPackage();
 		return this.readExecution(workflowId, {
 			code,
 			stdout: Buffer.concat(out).toString('utf8'),
