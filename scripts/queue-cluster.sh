@@ -269,6 +269,17 @@ for i in $(seq 1 "$workers"); do
   worker_json+="${worker_json:+,}{\"name\":\"worker$i\",\"hostname\":\"zimage-worker-$i\",\"pid\":${started[-1]},\"healthUrl\":\"http://127.0.0.1:$health/healthz/readiness\",\"log\":\"$state/logs/worker$i.log\",\"userFolder\":\"$folder\"}"
 done
 
+# Whether the process pid holds the socket listening on 127.0.0.1:port (from /proc): the
+# answer comes from the n8n started here, not from another server that took the port.
+listens() { # port, pid
+  local hex inode
+  hex="$(printf '%04X' "$1")"
+  for inode in $(awk -v port=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == port { print $10 }' /proc/net/tcp /proc/net/tcp6 2>/dev/null); do
+    find "/proc/$2/fd" -maxdepth 1 -lname "socket:\[$inode\]" 2>/dev/null | grep -q . && return 0
+  done
+  return 1
+}
+
 ready() { # url, json required
   local body
   body="$("$node24" -e 'fetch(process.argv[1]).then(async (r) => { const t = await r.text(); if (!r.ok) process.exit(1); console.log(t); }).catch(() => process.exit(1))' "$1" 2>/dev/null)" || return 1
@@ -286,7 +297,13 @@ while :; do
     [ "$ok" = 1 ] || break
     ready "http://127.0.0.1:${ports[$((2 + 2 * i))]}/healthz/readiness" || ok=0
   done
-  [ "$ok" = 1 ] && break
+  if [ "$ok" = 1 ]; then
+    listens "$main_port" "$main_pid" || { log "127.0.0.1:$main_port answers, but not from the n8n main started here (pid $main_pid): refusing it"; exit 1; }
+    for i in $(seq 1 "$workers"); do
+      listens "${ports[$((2 + 2 * i))]}" "${started[$i]}" || { log "127.0.0.1:${ports[$((2 + 2 * i))]} answers, but not from worker$i started here (pid ${started[$i]}): refusing it"; exit 1; }
+    done
+    break
+  fi
   [ "$SECONDS" -lt "$deadline" ] || { log "n8n was not healthy within 3 minutes; logs in $state/logs"; keep=1; exit 1; }
   sleep 0.5
 done
