@@ -4,22 +4,74 @@
  * Loads the installed package with that runtime's n8n-core PackageDirectoryLoader (what the
  * installer's `loadNodesAndCredentials.loadPackage` runs) and writes what the installer's
  * InstalledPackagesRepository saves from it, in one transaction: an `installed_packages` row
- * (name, version, author) and one `installed_nodes` row per loaded node (display name,
- * `<package>.<node>` type, latest version). An earlier row of the package is replaced, as
- * an update does. Prints the rows as n8n's REST API lists them (JSON).
+ * (name, version, author, timestamps) and one `installed_nodes` row per loaded node (display
+ * name, `<package>.<node>` type, latest version). An earlier row of the package is replaced,
+ * as an update does. The database is n8n's, read from n8n's own settings: SQLite in
+ * `<user folder>/.n8n/database.sqlite` (the runtime's sqlite3), or PostgreSQL when
+ * DB_TYPE=postgresdb (DB_POSTGRESDB_*, the runtime's pg). It must have been migrated by n8n.
+ * Prints the rows as n8n's REST API lists them (JSON).
  */
 'use strict';
 const { join } = require('node:path');
 const Module = require('node:module');
 
-/** n8n's timestamp default on SQLite (@n8n/db's WithTimestamps), which TypeORM writes on insert. */
-const NOW = "STRFTIME('%Y-%m-%d %H:%M:%f', 'NOW')";
+/** What @n8n/db's WithTimestamps columns default to, which TypeORM writes on insert. */
+const NOW = {
+	sqlite: "STRFTIME('%Y-%m-%d %H:%M:%f', 'NOW')",
+	postgresdb: 'CURRENT_TIMESTAMP(3)',
+};
+
+/** A connection's `run(sql, params)` and `close()`, `?` placeholders on both databases. */
+async function connect(fromN8n, userFolder) {
+	const env = process.env;
+	if (env.DB_TYPE === 'postgresdb') {
+		const { Client } = fromN8n('pg');
+		const client = new Client({
+			host: env.DB_POSTGRESDB_HOST ?? 'localhost',
+			port: Number(env.DB_POSTGRESDB_PORT ?? 5432),
+			database: env.DB_POSTGRESDB_DATABASE ?? 'n8n',
+			user: env.DB_POSTGRESDB_USER ?? 'postgres',
+			password: env.DB_POSTGRESDB_PASSWORD ?? '',
+		});
+		await client.connect();
+		const schema = env.DB_POSTGRESDB_SCHEMA ?? 'public';
+		await client.query(`SET search_path TO "${schema.replace(/"/g, '""')}"`);
+		return {
+			now: NOW.postgresdb,
+			run: async (sql, params = []) => {
+				let index = 0;
+				await client.query(
+					sql.replace(/\?/g, () => `$${++index}`),
+					params,
+				);
+			},
+			close: async () => await client.end(),
+		};
+	}
+	const sqlite3 = fromN8n('sqlite3');
+	const database = join(userFolder, '.n8n', 'database.sqlite');
+	const db = await new Promise((resolve, reject) => {
+		const opened = new sqlite3.Database(database, sqlite3.OPEN_READWRITE, (error) =>
+			error ? reject(error) : resolve(opened),
+		);
+	});
+	const run = (sql, params = []) =>
+		new Promise((resolve, reject) =>
+			db.run(sql, params, (error) => (error ? reject(error) : resolve())),
+		);
+	await run('PRAGMA foreign_keys = ON');
+	return {
+		now: NOW.sqlite,
+		run,
+		close: async () => await new Promise((resolve) => db.close(resolve)),
+	};
+}
 
 async function main() {
 	const [n8nDir, userFolder, packageName] = process.argv.slice(2);
 	if (!packageName) throw new Error('usage: install-register.js <n8n dir> <user folder> <package>');
-	const database = join(userFolder, '.n8n', 'database.sqlite');
 	const packageDir = join(userFolder, '.n8n', 'nodes', 'node_modules', packageName);
+	const prefix = process.env.DB_TABLE_PREFIX ?? '';
 
 	// As n8n's LoadNodesAndCredentials: community packages resolve n8n-workflow from n8n's modules.
 	const n8nPaths = Module._nodeModulePaths(n8nDir);
@@ -27,7 +79,6 @@ async function main() {
 	Module._initPaths();
 	const fromN8n = (name) => require(require.resolve(name, { paths: [n8nDir] }));
 	const { PackageDirectoryLoader } = fromN8n('n8n-core');
-	const sqlite3 = fromN8n('sqlite3');
 
 	const loader = new PackageDirectoryLoader(packageDir);
 	await loader.loadAll();
@@ -45,39 +96,31 @@ async function main() {
 		})),
 	};
 
-	const db = await new Promise((resolve, reject) => {
-		const opened = new sqlite3.Database(database, sqlite3.OPEN_READWRITE, (error) =>
-			error ? reject(error) : resolve(opened),
-		);
-	});
-	const run = (sql, params = []) =>
-		new Promise((resolve, reject) =>
-			db.run(sql, params, (error) => (error ? reject(error) : resolve())),
-		);
+	const db = await connect(fromN8n, userFolder);
 	try {
-		await run('PRAGMA foreign_keys = ON');
-		await run('BEGIN');
+		await db.run('BEGIN');
 		try {
-			await run('DELETE FROM installed_nodes WHERE package = ?', [row.packageName]);
-			await run('DELETE FROM installed_packages WHERE packageName = ?', [row.packageName]);
-			// createdAt/updatedAt as TypeORM fills them on SQLite: the columns' default expression.
-			await run(
-				`INSERT INTO installed_packages (packageName, installedVersion, authorName, authorEmail, createdAt, updatedAt) VALUES (?, ?, ?, ?, ${NOW}, ${NOW})`,
+			await db.run(`DELETE FROM "${prefix}installed_nodes" WHERE "package" = ?`, [row.packageName]);
+			await db.run(`DELETE FROM "${prefix}installed_packages" WHERE "packageName" = ?`, [
+				row.packageName,
+			]);
+			await db.run(
+				`INSERT INTO "${prefix}installed_packages" ("packageName", "installedVersion", "authorName", "authorEmail", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ${db.now}, ${db.now})`,
 				[row.packageName, row.installedVersion, row.authorName, row.authorEmail],
 			);
 			for (const node of row.installedNodes) {
-				await run(
-					'INSERT INTO installed_nodes (name, type, latestVersion, package) VALUES (?, ?, ?, ?)',
+				await db.run(
+					`INSERT INTO "${prefix}installed_nodes" ("name", "type", "latestVersion", "package") VALUES (?, ?, ?, ?)`,
 					[node.name, node.type, node.latestVersion, row.packageName],
 				);
 			}
-			await run('COMMIT');
+			await db.run('COMMIT');
 		} catch (error) {
-			await run('ROLLBACK');
+			await db.run('ROLLBACK');
 			throw error;
 		}
 	} finally {
-		await new Promise((resolve) => db.close(resolve));
+		await db.close();
 	}
 	process.stdout.write(JSON.stringify(row));
 }

@@ -168,7 +168,7 @@ export class N8nInstance {
 	 * CLI command, or before `start`). Prints how long the pack and the install took.
 	 */
 	installPackage(): void {
-		const files = installPackageFiles(ROOT, this.userFolder);
+		const files = installPackageFiles(this.userFolder);
 		this.pendingRegistration = files;
 		this.installed = undefined;
 		process.stderr.write(
@@ -273,6 +273,7 @@ export class N8nInstance {
 		const code = await new Promise<number>((resolve) =>
 			child.on('close', (exit) => resolve(exit ?? 1)),
 		);
+		await this.registerPackage();
 		return this.readExecution(workflowId, {
 			code,
 			stdout: Buffer.concat(out).toString('utf8'),

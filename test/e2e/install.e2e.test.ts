@@ -131,6 +131,8 @@ test('Settings → Community nodes lists the package with its version and node',
 });
 
 test('the editor knows the node, with the installed package version', async () => {
+	// The node types the editor loads (/types/nodes.json, beside /rest), with the login's cookie:
+	// n8n's loader stamps a package's nodes with communityNodePackageVersion as it loads them.
 	const answer = await rest.rest('GET', '/../types/nodes.json');
 	expect(answer.status).toBe(200);
 	const types = JSON.parse(answer.body.toString('utf8')) as Array<{
