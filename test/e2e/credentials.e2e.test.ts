@@ -175,7 +175,9 @@ test('Replicate: right token OK, wrong token refused, only GET /v1/account asked
 				: 'Replicate rejected the API token: check it against replicate.com/account/api-tokens',
 	});
 	const asked = sim.api.requests.slice(before);
-	expect(asked.map((r) => `${r.method} ${r.path}`)).toEqual(Array(2).fill('GET /v1/account'));
+	// n8n's tester may ask more than once for a refused token: every request is the account's.
+	expect(asked.length).toBeGreaterThanOrEqual(2);
+	expect([...new Set(asked.map((r) => `${r.method} ${r.path}`))]).toEqual(['GET /v1/account']);
 	expect(asked[0].headers.authorization).toBe(`Bearer ${sim.apiKey}`);
 	expect(sim.creates()).toHaveLength(0);
 });

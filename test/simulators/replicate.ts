@@ -6,7 +6,8 @@
  * earlier), the prediction at its urls.get, the account's recent predictions (`GET
  * /v1/predictions`, newest first), cancel at urls.cancel, the account and the model. The input is
  * validated against each model's schema (422 with `invalid_fields`, extra fields refused). Output
- * files are real images on a separate host that gets no token; inputs, outputs and files are
+ * files are real images, made while the prediction runs and served as stored (a CDN serves many
+ * at once), on a separate host that gets no token; inputs, outputs and files are
  * removed `retentionMs` after the prediction ends (`data_removed`). A `webhook` gets the
  * finished prediction (events filter "completed"), in callback test mode only (see ./callbacks).
  */
@@ -43,6 +44,8 @@ export interface ReplicatePrediction {
 	seed: number;
 	/** The Prefer header of its create, as received. */
 	prefer?: string;
+	/** Its output file, made while it runs (as the model writes it), served as stored. */
+	file?: Promise<Buffer>;
 }
 
 export interface ReplicateSimOptions {
@@ -206,6 +209,9 @@ export class ReplicateSimulator extends ProviderSimulator {
 			prefer: typeof request.headers.prefer === 'string' ? request.headers.prefer : undefined,
 		};
 		this.failNext = undefined;
+		// The model makes its file once it runs, in the time the prediction takes.
+		if (!prediction.error)
+			void delay(prediction.startAt - now).then(async () => await this.fileOf(prediction));
 		this.predictions.set(id, prediction);
 		if (prediction.webhook)
 			this.callbacks.later(this.taskMs, () => {
@@ -217,7 +223,8 @@ export class ReplicateSimulator extends ProviderSimulator {
 		if (wait) {
 			const seconds = Math.min(60, Math.max(1, Number(wait[1] ?? 60)));
 			const until = Math.min(now + seconds * 1000, now + this.holdCapMs, prediction.doneAt);
-			await delay(Math.max(0, until - Date.now()));
+			// A timer may fire a millisecond early: the hold ends when the time has really come.
+			while (Date.now() < until) await delay(until - Date.now());
 		}
 		return json(201, this.view(prediction));
 	}
@@ -332,6 +339,12 @@ export class ReplicateSimulator extends ProviderSimulator {
 		return now >= p.doneAt && now >= endedAt + this.retentionMs;
 	}
 
+	private async fileOf(p: ReplicatePrediction): Promise<Buffer> {
+		const format = FORMATS[this.extension(p)] ?? 'jpeg';
+		p.file ??= makeImage(format, p.width, p.height, p.seed % 97);
+		return await p.file;
+	}
+
 	private extension(p: ReplicatePrediction): string {
 		return String(p.input.output_format ?? 'jpg');
 	}
@@ -410,7 +423,7 @@ export class ReplicateSimulator extends ProviderSimulator {
 		)
 			return { status: 404, body: 'Not Found', headers: { 'content-type': 'text/plain' } };
 		const format = FORMATS[match![2]];
-		const bytes = await makeImage(format, p.width, p.height, p.seed % 97);
+		const bytes = await this.fileOf(p);
 		return { status: 200, body: bytes, headers: { 'content-type': MIME_TYPES[format] } };
 	}
 }
