@@ -332,7 +332,8 @@ describe('result URLs are fetched only over http and https', () => {
 			kind: 'reply',
 			reply: {
 				status: 200,
-				body: { id: 'task-unified-1-abc', status: 'completed', progress: 100, results: [url] },
+				// no id: read as the task asked about (a fixed id would be another task's answer)
+				body: { status: 'completed', progress: 100, results: [url] },
 			},
 		});
 		const error = await failureOf(evolinkGenerate(sim));
