@@ -29,7 +29,13 @@ export async function startSimulators(taskMs = 1500): Promise<RunningSimulators>
 	const evolink = await new EvolinkSimulator({ flavor: 'evolink', taskMs }).start();
 	const odkkk = await new EvolinkSimulator({ flavor: 'odkkk', taskMs, format: 'webp' }).start();
 	// An account that runs four requests at once: more wait in fal's queue.
-	const fal = await new FalSimulator({ taskMs, maxRunning: 4 }).start();
+	// The base model runs longer (28 steps to turbo's 8; at least 10 s here): the submit, look up,
+	// then cancel example finds it still running however slow the machine.
+	const fal = await new FalSimulator({
+		taskMs,
+		endpointMs: { base: Math.max(10_000, taskMs * 4) },
+		maxRunning: 4,
+	}).start();
 	const modelStudio = await new ModelStudioSimulator({ taskMs }).start();
 	const replicate = await new ReplicateSimulator({ taskMs }).start();
 	const all = { tensorsLab, selfHosted, evolink, odkkk, fal, modelStudio, replicate };

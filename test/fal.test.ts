@@ -193,9 +193,10 @@ describe('Generate', () => {
 		const firstDone = Math.min(...[...sim.requests.values()].map((r) => r.doneAt));
 		expect(Math.max(...submits.map((s) => s.at))).toBeLessThan(firstDone);
 		expect(sim.peakRunning).toBe(2);
-		// The last ones waited in the queue for two others to end.
+		// The last ones waited in the queue for others to end: at least one whole task (400 ms; two
+		// when all six go in at once, less when a busy machine spreads the submissions).
 		const last = [...sim.requests.values()].at(-1)!;
-		expect(last.startAt - last.submittedAt).toBeGreaterThanOrEqual(700);
+		expect(last.startAt - last.submittedAt).toBeGreaterThanOrEqual(400);
 	});
 });
 

@@ -344,6 +344,28 @@ describe('time is bounded by what the user allowed', () => {
 		expect(Date.now() - started).toBeLessThan(20_000);
 	});
 
+	test("a status look answered with another task's view (a caching proxy) fails the item; that task's image is not fetched", async () => {
+		const other = await evolinkGenerate(sim, {
+			prompt: 'b',
+			options: { waitForCompletion: false },
+		});
+		const otherId = String(other.items[0].json.taskId);
+		await sleep(200);
+		const otherImage = `${sim.cdn.url}/results/${otherId}-0.png`;
+		sim.api.planFault(/\/v1\/tasks\//, 20, {
+			kind: 'reply',
+			reply: {
+				status: 200,
+				body: { id: otherId, status: 'completed', progress: 100, results: [otherImage] },
+			},
+		});
+		const error = await failureOf(generate({}));
+		expect(error.message).toMatch(
+			new RegExp(`the status answer is about task ${otherId}, not this one$`),
+		);
+		expect(sim.cdn.requestsTo(/^\/results\//)).toHaveLength(0);
+	});
+
 	test('Max Wait bounds a download in flight: a dripping result is abandoned when it runs out', async () => {
 		sim.cdn.planFault(/^\/results\//, 5, {
 			kind: 'stream',
@@ -377,7 +399,8 @@ describe('result URLs are fetched only over http and https', () => {
 			kind: 'reply',
 			reply: {
 				status: 200,
-				body: { id: 'task-unified-1-abc', status: 'completed', progress: 100, results: [url] },
+				// No id: read as the task asked about (a fixed id would be another task's answer).
+				body: { status: 'completed', progress: 100, results: [url] },
 			},
 		});
 		const error = await failureOf(evolinkGenerate(sim));

@@ -769,7 +769,8 @@ describe('6. results per task: at most what was asked for (+2); beyond it nothin
 			body: (cdn) => ({
 				code: 1000,
 				msg: 'ok',
-				data: { taskid: 'x', image_status: 3, url: urls(10_000, cdn) },
+				// No task id: read as the task asked about (a fixed id would be another task's answer).
+				data: { image_status: 3, url: urls(10_000, cdn) },
 			}),
 			parameters: { ...GENERATE.tensorsLab, model: 'seedreamv45', resolution: '2K', batchSize: 2 },
 			message:

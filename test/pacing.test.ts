@@ -6,8 +6,11 @@
 import type { IDataObject } from 'n8n-workflow';
 import { sleep } from 'n8n-workflow';
 
+import { classifyAnswer, waitInWords } from '../nodes/ZImage/failures';
 import { activeBudgets } from '../nodes/ZImage/pacing/budget';
 import { learnedDelayMs, TaskDurations } from '../nodes/ZImage/pacing/durations';
+import { pacedWindowMs, RATE_RULES, SubmitRate } from '../nodes/ZImage/pacing/submitRate';
+import { evolink as evolinkProvider } from '../nodes/ZImage/providers/evolink';
 import { TaskWindow, WINDOW_RULES } from '../nodes/ZImage/pacing/taskWindow';
 import { RunControl } from '../nodes/ZImage/run';
 import { runNode } from './harness';
@@ -86,6 +89,59 @@ describe('the window of tasks in flight', () => {
 		for (let i = 0; i < 3; i++) window.release();
 		await Promise.all(waits);
 		expect(order).toEqual([1, 2, 3]);
+	});
+});
+
+describe('the submit rate', () => {
+	const firstProbe = RATE_RULES.firstProbeMs;
+	afterEach(() => {
+		RATE_RULES.firstProbeMs = firstProbe;
+	});
+
+	test("a refusal's wait in words is read as Retry-After is", () => {
+		expect(waitInWords('Request was throttled. Your rate limit resets in ~30s')).toBe(30);
+		expect(waitInWords('Rate limit reached, retry after 60 seconds')).toBe(60);
+		expect(waitInWords('Please try again in 2 minutes.')).toBe(120);
+		expect(waitInWords('Retry after 500ms')).toBe(0.5);
+		expect(waitInWords('Too many requests, please try again later')).toBeUndefined();
+		expect(waitInWords('at most 5 requests per second')).toBeUndefined();
+		// In the shared classifier: words in the message before what the provider's table assumes (60 s).
+		const failure = classifyAnswer(evolinkProvider.errors, {
+			statusCode: 429,
+			headers: {},
+			body: { error: { code: 'rate_limit_exceeded', message: 'Your rate limit resets in ~3s' } },
+		});
+		expect(failure?.retryAfterSeconds).toBe(3);
+		expect(failure?.notAccepted).toBe(true);
+	});
+
+	test('the first refusal after a burst tells the window and how many it took', () => {
+		const rate = new SubmitRate();
+		for (let i = 0; i < 5; i++) rate.accept();
+		expect(rate.pacing).toBeUndefined();
+		expect(rate.refuse(1)).toBe('unknown');
+		expect(rate.learned?.count).toBe(5);
+		expect(rate.learned?.windowMs).toBeGreaterThanOrEqual(1000);
+		expect(rate.learned?.windowMs).toBeLessThan(1500);
+		// Learned, but it paces only once the window of tasks cannot explain the refusals.
+		expect(rate.pacing).toBeUndefined();
+		rate.confirm();
+		expect(rate.pacing?.count).toBe(5);
+	});
+
+	test('a documented rate paces from the start, bursts within it allowed, and is not a ceiling', async () => {
+		RATE_RULES.firstProbeMs = 50;
+		const rate = new SubmitRate({ requests: 2, perSeconds: 0.2 });
+		const slots: number[] = [];
+		for (let i = 0; i < 3; i++) slots.push((await rate.turn(run, i)).at);
+		// two at once, the third one window (just longer) after the first
+		expect(slots[1] - slots[0]).toBeLessThan(100);
+		expect(slots[2] - slots[0]).toBeGreaterThanOrEqual(pacedWindowMs(200) - 1);
+		for (let i = 0; i < 3; i++) rate.accept();
+		await sleep(250);
+		await rate.turn(run, 3);
+		rate.accept();
+		expect(rate.pacing?.count).toBe(3);
 	});
 });
 
@@ -208,6 +264,65 @@ describe('against providers that cap a key', () => {
 			await sim.stop();
 		}
 	});
+
+	/** Prompts' accepted submissions per second from the first refusal to the last acceptance (the wire). */
+	const acceptedRate = (sim: EvolinkSimulator) => {
+		const firstRefusal = sim.limits!.refusals[0]?.at ?? 0;
+		const after = sim.limits!.accepted.filter((at) => at >= firstRefusal);
+		return (after.length - 1) / ((after[after.length - 1] - after[0]) / 1000);
+	};
+
+	test('a rate cap of 5 submissions a second, 2 s tasks: paced near the cap once learned, few refusals, none failed', async () => {
+		const sim = await evolink({ submitsPerWindow: 5, windowMs: 1000, retryAfter: true }, 2000);
+		try {
+			const result = await generate(sim, 40, { maxConcurrent: 20 });
+			expect(result.items.every((item) => item.json.status === 'completed')).toBe(true);
+			expect(sim.tasks.size).toBe(40);
+			expect(sim.submits()).toHaveLength(40 + sim.limits!.refused);
+			// a slow start, and submissions already on their way when the rate is learned
+			expect(sim.limits!.refused).toBeLessThanOrEqual(12);
+			// The window of tasks in flight alone took 2.5 a second here (5 in flight × 2 s).
+			expect(acceptedRate(sim)).toBeGreaterThan(3.5);
+		} finally {
+			await sim.stop();
+		}
+	}, 30_000);
+
+	test('a rate cap saying its wait in words: a refused submission is not sent again before that time', async () => {
+		const sim = await evolink({ submitsPerWindow: 3, windowMs: 1000, words: true }, 500);
+		try {
+			const result = await generate(sim, 12, { maxConcurrent: 12 });
+			expect(result.items).toHaveLength(12);
+			expect(sim.tasks.size).toBe(12);
+			expect(sim.limits!.refusals.length).toBeGreaterThan(0);
+			for (const refusal of sim.limits!.refusals) {
+				const again = sim
+					.submits()
+					.find(
+						(r) => r.at > refusal.at && (r.json as { prompt?: string }).prompt === refusal.prompt,
+					);
+				expect(again!.at - refusal.at).toBeGreaterThanOrEqual(refusal.retryAfter! * 1000 - 20);
+			}
+		} finally {
+			await sim.stop();
+		}
+	}, 30_000);
+
+	test('executions sharing a key share its submit rate', async () => {
+		const sim = await evolink({ submitsPerWindow: 4, windowMs: 1000, retryAfter: true }, 1500);
+		try {
+			const runs = await Promise.all([
+				generate(sim, 12, { maxConcurrent: 10 }),
+				generate(sim, 12, { maxConcurrent: 10 }),
+			]);
+			expect(runs.map((run) => run.items.length)).toEqual([12, 12]);
+			expect(sim.tasks.size).toBe(24);
+			expect(sim.limits!.refused).toBeLessThanOrEqual(10);
+			expect(activeBudgets()).toBe(0);
+		} finally {
+			await sim.stop();
+		}
+	}, 30_000);
 
 	test('status requests to one key stay within Max Status Requests per Second', async () => {
 		const sim = await new TensorsLabSimulator({ queueMs: 0, processMs: 1500 }).start();

@@ -129,21 +129,6 @@ describe('WorkPool', () => {
 			'b download 0',
 		]);
 	});
-
-	test('"too many requests" halves the pool and holds new starts for the time asked', async () => {
-		const pool = new WorkPool(4);
-		pool.slowDown(0.3);
-		expect(pool.concurrency).toBe(2);
-		const started = Date.now();
-		let startedAt = 0;
-		await pool.run(async () => {
-			startedAt = Date.now();
-		});
-		expect(startedAt - started).toBeGreaterThanOrEqual(250);
-		pool.slowDown(0);
-		pool.slowDown(0);
-		expect(pool.concurrency).toBe(1);
-	});
 });
 
 describe('small helpers', () => {

@@ -47,7 +47,12 @@ export function classifyAnswer(table: ErrorTable, answer: HttpAnswer): ProviderF
 	}
 	if (answer.statusCode >= 300) failure.httpCode = String(answer.statusCode);
 	if (kind === 'notAccepted') {
-		failure.retryAfterSeconds = retryAfterSeconds(answer.headers) ?? table.retryAfter?.(facts);
+		// What the provider says, in its header or in words, before what its table assumes.
+		failure.retryAfterSeconds =
+			retryAfterSeconds(answer.headers) ??
+			waitInWords(facts.message) ??
+			waitInWords(facts.hint) ??
+			table.retryAfter?.(facts);
 	}
 	return failure;
 }
@@ -71,6 +76,22 @@ export function retryAfterSeconds(headers: IDataObject): number | undefined {
 	const date = Date.parse(String(value));
 	if (Number.isNaN(date)) return undefined;
 	return Math.max(0, (date - Date.now()) / 1000);
+}
+
+const WAIT_WORDS =
+	/\b(?:retry|try(?: it)? again|resets?|available|wait)\b[^.\d]{0,24}?~?\s*(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?)\b/i;
+
+/**
+ * A refusal's "wait this long" in words, as hosted APIs write it: "Your rate limit resets in
+ * ~30s" (Replicate), "retry after 60 seconds" (Evolink, ODKKK), "try again in 2 minutes".
+ */
+export function waitInWords(text: string | undefined): number | undefined {
+	const match = text ? WAIT_WORDS.exec(text) : null;
+	if (!match) return undefined;
+	const value = Number(match[1]);
+	const unit = match[2].toLowerCase();
+	if (unit === 'ms' || unit.startsWith('milli')) return value / 1000;
+	return unit.startsWith('m') ? value * 60 : value;
 }
 
 const NETWORK_REASONS: Record<string, string> = {

@@ -1,5 +1,3 @@
-import { sleep } from 'n8n-workflow';
-
 export type Result<R> = { ok: true; value: R } | { ok: false; error: unknown };
 
 /** What one piece of work came to: its value, or the error it threw. */
@@ -19,15 +17,13 @@ export type JobPriority = 'continue' | 'start';
 
 /**
  * The one bounded pool of an execution: items and the downloads of their images take turns
- * in it, at most `limit` at a time. A provider's "too many requests" slows it down.
+ * in it, at most `limit` at a time (a provider's limits are paced per key: pacing/).
  */
 export class WorkPool {
 	private running = 0;
 	private readonly waiting: Record<JobPriority, Array<() => void>> = { continue: [], start: [] };
-	private pausedUntil = 0;
-	private resumeScheduled = false;
 
-	constructor(private limit: number) {}
+	constructor(private readonly limit: number) {}
 
 	get concurrency(): number {
 		return this.limit;
@@ -43,15 +39,6 @@ export class WorkPool {
 		}
 	}
 
-	/**
-	 * A provider said "too many requests": start nothing new for `seconds`, and from then on
-	 * run half as many jobs at once (never fewer than one).
-	 */
-	slowDown(seconds: number): void {
-		this.pausedUntil = Math.max(this.pausedUntil, Date.now() + seconds * 1000);
-		this.limit = Math.max(1, Math.ceil(this.limit / 2));
-	}
-
 	private async acquire(priority: JobPriority): Promise<void> {
 		await new Promise<void>((resolve) => {
 			this.waiting[priority].push(resolve);
@@ -60,20 +47,11 @@ export class WorkPool {
 	}
 
 	private pump(): void {
-		const pause = this.pausedUntil - Date.now();
 		while (this.running < this.limit) {
-			const next =
-				this.waiting.continue.shift() ?? (pause > 0 ? undefined : this.waiting.start.shift());
+			const next = this.waiting.continue.shift() ?? this.waiting.start.shift();
 			if (!next) break;
 			this.running++;
 			next();
-		}
-		if (pause > 0 && this.waiting.start.length > 0 && !this.resumeScheduled) {
-			this.resumeScheduled = true;
-			void sleep(pause).then(() => {
-				this.resumeScheduled = false;
-				this.pump();
-			});
 		}
 	}
 }

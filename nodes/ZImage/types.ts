@@ -237,6 +237,12 @@ export interface ZImageProvider {
 	readonly maxPromptLength: number;
 	/** The most images one task can give (what Get Task accepts, not knowing what was asked). */
 	readonly maxResultsPerTask: number;
+	/**
+	 * The provider's documented submit rate (`requests` per `perSeconds` per key), where it
+	 * documents one: the key's pacing starts from it and learns from there (pacing/submitRate.ts);
+	 * never a ceiling that a faster account cannot pass.
+	 */
+	readonly submitRate?: { requests: number; perSeconds: number };
 	/** At most this many items at once, whatever the user set (e.g. one GPU behind a synchronous API). */
 	maxConcurrency?(ctx: IExecuteFunctions): number | undefined;
 

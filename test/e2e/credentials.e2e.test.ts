@@ -3,10 +3,9 @@
  * a right key passes, a wrong one fails with a message, and nothing is generated or billed.
  */
 /* eslint-disable @n8n/community-nodes/no-restricted-globals -- a test driving a real n8n, never shipped */
-import { ensureRuntime, N8nInstance } from '../../e2e/lib/n8n';
+import { ensureRuntime, freePort, N8nInstance } from '../../e2e/lib/n8n';
 import { startSimulators, type RunningSimulators } from '../../scripts/simulators';
 
-const PORT = 5688;
 const OWNER = {
 	email: 'e2e@zimage.local',
 	firstName: 'E',
@@ -19,12 +18,13 @@ let sims: RunningSimulators;
 let n8n: N8nInstance;
 let stopN8n: () => void;
 let cookie = '';
+let port: number;
 
 async function rest(
 	path: string,
 	body: unknown,
 ): Promise<{ status: number; json: Record<string, unknown> }> {
-	const response = await fetch(`http://127.0.0.1:${PORT}/rest${path}`, {
+	const response = await fetch(`http://127.0.0.1:${port}/rest${path}`, {
 		method: 'POST',
 		headers: { 'content-type': 'application/json', 'browser-id': BROWSER_ID, cookie },
 		body: JSON.stringify(body),
@@ -61,7 +61,9 @@ beforeAll(async () => {
 	sims = await startSimulators(300);
 	n8n = new N8nInstance(node);
 	n8n.installPackage();
-	const child = await n8n.start(PORT);
+	// A free port, and start() checks that the n8n answering there is the one it spawned.
+	port = await freePort();
+	const child = await n8n.start(port);
 	stopN8n = () => child.kill('SIGTERM');
 	const setup = await rest('/owner/setup', OWNER);
 	if (setup.status !== 200) throw new Error(`owner setup failed: ${JSON.stringify(setup.json)}`);

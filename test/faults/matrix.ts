@@ -125,7 +125,8 @@ export const TARGETS: Target[] = [
 		pollPath: /^\/jobs\//,
 		filePath: /^\/img\//,
 		errorBody: (message) => ({ error: message }),
-		stillRunning: { id: 'job1', status: 'running' },
+		// No id: read as the task asked about (a fixed id would be another task's answer, refused).
+		stillRunning: { status: 'running' },
 	},
 	{
 		provider: 'fal',
@@ -170,7 +171,8 @@ export const TARGETS: Target[] = [
 			errorBody: (message) => ({
 				error: { code: flavor === 'odkkk' ? 500 : 'internal_error', message, type: 'api_error' },
 			}),
-			stillRunning: { id: 'task-unified-1-x', status: 'processing', progress: 10 },
+			// No id: read as the task asked about (a fixed id would be another task's answer, refused).
+			stillRunning: { status: 'processing', progress: 10 },
 		}),
 	),
 	{
@@ -223,7 +225,8 @@ export const TARGETS: Target[] = [
 		pollPath: /^\/v1\/predictions\/[^/]+$/,
 		filePath: /^\/files\//,
 		errorBody: (detail) => ({ title: 'Error', detail, status: 500 }),
-		stillRunning: { id: 'abcdefghij0123456789abcdef', status: 'processing', logs: '' },
+		// No id: read as the task asked about (a fixed id would be another task's answer, refused).
+		stillRunning: { status: 'processing', logs: '' },
 		// The prediction was made before the answer broke off: it is found in the list, not made again.
 		outcomes: { 'the answer to a submission is cut off halfway': 'images' },
 	},

@@ -283,7 +283,7 @@ export class EvolinkSimulator extends ProviderSimulator {
 			const { count, firstEndsInMs } = this.running();
 			const refusal = this.limits.admit(count, firstEndsInMs, prompt);
 			if (refusal) {
-				const reply = this.error(429);
+				const reply = this.error(429, refusal.words);
 				reply.headers = refusal.retryAfter ? { 'retry-after': refusal.retryAfter } : {};
 				return reply;
 			}

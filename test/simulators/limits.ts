@@ -12,11 +12,15 @@ export interface KeyLimitOptions {
 	windowMs?: number;
 	/** Send Retry-After (whole seconds until room comes back, at least 1) with each 429. */
 	retryAfter?: boolean;
+	/** Say when room comes back in the 429's words instead, as Replicate does ("resets in ~Ns"). */
+	words?: boolean;
 }
 
 export interface Refusal {
 	/** Seconds for the Retry-After header, when the limits send one. */
 	retryAfter?: string;
+	/** The refusal's message, when the limits say the wait in words. */
+	words?: string;
 }
 
 export class KeyLimits {
@@ -27,6 +31,8 @@ export class KeyLimits {
 	readonly refusals: Array<{ at: number; retryAfter?: number; prompt?: string }> = [];
 	/** Most tasks seen running at once. */
 	peakRunning = 0;
+	/** When each submission was taken (the wire's accepted timeline). */
+	readonly accepted: number[] = [];
 
 	constructor(readonly options: KeyLimitOptions) {}
 
@@ -46,13 +52,15 @@ export class KeyLimits {
 		}
 		if (waitMs !== undefined) {
 			this.refused++;
-			const retryAfter = this.options.retryAfter
-				? Math.max(1, Math.ceil(waitMs / 1000))
-				: undefined;
+			const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+			const retryAfter = this.options.retryAfter || this.options.words ? seconds : undefined;
 			this.refusals.push({ at: now, retryAfter, prompt });
+			if (this.options.words)
+				return { words: `Request was throttled. Your rate limit resets in ~${seconds}s.` };
 			return retryAfter === undefined ? {} : { retryAfter: String(retryAfter) };
 		}
 		this.submitted.push(now);
+		this.accepted.push(now);
 		this.peakRunning = Math.max(this.peakRunning, running + 1);
 		return undefined;
 	}

@@ -29,7 +29,13 @@ export async function lookUpTask(
 	}
 	const { body } = await client.request(provider.statusRequest(taskId, links), 'status');
 	let state = readAnswer(client, body, provider.readTask(body, taskId), 'status request');
-	if (state.taskId !== taskId) checkProviderTaskId(client, state.taskId);
+	// An answer about another task (a proxy's cache, a mix-up) would deliver someone else's images.
+	if (state.taskId !== taskId) {
+		throw client.error({
+			message: `the status answer is about task ${state.taskId}, not this one`,
+			description: 'This is a fault of the provider or of a proxy in between.',
+		});
+	}
 	if (state.status === 'completed' && state.images.length === 0 && provider.resultRequest) {
 		const own = state.links ?? links;
 		const result = await client.request(provider.resultRequest(taskId, own), 'result');

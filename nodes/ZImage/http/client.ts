@@ -107,7 +107,10 @@ export class ProviderClient implements ProviderCall {
 		};
 		const place = { providerName: provider.displayName, operation: setup.operation, itemIndex };
 		const apiKey = String(credential.apiKey ?? '');
-		const budget = setup.pacing?.budget(budgetKey(ctx, provider.credentialType, baseUrl, apiKey));
+		const budget = setup.pacing?.budget(
+			budgetKey(ctx, provider.credentialType, baseUrl, apiKey),
+			provider.submitRate,
+		);
 		const pace = budget ? new TaskPacer(budget, setup.run, itemIndex) : undefined;
 		const secrets = [apiKey, ...(setup.secrets ?? []).filter((secret) => secret.length >= 8)];
 		return new ProviderClient(setup, http, secrets, place, undefined, pace);
@@ -189,6 +192,7 @@ export class ProviderClient implements ProviderCall {
 		const answer = await withRetries<HttpAnswer>(kind, this.retryContext(kind), async () => {
 			let answer: HttpAnswer;
 			if (rule.look) await this.pace?.statusTurn();
+			if (kind === 'submit') await this.pace?.submitTurn();
 			try {
 				const bounds = this.bounds(maxBytes, request.holdSeconds);
 				const http =

@@ -2,6 +2,8 @@ import type { NodeContext } from '../types';
 
 import { TaskDurations } from './durations';
 import { DEFAULT_STATUS_PER_SECOND, StatusPace } from './statusPace';
+import type { DeclaredRate } from './submitRate';
+import { SubmitRate } from './submitRate';
 import { TaskWindow } from './taskWindow';
 
 /** What one execution asks of the provider key it uses. */
@@ -16,12 +18,16 @@ export interface PacingSettings {
 export class CredentialBudget {
 	readonly window: TaskWindow;
 	readonly status: StatusPace;
+	/** Submissions per time window: learned from refusals, or the provider's documented rate to start from. */
+	readonly submits: SubmitRate;
 	readonly durations = new TaskDurations();
 	private readonly users = new Map<object, PacingSettings>();
 
-	constructor(settings: PacingSettings) {
-		this.window = new TaskWindow(settings.maxConcurrent);
+	constructor(settings: PacingSettings, declaredRate?: DeclaredRate) {
+		// Without a documented rate the first submissions go in a slow start: a refusal then costs a few, not a whole batch.
+		this.window = new TaskWindow(settings.maxConcurrent, declaredRate === undefined);
 		this.status = new StatusPace(settings.statusPerSecond);
+		this.submits = new SubmitRate(declaredRate);
 	}
 
 	get idle(): boolean {
@@ -80,10 +86,11 @@ export class ExecutionPacing {
 
 	constructor(private readonly settings: PacingSettings) {}
 
-	budget(key: string): CredentialBudget {
+	/** The key's budget; `declaredRate` (the provider's documented submit rate) is read when it is created. */
+	budget(key: string, declaredRate?: DeclaredRate): CredentialBudget {
 		let budget = budgets.get(key);
 		if (!budget) {
-			budget = new CredentialBudget(this.settings);
+			budget = new CredentialBudget(this.settings, declaredRate);
 			budgets.set(key, budget);
 		}
 		if (!this.joined.has(key)) {

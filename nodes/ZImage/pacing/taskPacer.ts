@@ -20,6 +20,8 @@ export class TaskPacer {
 	private deadline = 0;
 	private refusals = 0;
 	private submitted = false;
+	/** This item's latest submission in the key's record of them. */
+	private sent?: { at: number };
 
 	constructor(
 		private readonly budget: CredentialBudget,
@@ -49,10 +51,23 @@ export class TaskPacer {
 		await this.budget.status.turn(this.run, this.itemIndex);
 	}
 
+	/** Waits for this submission's turn in the key's submit rate (each try of it). */
+	async submitTurn(): Promise<void> {
+		this.sent = await this.budget.submits.turn(this.run, this.itemIndex);
+	}
+
 	/** The provider took the submission. */
 	accepted(): void {
 		this.submitted = true;
-		if (this.holding) this.budget.window.accepted();
+		const { window, submits } = this.budget;
+		if (this.sent) submits.answered(this.sent);
+		// Counted when the answer came: a first request's own set-up time is not part of the provider's window.
+		submits.accept();
+		if (this.holding && window.accepted()) {
+			// It took more than it refused with no task finished between: the refusals were about the rate.
+			submits.confirm();
+			if (submits.pacing) window.reopen();
+		}
 	}
 
 	/**
@@ -61,8 +76,10 @@ export class TaskPacer {
 	 * window and may be sent again. False when max wait would run out first.
 	 */
 	async notAccepted(retryAfterSeconds: number | undefined): Promise<boolean> {
-		const { window } = this.budget;
-		window.notAccepted(retryAfterSeconds, Math.min(2 ** this.refusals++, 16));
+		const { window, submits } = this.budget;
+		if (this.sent) submits.answered(this.sent);
+		const reading = submits.refuse(retryAfterSeconds);
+		window.notAccepted(retryAfterSeconds, Math.min(2 ** this.refusals++, 16), reading === 'rate');
 		this.holding = false;
 		const now = Date.now();
 		const resumeAt = Math.max(

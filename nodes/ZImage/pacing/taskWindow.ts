@@ -10,6 +10,12 @@ export const WINDOW_RULES = {
 	maxProbeMs: 30_000,
 	/** Never hold submissions longer than this on one Retry-After. */
 	maxHoldMs: 60_000,
+	/** Slow start: with no answer this long after the last slot was added, the window doubles anyway (a provider that holds submissions). */
+	slowStartMs: 200,
+	/** Slow start: each accepted submission adds this many slots (1.5: half again per round; a refusal then costs about half a round). */
+	slowStartGrowth: 1.5,
+	/** An accepted submission at a level shows, for this long, that a refusal below it is not about tasks in flight. */
+	peakMemoryMs: 10_000,
 };
 
 interface Waiter {
@@ -36,10 +42,22 @@ export class TaskWindow {
 	private wakeAt = 0;
 	/** One slot more is being tried; the provider's answer ends the try. */
 	private probing = false;
+	/** Tasks in flight at the last refusal that narrowed the window (kept when probing frees it). */
+	private refusalLevel = Infinity;
+	/** The most tasks in flight when a submission was accepted, and when. */
+	private peak = { running: 0, at: 0 };
+	/** Slow start: the window starts at one and grows by `slowStartGrowth` per accepted submission until a refusal or the ceiling. */
+	private slowStart: boolean;
+	private grewAt = 0;
 	readonly counts = { accepted: 0, notAccepted: 0 };
 
-	constructor(private maxSize: number) {
-		this.size = maxSize;
+	constructor(
+		private maxSize: number,
+		slowStart = false,
+	) {
+		this.slowStart = slowStart && maxSize > 1;
+		this.size = this.slowStart ? 1 : maxSize;
+		this.grewAt = Date.now();
 	}
 
 	/** Tasks that may be in flight at once now. */
@@ -58,8 +76,9 @@ export class TaskWindow {
 	/** A new ceiling (the largest Max Concurrent Items of the executions sharing the key). */
 	set ceiling(value: number) {
 		this.maxSize = Math.max(1, value);
-		// Never refused yet: the window is simply the ceiling.
-		this.size = this.refusedAt === Infinity ? this.maxSize : Math.min(this.size, this.maxSize);
+		// Never refused yet: the window is simply the ceiling (once slow start is over).
+		const open = this.refusedAt === Infinity && !this.slowStart;
+		this.size = open ? this.maxSize : Math.min(this.size, this.maxSize);
 		this.pump();
 	}
 
@@ -100,18 +119,43 @@ export class TaskWindow {
 		this.pump();
 	}
 
-	/** The provider took a submission: after a quiet while, widen — by one slot per window's worth of them. */
-	accepted(): void {
+	/**
+	 * The provider took a submission: after a quiet while, widen — by one slot per window's
+	 * worth of them (in slow start by `slowStartGrowth` each). True when it took clearly more tasks than it
+	 * refused at (two more, or a quarter; one more may be a task done there and not yet seen
+	 * here): that refusal was not about tasks in flight.
+	 */
+	accepted(): boolean {
 		this.counts.accepted++;
 		const now = Date.now();
+		if (this.running >= this.peak.running || now - this.peak.at > WINDOW_RULES.peakMemoryMs)
+			this.peak = { running: this.running, at: now };
+		const level = this.refusalLevel;
+		const notAboutTasks =
+			level !== Infinity && this.running >= level + Math.max(2, Math.ceil(level / 4));
+		if (notAboutTasks) this.refusalLevel = Infinity;
 		if (this.running > this.refusedAt) {
 			// It took more than it once refused: its limit moved, probe freely again.
 			this.refusedAt = Infinity;
 			this.probeDelayMs = WINDOW_RULES.firstProbeMs;
 		}
-		if (now >= this.probeAt)
+		if (this.slowStart) {
+			this.size = Math.min(this.maxSize, this.size + WINDOW_RULES.slowStartGrowth);
+			this.grewAt = now;
+			if (this.size >= this.maxSize) this.slowStart = false;
+		} else if (now >= this.probeAt)
 			this.size = Math.min(this.maxSize, this.size + 1 / Math.max(1, this.limit));
 		this.probing = false;
+		this.pump();
+		return notAboutTasks;
+	}
+
+	/** A refusal turned out not to be about tasks in flight (a rate limit paces them): back to the ceiling. */
+	reopen(): void {
+		this.size = this.maxSize;
+		this.refusedAt = Infinity;
+		this.refusalLevel = Infinity;
+		this.slowStart = false;
 		this.pump();
 	}
 
@@ -120,12 +164,24 @@ export class TaskWindow {
 	 * to what is still in flight. With nothing else in flight, no task's end will free a turn:
 	 * the Retry-After (else `fallbackSeconds`) then holds every new submission.
 	 */
-	notAccepted(retryAfterSeconds: number | undefined, fallbackSeconds: number): void {
+	notAccepted(
+		retryAfterSeconds: number | undefined,
+		fallbackSeconds: number,
+		rateExplains = false,
+	): void {
 		this.counts.notAccepted++;
 		const now = Date.now();
 		this.running = Math.max(0, this.running - 1);
+		this.slowStart = false;
+		// Paced by a learned rate, and it recently took more tasks than are in flight now: the rate, not the window.
+		const recentPeak = now - this.peak.at <= WINDOW_RULES.peakMemoryMs ? this.peak.running : 0;
+		if (rateExplains && this.running < recentPeak) {
+			this.pump();
+			return;
+		}
 		this.size = Math.max(1, Math.min(this.size, this.running));
 		this.refusedAt = this.running;
+		this.refusalLevel = this.running;
 		if (now >= this.probeAt) {
 			this.probeAt = now + this.probeDelayMs;
 			this.probeDelayMs = Math.min(WINDOW_RULES.maxProbeMs, this.probeDelayMs * 2);
@@ -151,7 +207,8 @@ export class TaskWindow {
 		}
 		if (this.waiting.length === 0) return;
 		const now = Date.now();
-		const narrowed = this.running >= this.limit && this.size < this.maxSize && !this.probing;
+		const narrowed =
+			!this.slowStart && this.running >= this.limit && this.size < this.maxSize && !this.probing;
 		if (narrowed && this.probeAt <= now && this.holdUntil <= now) {
 			// A probe is due while everything waits on a full window: one slot more, the provider's answer decides.
 			this.probing = true;
@@ -159,9 +216,22 @@ export class TaskWindow {
 			this.pump();
 			return;
 		}
-		// Wake up when the hold ends, or when a probe is due.
+		if (
+			this.slowStart &&
+			this.running >= this.limit &&
+			now >= this.grewAt + WINDOW_RULES.slowStartMs
+		) {
+			// No answer for a while (a provider that holds submissions): double anyway.
+			this.size = Math.min(this.maxSize, this.size * 2);
+			this.grewAt = now;
+			if (this.size >= this.maxSize) this.slowStart = false;
+			this.pump();
+			return;
+		}
+		// Wake up when the hold ends, when a probe is due, or when slow start may double.
 		let wake = this.holdUntil > now ? this.holdUntil : 0;
 		if (!wake && narrowed) wake = this.probeAt;
+		if (!wake && this.slowStart) wake = this.grewAt + WINDOW_RULES.slowStartMs;
 		if (wake && (this.wakeAt <= now || wake < this.wakeAt)) {
 			this.wakeAt = wake;
 			void sleep(wake - now).then(() => {

@@ -6,7 +6,7 @@ import { classifyAnswer } from '../failures';
 import { parameterNaming } from '../parameters';
 import type { ResultImage, SubmitPlan, TaskState, ZImageProvider } from '../types';
 import { asObject, checkInteger, invalidInput, readPrompt, readText } from '../validation';
-import { modelStudioErrors as errors } from './modelStudio.errors';
+import { modelStudioErrors as errors, REQUESTS_PER_MINUTE } from './modelStudio.errors';
 import { modelStudioFields, PIXELS, SIZE_PRESETS } from './modelStudio.fields';
 import { offerOperations } from './operations';
 
@@ -119,8 +119,8 @@ export const modelStudio: ZImageProvider = {
 	credentialType: 'zImageModelStudioApi',
 	// One request holds until the image is made (seconds; longer with prompt extension or under load).
 	requestTimeoutSeconds: 120,
-	// Documented: 120 requests a minute per model, in both regions (REQUESTS_PER_MINUTE); set as
-	// `submitRate: { perMinute: REQUESTS_PER_MINUTE }` once the shared pacing (issue #26) reads it.
+	// Documented: 120 requests a minute per model, in both regions: the pacing's starting point.
+	submitRate: { requests: REQUESTS_PER_MINUTE, perSeconds: 60 },
 	maxPromptLength: PROMPT_MAX,
 	maxResultsPerTask: 1,
 	firstPollSeconds: 1,

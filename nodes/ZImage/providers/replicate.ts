@@ -102,6 +102,8 @@ export const replicate: ZImageProvider = {
 		'after 1 hour: Replicate deletes the files of predictions made through the API an hour after they end',
 	// Z-Image Turbo takes about a second; a create usually answers with the images already.
 	firstPollSeconds: 1,
+	// Replicate documents 600 creates a minute (far fewer on granted credit: the pacing learns it).
+	submitRate: { requests: 600, perSeconds: 60 },
 	operations: offerOperations({
 		deleteTask: {
 			description:

@@ -1,0 +1,184 @@
+import type { RunControl } from '../run';
+
+/** How the submit rate of a provider key is learned and kept (documented in docs/scale.md). */
+export const RATE_RULES = {
+	/** Submissions go at most `count` in any `window × (1 + margin)`, at least `marginMs` longer: just under the limit. */
+	margin: 0.05,
+	/** A request's way to the provider jitters by tens of milliseconds: a short window is kept this much longer. */
+	marginMs: 80,
+	/** No window is assumed shorter than this (a rate without a hint counts per second). */
+	minWindowMs: 1_000,
+	/** Nor longer than this. */
+	maxWindowMs: 120_000,
+	/** After a refusal, this long (at least one window) before one submission more per window is tried. */
+	firstProbeMs: 2_000,
+	/** Each further refusal doubles that wait, up to this. */
+	maxProbeMs: 30_000,
+	/** Submissions remembered while none is paced yet. */
+	unpacedMemory: 200,
+};
+
+/** At most `count` submissions in any `windowMs` (a provider's documented or learned limit). */
+export interface RateLimit {
+	count: number;
+	windowMs: number;
+}
+
+/** A documented rate, as a provider declares it: `requests` per `perSeconds`. */
+export interface DeclaredRate {
+	requests: number;
+	perSeconds: number;
+}
+
+/** What a refusal taught: whether the rate explains it (it was at the learned limit). */
+export type RefusalReading = 'rate' | 'unknown';
+
+/**
+ * The submit rate of one provider key, learned from its answers. Each refusal (429/503 to a
+ * submission) is read against the submissions the key accepted before it: with the provider's
+ * "wait this long" (Retry-After, or its words), the first refusal tells the window and how many
+ * it took in it (`k` accepted from the moment `t + wait − window`); later ones re-count what it
+ * took in that window. While `active`, submissions are let go at most `count` per
+ * `window × 1.05` (bursts within that allowed), and after a quiet while one more per window is
+ * tried, as the window of tasks does. A documented rate starts it active; it is a starting
+ * point, not a ceiling.
+ */
+export class SubmitRate {
+	private limit?: RateLimit;
+	/** Whether the limit paces submissions: declared, or confirmed (a refusal the window cannot explain). */
+	private active = false;
+	/**
+	 * When submissions were let go, the last `count` of them, oldest first; an answered one
+	 * counts from its answer (it reached the provider before that: the way there jitters).
+	 */
+	private sent: Array<{ at: number }> = [];
+	/** When accepted submissions were let go (oldest first), within the longest window. */
+	private readonly accepted: number[] = [];
+	private probeAt = 0;
+	private probeDelayMs = RATE_RULES.firstProbeMs;
+	/** A submission waited for its turn since the last step up: the limit is what holds them. */
+	private binding = false;
+	readonly counts = { accepted: 0, refused: 0 };
+
+	constructor(declared?: DeclaredRate) {
+		if (declared && declared.requests > 0 && declared.perSeconds > 0) {
+			this.limit = { count: declared.requests, windowMs: declared.perSeconds * 1000 };
+			this.active = true;
+			this.probeAt = Date.now() + Math.max(RATE_RULES.firstProbeMs, this.limit.windowMs);
+		}
+	}
+
+	/** The limit that paces submissions now, if any. */
+	get pacing(): RateLimit | undefined {
+		return this.active ? this.limit : undefined;
+	}
+
+	/** What was learned so far, paced or not. */
+	get learned(): RateLimit | undefined {
+		return this.limit;
+	}
+
+	/** The learned limit explains the provider's refusals: pace by it from now on. */
+	confirm(): void {
+		if (this.limit) this.active = true;
+	}
+
+	/**
+	 * Waits for this submission's turn; returns its place in the record, to be marked
+	 * `answered` when the provider answers it.
+	 */
+	async turn(run: RunControl, itemIndex: number): Promise<{ at: number }> {
+		const now = Date.now();
+		const limit = this.pacing;
+		// Kept unpaced too: once a limit paces them, the submissions just sent count against it.
+		const count = limit ? Math.max(1, Math.floor(limit.count)) : RATE_RULES.unpacedMemory;
+		while (this.sent.length > count) this.sent.shift();
+		const at =
+			!limit || this.sent.length < count
+				? now
+				: Math.max(now, this.sent[this.sent.length - count].at + pacedWindowMs(limit.windowMs));
+		const mine = { at };
+		this.sent.push(mine);
+		if (at <= now) return mine;
+		this.binding = true;
+		await run.wait(at - now, itemIndex);
+		mine.at = Math.max(mine.at, Date.now());
+		return mine;
+	}
+
+	/** The provider answered this submission: from now on it counts from the answer. */
+	answered(sent: { at: number }): void {
+		sent.at = Math.max(sent.at, Date.now());
+		this.sent.sort((a, b) => a.at - b.at);
+	}
+
+	/** The provider took a submission (now): after a quiet while, try one more per window. */
+	accept(): void {
+		this.counts.accepted++;
+		const now = Date.now();
+		this.accepted.push(now);
+		this.forget(now);
+		const limit = this.pacing;
+		if (limit && this.binding && now >= this.probeAt) {
+			limit.count += 1;
+			this.binding = false;
+			this.probeAt = now + limit.windowMs;
+		}
+	}
+
+	/**
+	 * The provider refused a submission (at `now`); `waitSeconds` is when it said room comes
+	 * back, if it said. Learns (or re-counts) the limit and holds off the next step up.
+	 */
+	refuse(waitSeconds: number | undefined): RefusalReading {
+		this.counts.refused++;
+		const now = Date.now();
+		this.forget(now);
+		// Whole seconds are rounded up (Retry-After: 1 for the 40 ms left): room may come a second sooner.
+		const wait = waitSeconds !== undefined && waitSeconds > 0 ? waitSeconds : 0;
+		const waitMs = (Number.isInteger(wait) && wait >= 1 ? wait - 1 : wait) * 1000;
+		const wasAtLimit = this.limit !== undefined && this.active;
+		this.limit = this.limit
+			? this.recount(this.limit, now, waitMs)
+			: this.firstReading(now, waitMs);
+		this.probeAt = now + Math.max(this.probeDelayMs, this.limit.windowMs);
+		this.probeDelayMs = Math.min(RATE_RULES.maxProbeMs, this.probeDelayMs * 2);
+		this.binding = false;
+		return wasAtLimit ? 'rate' : 'unknown';
+	}
+
+	/**
+	 * The first refusal: the window is from the k-th latest accepted submission to when room
+	 * comes back (at least a second); of the readings, the one giving the highest rate.
+	 */
+	private firstReading(now: number, waitMs: number): RateLimit {
+		let best: RateLimit = { count: 1, windowMs: clampWindow(waitMs) };
+		for (let k = 1; k <= this.accepted.length; k++) {
+			const windowMs = clampWindow(now + waitMs - this.accepted[this.accepted.length - k]);
+			if (k / windowMs > best.count / best.windowMs) best = { count: k, windowMs };
+		}
+		return best;
+	}
+
+	/** A later refusal: what the key took in its window is its limit; nothing taken: the window is longer. */
+	private recount(limit: RateLimit, now: number, waitMs: number): RateLimit {
+		const windowMs = clampWindow(Math.max(limit.windowMs, waitMs));
+		const took = this.accepted.filter((at) => at > now - windowMs).length;
+		if (took === 0) return { count: limit.count, windowMs: clampWindow(windowMs * 2) };
+		return { count: took, windowMs };
+	}
+
+	private forget(now: number): void {
+		while (this.accepted.length > 0 && this.accepted[0] <= now - RATE_RULES.maxWindowMs)
+			this.accepted.shift();
+	}
+}
+
+/** The window submissions are let go by: the limit's, just longer. */
+export function pacedWindowMs(windowMs: number): number {
+	return Math.max(windowMs * (1 + RATE_RULES.margin), windowMs + RATE_RULES.marginMs);
+}
+
+function clampWindow(ms: number): number {
+	return Math.min(RATE_RULES.maxWindowMs, Math.max(RATE_RULES.minWindowMs, ms));
+}
