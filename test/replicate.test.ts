@@ -266,6 +266,21 @@ describe('a create whose answer was lost', () => {
 		expect(sim.predictions.size).toBe(0);
 	});
 
+	test("the list cannot be read either: the create's own error stands, nothing is created again", async () => {
+		await start();
+		sim.api.planFault(/^\/v1\/models\/.*\/predictions$/, 1, { kind: 'lose' });
+		sim.api.planFault(/^\/v1\/predictions$/, 1, {
+			kind: 'reply',
+			reply: json(403, { title: 'Forbidden', detail: 'no listing', status: 403 }),
+		});
+		const error = await failureOf(generate());
+		expect(error.message).toMatch(
+			/^Replicate \(generate\): Could not get an answer from Replicate at 127\.0\.0\.1:\d+: the connection was reset; the task may or may not have been created, so it was not sent again$/,
+		);
+		expect(sim.creates()).toHaveLength(1);
+		expect(sim.lists()).toHaveLength(1);
+	});
+
 	test('two recent predictions from the same input cannot be told apart: the item fails naming both, nothing is created again', async () => {
 		await start();
 		const earlier = await generate({ options: { waitForCompletion: false } });

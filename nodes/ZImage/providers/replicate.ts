@@ -67,8 +67,11 @@ async function findSubmission(
 ): Promise<unknown> {
 	const sent = plan.request.json ?? {};
 	const input = JSON.stringify(canonical(sent.input));
-	const { body } = await call.request({ method: 'GET', path: '/v1/predictions' }, 'status');
-	const results = asObject(body)?.results;
+	// A list that cannot be read finds nothing: the create's own error (it may exist) then stands.
+	const listed = await call
+		.request({ method: 'GET', path: '/v1/predictions' }, 'status')
+		.catch(() => undefined);
+	const results = asObject(listed?.body)?.results;
 	const candidates = (Array.isArray(results) ? results : []).map(asObject).filter((entry) => {
 		if (!entry) return false;
 		const created = Date.parse(String(entry.created_at));
