@@ -5,10 +5,16 @@
  */
 /* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-restricted-globals, no-console -- the e2e driver of a real browser, never shipped; the n8n Cloud sandbox rules are for the nodes */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import {
+	chromium,
+	type Browser,
+	type BrowserContext,
+	type BrowserContextOptions,
+	type Page,
+} from 'playwright-core';
 
 import { ROOT } from './n8n';
 
@@ -51,18 +57,30 @@ export class Shots {
 		console.log(`browser e2e screenshots: ${this.dir}`);
 	}
 
-	/** Takes the page's screenshot as the next step; returns its path. */
-	async take(page: Page, step: string): Promise<string> {
+	/**
+	 * Takes the page's screenshot as the next step; returns its path. A step the README shows
+	 * names its picture (`docs/<readme>.png`), rewritten when ZIMAGE_DOCS_SHOTS=1 (`npm run
+	 * screenshot`).
+	 */
+	async take(page: Page, step: string, readme?: string): Promise<string> {
 		this.count += 1;
 		const file = join(this.dir, `${String(this.count).padStart(2, '0')}-${step}.png`);
 		await page.screenshot({ path: file });
+		if (readme && process.env.ZIMAGE_DOCS_SHOTS === '1')
+			copyFileSync(file, join(ROOT, 'docs', `${readme}.png`));
 		return file;
 	}
 }
 
 /** A fresh context (its own cookies and storage) with one page, as a person's new browser window. */
-export async function newPage(browser: Browser): Promise<{ context: BrowserContext; page: Page }> {
-	const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+export async function newPage(
+	browser: Browser,
+	storageState?: BrowserContextOptions['storageState'],
+): Promise<{ context: BrowserContext; page: Page }> {
+	const context = await browser.newContext({
+		viewport: { width: 1440, height: 900 },
+		storageState,
+	});
 	context.setDefaultTimeout(20_000);
 	const page = await context.newPage();
 	return { context, page };

@@ -7,7 +7,7 @@
 /* eslint-disable @n8n/community-nodes/no-restricted-globals -- the e2e driver of a real n8n and a browser, never shipped */
 import type { ChildProcess } from 'node:child_process';
 
-import type { Locator, Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 
 import { freePort, N8nInstance, n8nLine, type N8nLine } from './n8n';
 import { N8nRest, OWNER } from './rest';
@@ -32,12 +32,16 @@ export class EditorServer {
 		return new EditorServer(n8n, base, rest, child);
 	}
 
-	/** Logs a page's context in as the owner (the session cookie lands in the context). */
-	async login(page: Page): Promise<void> {
+	/**
+	 * Logs a page's context in as the owner (the session cookie lands in the context) and
+	 * returns that state, to open the next contexts with (n8n limits logins per minute).
+	 */
+	async login(page: Page): Promise<Awaited<ReturnType<BrowserContext['storageState']>>> {
 		const answer = await page.request.post(`${this.base}/rest/login`, {
 			data: { emailOrLdapLoginId: OWNER.email, password: OWNER.password },
 		});
 		if (!answer.ok()) throw new Error(`login failed: ${answer.status()} ${await answer.text()}`);
+		return await page.context().storageState();
 	}
 
 	async stop(): Promise<void> {
@@ -134,16 +138,20 @@ export class Editor {
 
 	/** A parameter of the open NDV, by its label. */
 	parameter(label: string): Locator {
+		const exact = new RegExp(
+			`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*\\*?\\s*(\\n|$)`,
+		);
+		// The innermost item with exactly this label (Credential and Operation share an outer one).
 		return this.ndv
-			.locator('[data-test-id="parameter-item"], .parameter-item')
-			.filter({ has: this.page.locator('label', { hasText: label }) })
-			.first();
+			.locator('[data-test-id="parameter-item"]')
+			.filter({ has: this.page.locator('label', { hasText: exact }) })
+			.last();
 	}
 
 	/** The labels of the parameters the open NDV shows. */
 	async parameterLabels(): Promise<string[]> {
-		const labels = this.ndv.locator('[data-test-id="node-parameters"] .n8n-input-label .title');
-		return (await labels.allInnerTexts()).map((label) => label.trim()).filter(Boolean);
+		const items = this.ndv.locator('[data-test-id="parameter-item"]');
+		return (await items.allInnerTexts()).map((text) => text.split('\n')[0].trim()).filter(Boolean);
 	}
 
 	/** Picks an option of an options parameter by its label. */
@@ -178,7 +186,7 @@ export class Editor {
 	}
 
 	get output(): Locator {
-		return this.ndv.locator('[data-test-id="output-panel"]');
+		return this.page.locator('[data-test-id="output-panel"]');
 	}
 
 	/** Clicks the NDV's Execute step button. */
@@ -188,24 +196,24 @@ export class Editor {
 
 	/** Picks the output panel's display mode (Table, JSON, Schema, Binary). */
 	async outputMode(mode: 'JSON' | 'Binary' | 'Table' | 'Schema'): Promise<void> {
-		await this.output
+		await this.ndv
 			.locator('[data-test-id="ndv-run-data-display-mode"]')
-			.getByText(mode, { exact: true })
-			.click();
+			.last()
+			.getByRole('radio', { name: mode })
+			.click({ timeout: 60_000 });
 	}
-	/** The output panel's error text once an execution failed. */
-	async outputError(): Promise<string> {
-		const error = this.output.locator(
-			'[data-test-id="node-error-message"], [data-test-id="node-error-description"], .node-error-view, [class*="error"]',
-		);
-		await error.first().waitFor({ timeout: 60_000 });
-		return await this.output.innerText();
+
+	/** The text of the notification n8n shows in the corner (a toast). */
+	async notification(): Promise<string> {
+		const toast = this.page.locator('.el-notification').last();
+		await toast.waitFor({ timeout: 30_000 });
+		return await toast.innerText();
 	}
 
 	/** The natural size of the image the Binary view's "View" opens. */
 	async binaryImageSize(): Promise<{ width: number; height: number }> {
 		await this.output.getByRole('button', { name: 'View' }).first().click();
-		const image = this.page.locator('.binary-data-window img').first();
+		const image = this.page.locator('img[src*="/rest/binary-data"]').first();
 		await image.waitFor({ timeout: 30_000 });
 		const size = await image.evaluate(async (element) => {
 			const img = element as unknown as {
@@ -273,16 +281,18 @@ export class Editor {
 		await this.byTest('credential-save-button').click();
 	}
 
-	/** The words of a failed connection test (the banner and its "More details"). */
+	/** The words of a failed connection test: the banner's details, below "Couldn't connect…". */
 	async credentialTestFailure(): Promise<string> {
 		const details = this.credentialModal.getByText('More details');
 		await details.waitFor({ timeout: 30_000 });
-		await details.hover();
-		await this.page.waitForTimeout(600);
-		const tips = await this.page
-			.locator('.el-popper:visible, [role="tooltip"]:visible')
-			.allInnerTexts();
-		return [await this.credentialModal.innerText(), ...tips].join('\n');
+		await details.click();
+		await this.page.waitForTimeout(500);
+		const lines = (await this.credentialModal.innerText()).split('\n').map((line) => line.trim());
+		const banner = lines.findIndex((line) => line.startsWith('Couldn'));
+		return lines
+			.slice(banner + 1, banner + 4)
+			.filter((line) => line && line !== 'Retry' && !line.endsWith('*'))
+			.join('\n');
 	}
 
 	async closeCredential(): Promise<void> {
