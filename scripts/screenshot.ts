@@ -6,7 +6,7 @@
  * installs it). Not part of the tests.
  *   npm run screenshot
  */
-/* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-restricted-globals -- a development script run by Node, never shipped; the n8n Cloud sandbox rules are for the nodes */
+/* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-dangerous-functions -- a development script run by Node, never shipped; the n8n Cloud sandbox rules are for the nodes */
 import { spawnSync } from 'node:child_process';
 
 import { ROOT } from '../e2e/lib/n8n';

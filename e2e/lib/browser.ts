@@ -3,7 +3,7 @@
  * by playwright-core for the browser e2e suite: headless, one context per test, and each
  * step's screenshot numbered in one folder (printed once, so a person can look at them).
  */
-/* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-restricted-globals, no-console -- the e2e driver of a real browser, never shipped; the n8n Cloud sandbox rules are for the nodes */
+/* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-dangerous-functions, no-console -- the e2e driver of a real browser, never shipped; the n8n Cloud sandbox rules are for the nodes */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';

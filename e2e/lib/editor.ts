@@ -4,7 +4,7 @@
  * steps a person takes in the editor (a new workflow, the node panel, the NDV, the
  * Credential select and its modal), each written once for both n8n lines.
  */
-/* eslint-disable @n8n/community-nodes/no-restricted-globals -- the e2e driver of a real n8n and a browser, never shipped */
+/* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-restricted-globals -- the e2e driver of a real n8n and a browser, never shipped */
 import type { ChildProcess } from 'node:child_process';
 
 import type { BrowserContext, Locator, Page } from 'playwright-core';
@@ -136,16 +136,14 @@ export class Editor {
 		await this.ndv.waitFor({ state: 'hidden' });
 	}
 
-	/** A parameter of the open NDV, by its label. */
-	parameter(label: string): Locator {
-		const exact = new RegExp(
-			`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*\\*?\\s*(\\n|$)`,
-		);
-		// The innermost item with exactly this label (Credential and Operation share an outer one).
-		return this.ndv
-			.locator('[data-test-id="parameter-item"]')
-			.filter({ has: this.page.locator('label', { hasText: exact }) })
-			.last();
+	/** A parameter of the open NDV, by its label: the last item whose first line is that label. */
+	async parameter(label: string): Promise<Locator> {
+		const items = this.ndv.locator('[data-test-id="parameter-item"]');
+		const firstLines = (await items.allInnerTexts()).map((text) => text.split('\n')[0].trim());
+		const index = firstLines.lastIndexOf(label);
+		if (index === -1)
+			throw new Error(`the NDV shows no parameter "${label}" (it shows ${firstLines.join(', ')})`);
+		return items.nth(index);
 	}
 
 	/** The labels of the parameters the open NDV shows. */
@@ -156,13 +154,13 @@ export class Editor {
 
 	/** Picks an option of an options parameter by its label. */
 	async selectOption(label: string, option: string): Promise<void> {
-		await this.parameter(label).locator('input').first().click();
+		await (await this.parameter(label)).locator('input').first().click();
 		await this.visibleDropdownItem(option).click();
 	}
 
-	/** The options a parameter's dropdown offers. */
-	async optionsOf(label: string): Promise<string[]> {
-		await this.parameter(label).locator('input').first().click();
+	/** The options a parameter's dropdown offers, by the parameter's name (`operation`). */
+	async optionsOf(name: string): Promise<string[]> {
+		await this.ndv.locator(`[data-test-id="parameter-input-${name}"] input`).first().click();
 		const items = this.page.locator('.el-select-dropdown:visible .el-select-dropdown__item');
 		await items.first().waitFor();
 		const names = (await items.allInnerTexts()).map((text) => text.split('\n')[0].trim());
@@ -178,7 +176,7 @@ export class Editor {
 	}
 
 	async fillParameter(label: string, value: string): Promise<void> {
-		const input = this.parameter(label).locator('input, textarea, .cm-content').first();
+		const input = (await this.parameter(label)).locator('input, textarea, .cm-content').first();
 		await input.click();
 		await this.page.keyboard.press('ControlOrMeta+a');
 		await this.page.keyboard.type(value);
@@ -283,14 +281,18 @@ export class Editor {
 
 	/** The words of a failed connection test: the banner's details, below "Couldn't connect…". */
 	async credentialTestFailure(): Promise<string> {
+		// 2.x folds the words under "More details"; 1.x shows them in the banner.
+		const banner = this.credentialModal.getByText(/Couldn.t connect with these settings/);
+		await banner.first().waitFor({ timeout: 30_000 });
 		const details = this.credentialModal.getByText('More details');
-		await details.waitFor({ timeout: 30_000 });
-		await details.click();
-		await this.page.waitForTimeout(500);
+		if (await details.isVisible()) {
+			await details.click();
+			await this.page.waitForTimeout(500);
+		}
 		const lines = (await this.credentialModal.innerText()).split('\n').map((line) => line.trim());
-		const banner = lines.findIndex((line) => line.startsWith('Couldn'));
+		const heading = lines.findIndex((line) => line.startsWith('Couldn'));
 		return lines
-			.slice(banner + 1, banner + 4)
+			.slice(heading + 1, heading + 4)
 			.filter((line) => line && line !== 'Retry' && !line.endsWith('*'))
 			.join('\n');
 	}

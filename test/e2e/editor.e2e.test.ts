@@ -5,7 +5,7 @@
  * through the Credential select, Execute step and read the output panel. Each step's
  * screenshot lands in e2e-artifacts/editor-n8n-<version>/ (printed when the suite starts).
  */
-/* eslint-disable @n8n/community-nodes/no-restricted-globals, no-console -- a test driving a real n8n and a browser, never shipped */
+/* eslint-disable no-console -- a test driving a real n8n and a browser, never shipped */
 import type { Browser, BrowserContext } from 'playwright-core';
 
 import { launchBrowser, newPage, Shots } from '../../e2e/lib/browser';
@@ -53,7 +53,9 @@ const CREDENTIALS: CredentialRow[] = [
 		credential: 'TensorsLab API',
 		fields: (s) => ({ 'API Key': s.tensorsLab.apiKey, 'Base URL': s.tensorsLab.url }),
 		wrong: () => ['API Key', 'wrong-key-browser'],
-		words: /rejected|invalid|unauthori[sz]ed|401|key/i,
+		// n8n 1.x's tester says its own words for a 401 the credential's rules do not name.
+		words:
+			/rejected|invalid|unauthori[sz]ed|401|key|Authorization failed - please check your credentials/i,
 		generations: (s) => s.tensorsLab.tasks.size,
 	},
 	{
@@ -226,9 +228,11 @@ test('Execute step: the Binary view shows the image at the size asked for, the J
 	const submits = sims.evolink.submits().length;
 	await editor.executeStep();
 	await editor.outputMode('JSON');
+	const task = [...sims.evolink.tasks.values()].at(-1)!;
+	// The JSON view renders after the switch: wait for the task id to show.
+	await editor.output.getByText(task.id).first().waitFor();
 	const json = (await editor.output.innerText()).replace(/\s+/g, ' ');
 	await shots.take(editor.page, 'execute-json');
-	const task = [...sims.evolink.tasks.values()].at(-1)!;
 	expect(json).toContain(task.id);
 	expect(json).toMatch(/"width": ?768/);
 	expect(json).toMatch(/"height": ?512/);
@@ -256,7 +260,7 @@ test('switching provider through the Credential select shows only its fields and
 	expect(evolink).not.toContain('Resolution');
 	expect(evolink).not.toContain('Prompt Extend');
 	// Evolink cannot edit or delete tasks: the Operation list does not offer it.
-	expect(await editor.optionsOf('Operation')).toEqual(['Generate', 'Get Task', 'Health']);
+	expect(await editor.optionsOf('operation')).toEqual(['Generate', 'Get Task', 'Health']);
 	const submits = sims.evolink.submits().length;
 	await editor.executeStep();
 	await editor.outputMode('Binary');
@@ -272,6 +276,13 @@ test('an empty prompt: Execute step is refused naming the field, and the provide
 	await editor.executeStep();
 	const notice = await editor.notification();
 	await shots.take(editor.page, 'empty-prompt');
-	expect(notice).toMatch(/Parameter "Prompt" is required/);
+	if (n8nLine() === '2') expect(notice).toMatch(/Parameter "Prompt" is required/);
+	else {
+		// 1.x's notice names no field: the field itself carries the issue mark.
+		expect(notice).toMatch(/The workflow has issues/);
+		await expect(
+			(await editor.parameter('Prompt')).locator('[data-test-id="parameter-issues"]').count(),
+		).resolves.toBe(1);
+	}
 	expect(sims.evolink.api.requests.length).toBe(requests);
 });
