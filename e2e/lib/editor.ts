@@ -211,7 +211,10 @@ export class Editor {
 	/** The natural size of the image the Binary view's "View" opens. */
 	async binaryImageSize(): Promise<{ width: number; height: number }> {
 		await this.output.getByRole('button', { name: 'View' }).first().click();
-		const image = this.page.locator('img[src*="/rest/binary-data"]').first();
+		// 2.x serves it from /rest/binary-data; 1.x (binary data in memory) as a data: or blob: URL.
+		const image = this.page
+			.locator('img[src*="/rest/binary-data"], img[src^="data:image"], img[src^="blob:"]')
+			.first();
 		await image.waitFor({ timeout: 30_000 });
 		const size = await image.evaluate(async (element) => {
 			const img = element as unknown as {
