@@ -194,11 +194,17 @@ export class Editor {
 
 	/** Picks the output panel's display mode (Table, JSON, Schema, Binary). */
 	async outputMode(mode: 'JSON' | 'Binary' | 'Table' | 'Schema'): Promise<void> {
-		await this.ndv
-			.locator('[data-test-id="ndv-run-data-display-mode"]')
-			.last()
-			.getByRole('radio', { name: mode })
-			.click({ timeout: 60_000 });
+		try {
+			await this.ndv
+				.locator('[data-test-id="ndv-run-data-display-mode"]')
+				.last()
+				.getByRole('radio', { name: mode })
+				.click({ timeout: 60_000 });
+		} catch {
+			// Say what the person sees instead (an execution's error, usually).
+			const shown = (await this.output.innerText().catch(() => '')).replace(/\s+/g, ' ');
+			throw new Error(`the output panel offers no ${mode} view; it shows: ${shown}`);
+		}
 	}
 
 	/** The text of the notification n8n shows in the corner (a toast). */
@@ -211,7 +217,10 @@ export class Editor {
 	/** The natural size of the image the Binary view's "View" opens. */
 	async binaryImageSize(): Promise<{ width: number; height: number }> {
 		await this.output.getByRole('button', { name: 'View' }).first().click();
-		const image = this.page.locator('img[src*="/rest/binary-data"]').first();
+		// 2.x serves it from /rest/binary-data; 1.x (binary data in memory) as a data: or blob: URL.
+		const image = this.page
+			.locator('img[src*="/rest/binary-data"], img[src^="data:image"], img[src^="blob:"]')
+			.first();
 		await image.waitFor({ timeout: 30_000 });
 		const size = await image.evaluate(async (element) => {
 			const img = element as unknown as {
