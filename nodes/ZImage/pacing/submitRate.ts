@@ -195,12 +195,19 @@ export class SubmitRate {
 	}
 
 	/**
-	 * A later refusal: what the key took in its window is its limit — at least one less than
+	 * A later refusal: the window is at least as long as the provider's wait says (from an
+	 * accepted submission the limit back to when room comes back); what the key took in it is
+	 * its limit — at least one less than
 	 * it was, at most half (answers seen here jitter: a window may look emptier than the
 	 * provider's); nothing taken at all: the window is longer than thought.
 	 */
 	private recount(limit: RateLimit, now: number, waitMs: number): RateLimit {
-		const windowMs = clampWindow(Math.max(limit.windowMs, waitMs));
+		// Room comes back `wait` from now: the limit-th latest accepted one is then a window old
+		// (the one before it, as the limit may just have been stepped up: a bound from below).
+		const nth = Math.max(1, Math.floor(limit.count) - 1);
+		const oldest = this.accepted[this.accepted.length - nth];
+		const seen = oldest === undefined ? 0 : now + waitMs - oldest;
+		const windowMs = clampWindow(Math.max(limit.windowMs, waitMs, seen));
 		const took = this.accepted.filter((at) => at > now - windowMs).length;
 		if (took === 0) return { count: limit.count, windowMs: clampWindow(windowMs * 2) };
 		const count = Math.min(limit.count - 1, Math.max(took, Math.ceil(limit.count / 2)));
