@@ -197,9 +197,9 @@ export class SubmitRate {
 	/**
 	 * A later refusal: the window is at least as long as the provider's wait says (from an
 	 * accepted submission the limit back to when room comes back); what the key took in it is
-	 * its limit — at least one less than
-	 * it was, at most half (answers seen here jitter: a window may look emptier than the
-	 * provider's); nothing taken at all: the window is longer than thought.
+	 * its limit — one less after a step up, at most half (answers seen here jitter: a window
+	 * may look emptier than the provider's); nothing taken at all: the window is longer than
+	 * thought.
 	 */
 	private recount(limit: RateLimit, now: number, waitMs: number): RateLimit {
 		// Room comes back `wait` from now: the limit-th latest accepted one is then a window old
@@ -210,7 +210,9 @@ export class SubmitRate {
 		const windowMs = clampWindow(Math.max(limit.windowMs, waitMs, seen));
 		const took = this.accepted.filter((at) => at > now - windowMs).length;
 		if (took === 0) return { count: limit.count, windowMs: clampWindow(windowMs * 2) };
-		const count = Math.min(limit.count - 1, Math.max(took, Math.ceil(limit.count / 2)));
+		// A refused step up goes back one; otherwise down to what it took, at most by half.
+		const most = this.stepped ? limit.count - 1 : limit.count;
+		const count = Math.min(most, Math.max(took, Math.ceil(limit.count / 2)));
 		return { count: Math.max(1, count), windowMs };
 	}
 
