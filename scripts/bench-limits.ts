@@ -407,3 +407,225 @@ export async function thousandInRealN8n(say: Say): Promise<ThousandResult> {
 		n8n.remove();
 	}
 }
+
+/** One row of the submit-rate table. */
+export interface RateRow {
+	label: string;
+	/** The cap in submissions per second. */
+	capPerSecond: number;
+	ideal: number;
+	wall: number;
+	/** Accepted submissions per second from the first refusal to the last one accepted (learning included). */
+	acceptedRate: number;
+	/** The same over the second half of the accepted submissions (once learned). */
+	learnedRate: number;
+	submits: number;
+	refused: number;
+	failed: number;
+}
+
+/** Accepted submissions per second once the key refused one (learning included), and over the second half of them. */
+function acceptedRateOf(limits: { accepted: number[]; refusals: Array<{ at: number }> }): {
+	fromRefusal: number;
+	secondHalf: number;
+} {
+	const rate = (times: number[]) =>
+		times.length < 2 ? 0 : (times.length - 1) / ((times[times.length - 1] - times[0]) / 1000);
+	const from = limits.refusals[0]?.at ?? limits.accepted[0];
+	return {
+		fromRefusal: rate(limits.accepted.filter((at) => at >= from)),
+		secondHalf: rate(limits.accepted.slice(Math.floor(limits.accepted.length / 2))),
+	};
+}
+
+/** The Evolink Generate workflow of `count` prompts in a real n8n; its node's execution time as n8n records it. */
+async function rateInRealN8n(sim: EvolinkSimulator, count: number, maxConcurrent: number) {
+	const n8n = new N8nInstance(ensureRuntime());
+	try {
+		n8n.installPackage();
+		await n8n.importCredentials([
+			{
+				id: 'bench-rate',
+				name: 'Evolink (simulator)',
+				type: 'evolinkApi',
+				data: { apiKey: sim.apiKey, baseUrl: sim.url },
+			},
+		]);
+		await n8n.importWorkflows([
+			{
+				id: 'benchRate',
+				name: 'Bench: a rate cap',
+				nodes: [
+					{
+						parameters: {},
+						name: 'Start',
+						type: 'n8n-nodes-base.manualTrigger',
+						typeVersion: 1,
+						position: [0, 0],
+						id: 'c1000000-0000-4000-8000-000000000001',
+					},
+					{
+						parameters: {
+							jsCode: `return Array.from({ length: ${count} }, (_, i) => ({ json: { prompt: \`prompt \${i}\` } }));`,
+						},
+						name: 'Prompts',
+						type: 'n8n-nodes-base.code',
+						typeVersion: 2,
+						position: [220, 0],
+						id: 'c1000000-0000-4000-8000-000000000002',
+					},
+					{
+						parameters: {
+							provider: 'evolink',
+							operation: 'generate',
+							model: 'z-image-turbo',
+							prompt: '={{ $json.prompt }}',
+							size: '1:1',
+							options: { maxConcurrent },
+						},
+						name: 'Z-Image',
+						type: 'n8n-nodes-zimage.zImage',
+						typeVersion: 1,
+						position: [440, 0],
+						id: 'c1000000-0000-4000-8000-000000000003',
+						credentials: { evolinkApi: { id: 'bench-rate', name: 'Evolink (simulator)' } },
+						continueOnFail: true,
+					},
+				],
+				connections: {
+					Start: { main: [[{ node: 'Prompts', type: 'main', index: 0 }]] },
+					Prompts: { main: [[{ node: 'Z-Image', type: 'main', index: 0 }]] },
+				},
+				settings: { executionOrder: 'v1' },
+				active: false,
+			},
+		]);
+		const run = await n8n.execute('benchRate');
+		if (run.status !== 'success') throw new Error(`rate cap in a real n8n: ${run.error}`);
+		const raw = run.raw as {
+			data: { resultData: { runData: Record<string, Array<{ executionTime?: number }>> } };
+		};
+		const out = run.outputs['Z-Image'] ?? [];
+		return {
+			wall: raw.data.resultData.runData['Z-Image']?.[0]?.executionTime ?? 0,
+			done: out.filter((item) => item.binary?.data).length,
+			failed: out.filter((item) => item.json.error !== undefined).length,
+		};
+	} finally {
+		n8n.remove();
+	}
+}
+
+/**
+ * Issue #26: a provider's rate cap (submissions per rolling window, no cap on tasks running),
+ * 100 items of 2 s tasks, Max Concurrent Items 20. `BENCH_RATE=real,2,120` runs a part.
+ */
+export async function rateCaps(say: Say): Promise<RateRow[]> {
+	const items = 100;
+	const taskMs = 2000;
+	const maxConcurrent = 20;
+	const configs: Array<{
+		key: string;
+		label: string;
+		says: string;
+		limits: KeyLimitOptions;
+		real: boolean;
+	}> = [
+		{
+			key: 'real',
+			label: '5 a second, real n8n 2.41.1 (the issue)',
+			says: 'Retry-After: 1',
+			limits: { submitsPerWindow: 5, windowMs: 1000, retryAfter: true },
+			real: true,
+		},
+		{
+			key: '5',
+			label: '5 a second',
+			says: 'Retry-After: 1',
+			limits: { submitsPerWindow: 5, windowMs: 1000, retryAfter: true },
+			real: false,
+		},
+		{
+			key: '2',
+			label: '2 a second',
+			says: 'Retry-After: 1',
+			limits: { submitsPerWindow: 2, windowMs: 1000, retryAfter: true },
+			real: false,
+		},
+		{
+			key: '120',
+			label: '120 a minute, scaled: 12 per rolling 6 s',
+			says: 'words: "resets in ~Ns"',
+			limits: { submitsPerWindow: 12, windowMs: 6000, words: true },
+			real: false,
+		},
+	];
+	const only = process.env.BENCH_RATE?.split(',');
+	const rows: RateRow[] = [];
+	say(
+		`## Under a provider's rate cap: ${items} items, 2 s tasks, Max Concurrent Items ${maxConcurrent}, no cap on tasks running`,
+	);
+	say();
+	say(
+		"The simulator refuses (HTTP 429) a submission past the key's cap in any rolling window. Ideal: items ÷ rate + one task (the issue's measure). Accepted rate: accepted submissions per second from the first refusal to the last acceptance (learning included), and over the second half of the accepted submissions (once learned), against the cap. Real-n8n row: the node's execution time as n8n records it; the others in this process (n8n-core's execution context).",
+	);
+	say();
+	say(
+		'| cap | 429 says | ideal | wall | wall ÷ ideal | accepted rate from the first refusal (÷ cap) | once learned: second half (÷ cap) | submissions | refused | refused ÷ submissions | items failed | targets (≥ 90 %, ≤ 1.3 × ideal + 3 s, ≤ 15 %, none failed) |',
+	);
+	say('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |');
+	for (const config of configs) {
+		if (only && !only.includes(config.key)) continue;
+		const sim = (await startSim('evolink', taskMs, config.limits)) as EvolinkSimulator;
+		try {
+			let wall: number;
+			let failed: number;
+			if (config.real) {
+				const real = await rateInRealN8n(sim, items, maxConcurrent);
+				wall = real.wall;
+				failed = items - real.done;
+			} else {
+				const started = Date.now();
+				const result = await generate('evolink', sim, items, { maxConcurrent });
+				wall = Date.now() - started;
+				failed = result.failed;
+			}
+			const limits = sim.limits!;
+			if (process.env.BENCH_RATE_TIMELINE) {
+				const t0 = sim.submits()[0].at;
+				say(`accepted: ${limits.accepted.map((at) => at - t0).join(' ')}`);
+				say(`refused: ${limits.refusals.map((r) => r.at - t0).join(' ')}`);
+			}
+			const capPerSecond = (config.limits.submitsPerWindow! * 1000) / config.limits.windowMs!;
+			const ideal = (items / capPerSecond) * 1000 + taskMs;
+			const rates = acceptedRateOf(limits);
+			const acceptedRate = rates.fromRefusal;
+			const learnedRate = rates.secondHalf;
+			const submits = sim.submits().length;
+			const row: RateRow = {
+				label: config.label,
+				capPerSecond,
+				ideal,
+				wall,
+				acceptedRate,
+				learnedRate,
+				submits,
+				refused: limits.refused,
+				failed,
+			};
+			rows.push(row);
+			const ok =
+				learnedRate >= 0.9 * capPerSecond &&
+				wall <= 1.3 * ideal + 3000 &&
+				limits.refused <= 0.15 * submits &&
+				failed === 0;
+			say(
+				`| ${config.label} | ${config.says} | ${seconds(ideal)} | ${seconds(wall)} | ${(wall / ideal).toFixed(2)} | ${acceptedRate.toFixed(2)}/s (${((100 * acceptedRate) / capPerSecond).toFixed(0)} %) | ${learnedRate.toFixed(2)}/s (${((100 * learnedRate) / capPerSecond).toFixed(0)} %) | ${submits} | ${limits.refused} | ${((100 * limits.refused) / submits).toFixed(0)} % | ${failed} | ${mark(ok)} |`,
+			);
+		} finally {
+			await sim.stop();
+		}
+	}
+	say();
+	return rows;
+}

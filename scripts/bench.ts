@@ -14,7 +14,13 @@ import { runNode } from '../test/harness';
 import { EvolinkSimulator } from '../test/simulators/evolink';
 import { TensorsLabSimulator } from '../test/simulators/tensorsLab';
 import { falQueue } from './bench-fal';
-import { learnedSchedule, providerCaps, sharedKey, thousandInRealN8n } from './bench-limits';
+import {
+	learnedSchedule,
+	providerCaps,
+	rateCaps,
+	sharedKey,
+	thousandInRealN8n,
+} from './bench-limits';
 import { modelStudioBatch, modelStudioRate, modelStudioTargets } from './bench-modelstudio';
 import { replicateHeld, replicateTargets } from './bench-replicate';
 
@@ -298,6 +304,7 @@ const SECTIONS = [
 	'memory',
 	'real',
 	'caps',
+	'rate',
 	'shared',
 	'learned',
 	'thousand',
@@ -324,6 +331,7 @@ async function main(): Promise<void> {
 	const memory = runs('memory') ? await memoryGrowth() : undefined;
 	const real = runs('real') ? await realN8nComparison() : undefined;
 	const caps = runs('caps') ? await providerCaps(say) : undefined;
+	const rate = runs('rate') ? await rateCaps(say) : undefined;
 	const shared = runs('shared') ? await sharedKey(say) : undefined;
 	const learned = runs('learned') ? await learnedSchedule(say) : undefined;
 	const thousand = runs('thousand') ? await thousandInRealN8n(say) : undefined;
@@ -367,6 +375,10 @@ async function main(): Promise<void> {
 			`- under a key's limits, every item succeeds and wall ≤ 1.25 × ideal: worst ${worst.toFixed(2)}×, ${failed} failed ${mark(worst <= 1.25 && failed === 0)}`,
 		);
 	}
+	for (const row of rate ?? [])
+		say(
+			`- rate cap ${row.label}: accepted ≥ 90 % of the cap once learned, wall ≤ 1.3 × ideal + 3 s, refused ≤ 15 %, none failed: ${((100 * row.learnedRate) / row.capPerSecond).toFixed(0)} % (${((100 * row.acceptedRate) / row.capPerSecond).toFixed(0)} % from the first refusal), ${seconds(row.wall)} vs ${seconds(1.3 * row.ideal + 3000)}, ${((100 * row.refused) / row.submits).toFixed(0)} %, ${row.failed} failed ${mark(row.learnedRate >= 0.9 * row.capPerSecond && row.wall <= 1.3 * row.ideal + 3000 && row.refused <= 0.15 * row.submits && row.failed === 0)}`,
+		);
 	if (shared)
 		say(
 			`- 4 executions sharing a key capped at 8: wall ≤ 1.3 × ideal: ${shared.ratio.toFixed(2)}×, ${shared.failed} failed ${mark(shared.ratio <= 1.3 && shared.failed === 0)}`,

@@ -133,13 +133,17 @@ describe('the submit rate', () => {
 		RATE_RULES.firstProbeMs = 50;
 		const rate = new SubmitRate({ requests: 2, perSeconds: 0.2 });
 		const slots: number[] = [];
-		for (let i = 0; i < 3; i++) slots.push((await rate.turn(run, i)).at);
-		// two at once, the third one window (just longer) after the first
+		for (let i = 0; i < 3; i++) {
+			const sent = await rate.turn(run, i);
+			rate.answered(sent);
+			rate.accept();
+			slots.push(sent.at);
+		}
+		// two at once, the third one window (just longer) after the first one's answer
 		expect(slots[1] - slots[0]).toBeLessThan(100);
 		expect(slots[2] - slots[0]).toBeGreaterThanOrEqual(pacedWindowMs(200) - 1);
-		for (let i = 0; i < 3; i++) rate.accept();
 		await sleep(250);
-		await rate.turn(run, 3);
+		rate.answered(await rate.turn(run, 3));
 		rate.accept();
 		expect(rate.pacing?.count).toBe(3);
 	});

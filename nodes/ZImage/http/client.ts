@@ -24,7 +24,7 @@ import type { RequestBounds } from './limits';
 import { LimitError, readBody } from './limits';
 import type { RequestContext } from './request';
 import { originOf, parseJsonBody, RedirectRefused, sameOrigin, sendRequest } from './request';
-import type { RetryContext } from './retry';
+import type { Attempt, RetryContext } from './retry';
 import { RETRY_RULES, withRetries } from './retry';
 
 /** Errors of submissions that got no readable answer: they may have been taken (findSubmission). */
@@ -190,38 +190,52 @@ export class ProviderClient implements ProviderCall {
 		);
 		const maxBytes = MAX_JSON_BYTES + (request.inlineImages ?? 0) * imageBytes;
 		const answer = await withRetries<HttpAnswer>(kind, this.retryContext(kind), async () => {
-			let answer: HttpAnswer;
 			if (rule.look) await this.pace?.statusTurn();
 			if (kind === 'submit') await this.pace?.submitTurn();
 			try {
-				const bounds = this.bounds(maxBytes, request.holdSeconds);
-				const http =
-					bounds.timeoutMs === this.http.timeoutMs
-						? this.http
-						: { ...this.http, timeoutMs: bounds.timeoutMs };
-				const streamed = await sendRequest(http, { ...request, url, purpose: 'api' }, bounds);
-				const body = parseJsonBody(await readBody(streamed.body, bounds));
-				answer = { statusCode: streamed.statusCode, headers: streamed.headers, body };
-			} catch (error) {
-				const failure = this.failureOf(error, url, maxBytes);
-				// A submission that got no readable answer may have been taken: it is never sent again.
-				if (!rule.brokenConnectionIsFinal || failure.stopped || error instanceof RedirectRefused)
-					return { failure };
-				return {
-					failure: {
-						...failure,
-						maybeTaken: true,
-						transient: false,
-						message: `${failure.message}; the task may or may not have been created, so it was not sent again`,
-					},
-				};
+				return await this.attemptOnce(request, url, rule, maxBytes);
+			} finally {
+				if (kind === 'submit') this.pace?.submitAnswered();
 			}
-			const failure = rule.handsBack === 'all' ? undefined : this.provider.readFailure(answer);
-			const handBack = !failure || (rule.handsBack === 'final' && !failure.transient);
-			return handBack ? { value: answer } : { failure, statusCode: answer.statusCode };
 		});
 		if (kind === 'submit') this.pace?.accepted();
 		return answer;
+	}
+
+	/** One try of an API request: its answer, or the failure it came to. */
+	private async attemptOnce(
+		request: ProviderRequest,
+		url: string,
+		rule: (typeof RETRY_RULES)[CallKind],
+		maxBytes: number,
+	): Promise<Attempt<HttpAnswer>> {
+		let answer: HttpAnswer;
+		try {
+			const bounds = this.bounds(maxBytes, request.holdSeconds);
+			const http =
+				bounds.timeoutMs === this.http.timeoutMs
+					? this.http
+					: { ...this.http, timeoutMs: bounds.timeoutMs };
+			const streamed = await sendRequest(http, { ...request, url, purpose: 'api' }, bounds);
+			const body = parseJsonBody(await readBody(streamed.body, bounds));
+			answer = { statusCode: streamed.statusCode, headers: streamed.headers, body };
+		} catch (error) {
+			const failure = this.failureOf(error, url, maxBytes);
+			// A submission that got no readable answer may have been taken: it is never sent again.
+			if (!rule.brokenConnectionIsFinal || failure.stopped || error instanceof RedirectRefused)
+				return { failure };
+			return {
+				failure: {
+					...failure,
+					maybeTaken: true,
+					transient: false,
+					message: `${failure.message}; the task may or may not have been created, so it was not sent again`,
+				},
+			};
+		}
+		const failure = rule.handsBack === 'all' ? undefined : this.provider.readFailure(answer);
+		const handBack = !failure || (rule.handsBack === 'final' && !failure.transient);
+		return handBack ? { value: answer } : { failure, statusCode: answer.statusCode };
 	}
 
 	async download<T>(

@@ -3,9 +3,9 @@ import type { RunControl } from '../run';
 /** How the submit rate of a provider key is learned and kept (documented in docs/scale.md). */
 export const RATE_RULES = {
 	/** Submissions go at most `count` in any `window × (1 + margin)`, at least `marginMs` longer: just under the limit. */
-	margin: 0.05,
+	margin: 0.03,
 	/** A request's way to the provider jitters by tens of milliseconds: a short window is kept this much longer. */
-	marginMs: 80,
+	marginMs: 40,
 	/** No window is assumed shorter than this (a rate without a hint counts per second). */
 	minWindowMs: 1_000,
 	/** Nor longer than this. */
@@ -14,6 +14,8 @@ export const RATE_RULES = {
 	firstProbeMs: 2_000,
 	/** Each further refusal doubles that wait, up to this. */
 	maxProbeMs: 30_000,
+	/** An unanswered submission counts as sent now for at most this long (an answer that never comes). */
+	unansweredMs: 10_000,
 	/** Submissions remembered while none is paced yet. */
 	unpacedMemory: 200,
 };
@@ -28,6 +30,12 @@ export interface RateLimit {
 export interface DeclaredRate {
 	requests: number;
 	perSeconds: number;
+}
+
+/** One submission in the key's record: when it went, or (once answered) when its answer came. */
+export interface Sent {
+	at: number;
+	answered: boolean;
 }
 
 /** What a refusal taught: whether the rate explains it (it was at the learned limit). */
@@ -51,13 +59,19 @@ export class SubmitRate {
 	 * When submissions were let go, the last `count` of them, oldest first; an answered one
 	 * counts from its answer (it reached the provider before that: the way there jitters).
 	 */
-	private sent: Array<{ at: number }> = [];
+	private sent: Sent[] = [];
+	/** Turns are taken one after another. */
+	private queue: Promise<void> = Promise.resolve();
 	/** When accepted submissions were let go (oldest first), within the longest window. */
 	private readonly accepted: number[] = [];
 	private probeAt = 0;
 	private probeDelayMs = RATE_RULES.firstProbeMs;
 	/** A submission waited for its turn since the last step up: the limit is what holds them. */
 	private binding = false;
+	/** One more per window was tried since the last refusal. */
+	private stepped = false;
+	/** When a refusal last lowered the limit. */
+	private lastCut = 0;
 	readonly counts = { accepted: 0, refused: 0 };
 
 	constructor(declared?: DeclaredRate) {
@@ -84,31 +98,47 @@ export class SubmitRate {
 	}
 
 	/**
-	 * Waits for this submission's turn; returns its place in the record, to be marked
-	 * `answered` when the provider answers it.
+	 * Waits for this submission's turn (first come, first served); returns its place in the
+	 * record, to be marked `answered` when the provider answers it.
 	 */
-	async turn(run: RunControl, itemIndex: number): Promise<{ at: number }> {
-		const now = Date.now();
-		const limit = this.pacing;
-		// Kept unpaced too: once a limit paces them, the submissions just sent count against it.
-		const count = limit ? Math.max(1, Math.floor(limit.count)) : RATE_RULES.unpacedMemory;
-		while (this.sent.length > count) this.sent.shift();
-		const at =
-			!limit || this.sent.length < count
-				? now
-				: Math.max(now, this.sent[this.sent.length - count].at + pacedWindowMs(limit.windowMs));
-		const mine = { at };
-		this.sent.push(mine);
-		if (at <= now) return mine;
-		this.binding = true;
-		await run.wait(at - now, itemIndex);
-		mine.at = Math.max(mine.at, Date.now());
+	async turn(run: RunControl, itemIndex: number): Promise<Sent> {
+		const mine: Sent = { at: 0, answered: false };
+		const go = this.queue.then(async () => await this.waitForRoom(run, itemIndex, mine));
+		// A stopped wait ends its own turn, not the queue.
+		this.queue = go.catch(() => undefined);
+		await go;
 		return mine;
 	}
 
+	/**
+	 * Room under the limit: fewer than `count` submissions in the paced window before now. One
+	 * still unanswered counts as now (it may reach the provider any moment); an answered one
+	 * from its answer. Looked at again after each wait, as answers move the record.
+	 */
+	private async waitForRoom(run: RunControl, itemIndex: number, mine: Sent): Promise<void> {
+		for (;;) {
+			const now = Date.now();
+			const limit = this.pacing;
+			// Kept unpaced too: once a limit paces them, the submissions just sent count against it.
+			const count = limit ? Math.max(1, Math.floor(limit.count)) : RATE_RULES.unpacedMemory;
+			while (this.sent.length > count) this.sent.shift();
+			if (!limit || this.sent.length < count) break;
+			const times = this.sent
+				.map((sent) => (sent.answered || now - sent.at > RATE_RULES.unansweredMs ? sent.at : now))
+				.sort((a, b) => a - b);
+			const at = times[times.length - count] + pacedWindowMs(limit.windowMs);
+			if (at <= now) break;
+			this.binding = true;
+			await run.wait(at - now, itemIndex);
+		}
+		mine.at = Date.now();
+		this.sent.push(mine);
+	}
+
 	/** The provider answered this submission: from now on it counts from the answer. */
-	answered(sent: { at: number }): void {
+	answered(sent: Sent): void {
 		sent.at = Math.max(sent.at, Date.now());
+		sent.answered = true;
 		this.sent.sort((a, b) => a.at - b.at);
 	}
 
@@ -122,6 +152,7 @@ export class SubmitRate {
 		if (limit && this.binding && now >= this.probeAt) {
 			limit.count += 1;
 			this.binding = false;
+			this.stepped = true;
 			this.probeAt = now + limit.windowMs;
 		}
 	}
@@ -138,11 +169,14 @@ export class SubmitRate {
 		const wait = waitSeconds !== undefined && waitSeconds > 0 ? waitSeconds : 0;
 		const waitMs = (Number.isInteger(wait) && wait >= 1 ? wait - 1 : wait) * 1000;
 		const wasAtLimit = this.limit !== undefined && this.active;
-		this.limit = this.limit
-			? this.recount(this.limit, now, waitMs)
-			: this.firstReading(now, waitMs);
+		// Refusals of one moment (a burst already on their way) count once: the first after a step up, or a window after the last.
+		const fresh = this.stepped || now - this.lastCut >= (this.limit?.windowMs ?? 0);
+		if (!this.limit) this.limit = this.firstReading(now, waitMs);
+		else if (fresh) this.limit = this.recount(this.limit, now, waitMs);
+		if (fresh) this.lastCut = now;
+		if (this.stepped) this.probeDelayMs = Math.min(RATE_RULES.maxProbeMs, this.probeDelayMs * 2);
+		this.stepped = false;
 		this.probeAt = now + Math.max(this.probeDelayMs, this.limit.windowMs);
-		this.probeDelayMs = Math.min(RATE_RULES.maxProbeMs, this.probeDelayMs * 2);
 		this.binding = false;
 		return wasAtLimit ? 'rate' : 'unknown';
 	}
@@ -160,12 +194,26 @@ export class SubmitRate {
 		return best;
 	}
 
-	/** A later refusal: what the key took in its window is its limit; nothing taken: the window is longer. */
+	/**
+	 * A later refusal: the window is at least as long as the provider's wait says (from an
+	 * accepted submission the limit back to when room comes back); what the key took in it is
+	 * its limit — one less after a step up, at most half (answers seen here jitter: a window
+	 * may look emptier than the provider's); nothing taken at all: the window is longer than
+	 * thought.
+	 */
 	private recount(limit: RateLimit, now: number, waitMs: number): RateLimit {
-		const windowMs = clampWindow(Math.max(limit.windowMs, waitMs));
+		// Room comes back `wait` from now: the limit-th latest accepted one is then a window old
+		// (the one before it, as the limit may just have been stepped up: a bound from below).
+		const nth = Math.max(1, Math.floor(limit.count) - 1);
+		const oldest = this.accepted[this.accepted.length - nth];
+		const seen = oldest === undefined ? 0 : now + waitMs - oldest;
+		const windowMs = clampWindow(Math.max(limit.windowMs, waitMs, seen));
 		const took = this.accepted.filter((at) => at > now - windowMs).length;
 		if (took === 0) return { count: limit.count, windowMs: clampWindow(windowMs * 2) };
-		return { count: took, windowMs };
+		// A refused step up goes back one; otherwise down to what it took, at most by half.
+		const most = this.stepped ? limit.count - 1 : limit.count;
+		const count = Math.min(most, Math.max(took, Math.ceil(limit.count / 2)));
+		return { count: Math.max(1, count), windowMs };
 	}
 
 	private forget(now: number): void {

@@ -2,6 +2,7 @@ import type { RunControl } from '../run';
 
 import type { CredentialBudget } from './budget';
 import type { TaskDurations } from './durations';
+import type { Sent } from './submitRate';
 
 /** Never wait longer than this on one Retry-After (as the retry loop). */
 const MAX_RETRY_AFTER_SECONDS = 60;
@@ -21,7 +22,7 @@ export class TaskPacer {
 	private refusals = 0;
 	private submitted = false;
 	/** This item's latest submission in the key's record of them. */
-	private sent?: { at: number };
+	private sent?: Sent;
 
 	constructor(
 		private readonly budget: CredentialBudget,
@@ -56,11 +57,16 @@ export class TaskPacer {
 		this.sent = await this.budget.submits.turn(this.run, this.itemIndex);
 	}
 
+	/** The submission was answered (or came to nothing): from now on it counts from this moment. */
+	submitAnswered(): void {
+		if (this.sent) this.budget.submits.answered(this.sent);
+		this.sent = undefined;
+	}
+
 	/** The provider took the submission. */
 	accepted(): void {
 		this.submitted = true;
 		const { window, submits } = this.budget;
-		if (this.sent) submits.answered(this.sent);
 		// Counted when the answer came: a first request's own set-up time is not part of the provider's window.
 		submits.accept();
 		if (this.holding && window.accepted()) {
@@ -77,7 +83,6 @@ export class TaskPacer {
 	 */
 	async notAccepted(retryAfterSeconds: number | undefined): Promise<boolean> {
 		const { window, submits } = this.budget;
-		if (this.sent) submits.answered(this.sent);
 		const reading = submits.refuse(retryAfterSeconds);
 		window.notAccepted(retryAfterSeconds, Math.min(2 ** this.refusals++, 16), reading === 'rate');
 		this.holding = false;
