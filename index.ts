@@ -5,3 +5,4 @@ export { EvolinkApi } from './credentials/EvolinkApi.credentials';
 export { OdkkkApi } from './credentials/OdkkkApi.credentials';
 export { ZImageFalApi } from './credentials/ZImageFalApi.credentials';
 export { ZImageModelStudioApi } from './credentials/ZImageModelStudioApi.credentials';
+export { ZImageReplicateApi } from './credentials/ZImageReplicateApi.credentials';

@@ -36,6 +36,9 @@ export const PROBE_TASK_IDS = {
  */
 export const MODEL_STUDIO_MODELS_PATH = '/compatible-mode/v1/models';
 
+/** Replicate's account of the token: free, and refused (401) for a wrong token. */
+export const REPLICATE_ACCOUNT_PATH = '/v1/account';
+
 /** The region that leaves the base URL to the Base URL field (for tests and proxies). */
 export const CUSTOM_REGION = 'custom';
 

@@ -22,6 +22,7 @@ import {
 	thousandInRealN8n,
 } from './bench-limits';
 import { modelStudioBatch, modelStudioRate, modelStudioTargets } from './bench-modelstudio';
+import { replicateHeld, replicateTargets } from './bench-replicate';
 
 const lines: string[] = [];
 const say = (line = '') => {
@@ -310,6 +311,7 @@ const SECTIONS = [
 	'fal',
 	'modelstudio',
 	'modelstudio-rate',
+	'replicate',
 ] as const;
 
 async function main(): Promise<void> {
@@ -336,6 +338,7 @@ async function main(): Promise<void> {
 	const fal = runs('fal') ? await falQueue(say) : undefined;
 	const modelStudio = runs('modelstudio') ? await modelStudioBatch(say) : undefined;
 	const modelStudioLimit = runs('modelstudio-rate') ? await modelStudioRate(say) : undefined;
+	const replicate = runs('replicate') ? await replicateHeld(say) : undefined;
 	say('## Targets');
 	say();
 	if (batches) {
@@ -405,6 +408,7 @@ async function main(): Promise<void> {
 		);
 	}
 	modelStudioTargets(say, modelStudio, modelStudioLimit);
+	replicateTargets(say, replicate);
 	const dir = join(ROOT, 'bench-results');
 	mkdirSync(dir, { recursive: true });
 	const file = join(dir, asked.length === 0 ? 'bench.md' : 'bench-partial.md');

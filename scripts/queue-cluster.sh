@@ -228,14 +228,13 @@ export N8N_DISABLED_MODULES="${N8N_DISABLED_MODULES-mcp-registry}"
 export N8N_LOG_LEVEL="${N8N_LOG_LEVEL:-info}"
 export N8N_GRACEFUL_SHUTDOWN_TIMEOUT="${N8N_GRACEFUL_SHUTDOWN_TIMEOUT:-5}"
 
-# A user folder with this package where n8n loads community packages from.
+# A user folder with this package where n8n loads community packages from, installed as
+# n8n's community-package installer leaves it (the packed tarball, the installer's npm
+# flags, its ledger: e2e/lib/install-package.js, the install every e2e test uses).
 user_folder() {
   local folder="$state/$1"
-  local target="$folder/.n8n/nodes/node_modules/n8n-nodes-zimage"
-  mkdir -p "$target" "$folder/files"
-  cp "$root/package.json" "$target/package.json"
-  cp -r "$root/dist" "$target/dist"
-  echo '{"name":"installed-nodes","private":true,"dependencies":{"n8n-nodes-zimage":"*"}}' >"$folder/.n8n/nodes/package.json"
+  mkdir -p "$folder/files"
+  "$node24" "$root/e2e/lib/install-package.js" "$folder" >/dev/null
   echo "$folder"
 }
 
@@ -270,6 +269,17 @@ for i in $(seq 1 "$workers"); do
   worker_json+="${worker_json:+,}{\"name\":\"worker$i\",\"hostname\":\"zimage-worker-$i\",\"pid\":${started[-1]},\"healthUrl\":\"http://127.0.0.1:$health/healthz/readiness\",\"log\":\"$state/logs/worker$i.log\",\"userFolder\":\"$folder\"}"
 done
 
+# Whether the process pid holds the socket listening on 127.0.0.1:port (from /proc): the
+# answer comes from the n8n started here, not from another server that took the port.
+listens() { # port, pid
+  local hex inode
+  hex="$(printf '%04X' "$1")"
+  for inode in $(awk -v port=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == port { print $10 }' /proc/net/tcp /proc/net/tcp6 2>/dev/null); do
+    find "/proc/$2/fd" -maxdepth 1 -lname "socket:\[$inode\]" 2>/dev/null | grep -q . && return 0
+  done
+  return 1
+}
+
 ready() { # url, json required
   local body
   body="$("$node24" -e 'fetch(process.argv[1]).then(async (r) => { const t = await r.text(); if (!r.ok) process.exit(1); console.log(t); }).catch(() => process.exit(1))' "$1" 2>/dev/null)" || return 1
@@ -287,10 +297,22 @@ while :; do
     [ "$ok" = 1 ] || break
     ready "http://127.0.0.1:${ports[$((2 + 2 * i))]}/healthz/readiness" || ok=0
   done
-  [ "$ok" = 1 ] && break
+  if [ "$ok" = 1 ]; then
+    listens "$main_port" "$main_pid" || { log "127.0.0.1:$main_port answers, but not from the n8n main started here (pid $main_pid): refusing it"; exit 1; }
+    for i in $(seq 1 "$workers"); do
+      listens "${ports[$((2 + 2 * i))]}" "${started[$i]}" || { log "127.0.0.1:${ports[$((2 + 2 * i))]} answers, but not from worker$i started here (pid ${started[$i]}): refusing it"; exit 1; }
+    done
+    break
+  fi
   [ "$SECONDS" -lt "$deadline" ] || { log "n8n was not healthy within 3 minutes; logs in $state/logs"; keep=1; exit 1; }
   sleep 0.5
 done
+
+# The installer's rows (installed_packages, installed_nodes) in the shared database, now
+# that the main process has migrated it: Settings → Community nodes lists the package.
+"$node24" "$root/e2e/lib/install-register.js" "$root/e2e/n8n/node_modules/n8n" "$main_folder" n8n-nodes-zimage >/dev/null \
+  || { log "registering the package in n8n's database failed"; keep=1; exit 1; }
+log "n8n-nodes-zimage registered as an installed community package"
 
 cat >"$state/state.json" <<EOF
 {

@@ -7,6 +7,7 @@
 import { EvolinkSimulator } from '../test/simulators/evolink';
 import { FalSimulator } from '../test/simulators/fal';
 import { ModelStudioSimulator } from '../test/simulators/modelStudio';
+import { ReplicateSimulator } from '../test/simulators/replicate';
 import { TensorsLabSimulator } from '../test/simulators/tensorsLab';
 import { ZImageServerSimulator } from '../test/simulators/zImageServer';
 
@@ -17,6 +18,7 @@ export interface RunningSimulators {
 	odkkk: EvolinkSimulator;
 	fal: FalSimulator;
 	modelStudio: ModelStudioSimulator;
+	replicate: ReplicateSimulator;
 	stop(): Promise<void>;
 }
 
@@ -27,9 +29,16 @@ export async function startSimulators(taskMs = 1500): Promise<RunningSimulators>
 	const evolink = await new EvolinkSimulator({ flavor: 'evolink', taskMs }).start();
 	const odkkk = await new EvolinkSimulator({ flavor: 'odkkk', taskMs, format: 'webp' }).start();
 	// An account that runs four requests at once: more wait in fal's queue.
-	const fal = await new FalSimulator({ taskMs, maxRunning: 4 }).start();
+	// The base model runs longer (28 steps to turbo's 8; at least 10 s here): the submit, look up,
+	// then cancel example finds it still running however slow the machine.
+	const fal = await new FalSimulator({
+		taskMs,
+		endpointMs: { base: Math.max(10_000, taskMs * 4) },
+		maxRunning: 4,
+	}).start();
 	const modelStudio = await new ModelStudioSimulator({ taskMs }).start();
-	const all = { tensorsLab, selfHosted, evolink, odkkk, fal, modelStudio };
+	const replicate = await new ReplicateSimulator({ taskMs }).start();
+	const all = { tensorsLab, selfHosted, evolink, odkkk, fal, modelStudio, replicate };
 	return {
 		...all,
 		async stop() {
@@ -85,6 +94,12 @@ export function simulatorCredentials(sims: RunningSimulators) {
 			name: 'Model Studio account',
 			type: 'zImageModelStudioApi',
 			data: { apiKey: sims.modelStudio.apiKey, region: 'custom', baseUrl: sims.modelStudio.url },
+		},
+		{
+			id: 'zimage-replicate',
+			name: 'Replicate account',
+			type: 'zImageReplicateApi',
+			data: { apiKey: sims.replicate.apiKey, baseUrl: sims.replicate.url },
 		},
 	];
 }

@@ -248,9 +248,9 @@ describe.each(HOSTS)(
 	},
 );
 
-test('Wait Mode is offered for Evolink, ODKKK and fal.ai Generate only, Poll by default', () => {
+test('Wait Mode is offered for Evolink, ODKKK, fal.ai and Replicate Generate only, Poll by default', () => {
 	const properties = new ZImage().description.properties.filter((p) => p.name === 'waitMode');
-	expect(properties).toHaveLength(3);
+	expect(properties).toHaveLength(4);
 	for (const property of properties) {
 		expect(property.default).toBe('poll');
 		expect(property.displayOptions?.show?.operation).toEqual(['generate']);
@@ -259,5 +259,6 @@ test('Wait Mode is offered for Evolink, ODKKK and fal.ai Generate only, Poll by 
 		['evolink'],
 		['odkkk'],
 		['fal'],
+		['replicate'],
 	]);
 });

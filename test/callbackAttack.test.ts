@@ -286,6 +286,8 @@ describe('forged, odd and repeated callbacks', () => {
 	});
 
 	test('50 items: a callback looks at its own item first and stops at the first unfinished task; finished ones are not looked at again', async () => {
+		// Tasks of 5 s: fifty submissions end before the first task does, however busy the machine.
+		sim.taskMs = 5000;
 		const result = await generate({ prompt: '={{ $json.prompt }}' }, { items: prompts(50) });
 		// Before parking: the first task looked at is unfinished, so no other is.
 		expect(sim.polls()).toHaveLength(1);

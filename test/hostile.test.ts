@@ -10,6 +10,7 @@ import { EvolinkSimulator } from './simulators/evolink';
 import { FalSimulator } from './simulators/fal';
 import { makePng } from './simulators/images';
 import { ModelStudioSimulator } from './simulators/modelStudio';
+import { ReplicateSimulator } from './simulators/replicate';
 import { SimulatorServer } from './simulators/server';
 import { TensorsLabSimulator } from './simulators/tensorsLab';
 import { ZImageServerSimulator } from './simulators/zImageServer';
@@ -167,6 +168,72 @@ describe("fal.ai: the addresses its answers hand back stay on the key's origin",
 			/sent an answer of more than 1048576 bytes; it was not read further/,
 		);
 		for (const look of sim.results()) expect(look.sent).toBeLessThan(8 * MB);
+	});
+});
+
+describe("Replicate: a lost create's search and a held answer stay within their bounds", () => {
+	let sim: ReplicateSimulator;
+	beforeEach(async () => {
+		sim = await new ReplicateSimulator({ apiKey: KEY, taskMs: 50 }).start();
+	});
+	afterEach(async () => await sim.stop());
+	const generate = () =>
+		runNode({
+			parameters: { provider: 'replicate', operation: 'generate', prompt: 'a fox' },
+			credentials: { zImageReplicateApi: { apiKey: KEY, baseUrl: sim.url } },
+		});
+	const CREATE = /^\/v1\/models\/prunaai\/z-image-turbo\/predictions$/;
+
+	test('a list that claims the lost create with a urls.get on another host: nothing is asked there', async () => {
+		sim.api.planFault(CREATE, 1, { kind: 'reset' });
+		const id = 'stolenstolenstolen0000000a';
+		sim.api.planFault(/^\/v1\/predictions$/, 1, {
+			kind: 'reply',
+			reply: {
+				status: 200,
+				body: {
+					next: null,
+					results: [
+						{
+							id,
+							model: 'prunaai/z-image-turbo',
+							status: 'processing',
+							created_at: new Date().toISOString(),
+							input: {
+								prompt: 'a fox',
+								width: 1024,
+								height: 1024,
+								num_inference_steps: 8,
+								guidance_scale: 0,
+								output_format: 'png',
+							},
+							urls: { get: `${elsewhere.url}/v1/predictions/${id}` },
+						},
+					],
+				},
+			},
+		});
+		const error = await failureOf(generate());
+		expect(error.message).toMatch(
+			/Replicate handed back an address on another host \(http:\/\/127\.0\.0\.1:\d+\)/,
+		);
+		expect(elsewhere.requests).toHaveLength(0);
+		expect(sim.creates()).toHaveLength(1);
+	});
+
+	test('a held create whose answer never ends is cut at the JSON limit and not sent again', async () => {
+		sim.api.planFault(CREATE, 10, {
+			kind: 'stream',
+			head: Buffer.from('{"id":"'),
+			chunk: 64 * 1024,
+			everyMs: 0,
+		});
+		const error = await failureOf(generate());
+		expect(error.message).toMatch(
+			/sent an answer of more than 1048576 bytes; it was not read further; the task may or may not have been created, so it was not sent again$/,
+		);
+		expect(sim.creates()).toHaveLength(1);
+		expect(sim.creates()[0].sent).toBeLessThan(8 * MB);
 	});
 });
 
@@ -332,7 +399,7 @@ describe('result URLs are fetched only over http and https', () => {
 			kind: 'reply',
 			reply: {
 				status: 200,
-				// no id: read as the task asked about (a fixed id would be another task's answer)
+				// No id: read as the task asked about (a fixed id would be another task's answer).
 				body: { status: 'completed', progress: 100, results: [url] },
 			},
 		});

@@ -9,6 +9,7 @@ import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 import { imageItem, runCredentialTest, runNode } from './harness';
 import { EvolinkSimulator } from './simulators/evolink';
 import { FalSimulator } from './simulators/fal';
+import { ReplicateSimulator } from './simulators/replicate';
 import { makePng } from './simulators/images';
 import { ModelStudioSimulator } from './simulators/modelStudio';
 import type { Fault, SimulatorServer } from './simulators/server';
@@ -54,6 +55,7 @@ interface Sims {
 	evolink: EvolinkSimulator;
 	fal: FalSimulator;
 	modelStudio: ModelStudioSimulator;
+	replicate: ReplicateSimulator;
 }
 
 let sims: Sims;
@@ -73,6 +75,7 @@ beforeAll(async () => {
 		evolink: await new EvolinkSimulator({ apiKey: SECRET, taskMs: 50 }).start(),
 		fal: await new FalSimulator({ apiKey: SECRET, taskMs: 50 }).start(),
 		modelStudio: await new ModelStudioSimulator({ apiKey: SECRET, taskMs: 20 }).start(),
+		replicate: await new ReplicateSimulator({ apiKey: SECRET, taskMs: 50 }).start(),
 	};
 });
 
@@ -92,6 +95,7 @@ const CREDENTIALS: Record<Provider, (url: string) => Record<string, IDataObject>
 	modelStudio: (url) => ({
 		zImageModelStudioApi: { apiKey: SECRET, region: 'custom', baseUrl: url },
 	}),
+	replicate: (url) => ({ zImageReplicateApi: { apiKey: SECRET, baseUrl: url } }),
 };
 
 const api = (provider: Provider): SimulatorServer =>
@@ -116,6 +120,7 @@ const GENERATE: Record<Provider, IDataObject> = {
 	},
 	fal: { provider: 'fal', operation: 'generate', falImageSize: 'square', prompt: 'a cat' },
 	modelStudio: { provider: 'modelStudio', operation: 'generate', prompt: 'a cat' },
+	replicate: { provider: 'replicate', operation: 'generate', prompt: 'a cat' },
 };
 
 async function run(
@@ -409,6 +414,7 @@ describe('3. base URLs with a user name, a query or a fragment are refused, befo
 		['evolink', 'evolinkApi'],
 		['fal', 'zImageFalApi'],
 		['modelStudio', 'zImageModelStudioApi'],
+		['replicate', 'zImageReplicateApi'],
 	];
 
 	describe.each(TYPES)('%s', (provider, type) => {
@@ -691,6 +697,7 @@ describe('5. prompt length: each provider has its limit, checked before anything
 		['evolink', 'prompt', 2000],
 		['fal', 'prompt', 4000],
 		['modelStudio', 'prompt', 800],
+		['replicate', 'prompt', 4000],
 	];
 
 	test.each(cases)(
@@ -862,6 +869,7 @@ describe('7. task ids: checked before any request, one path segment on the wire,
 		['selfHosted', 'selfHosted'],
 		['evolink', 'evolink'],
 		['fal', 'fal'],
+		['replicate', 'replicate'],
 	];
 
 	describe.each(GET_TASK)('%s Get Task', (provider) => {

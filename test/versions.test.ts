@@ -18,7 +18,15 @@ import {
 import { failureOf, runNode } from './harness';
 
 const description = new ZImage().description;
-const PROVIDERS = ['tensorsLab', 'selfHosted', 'evolink', 'odkkk', 'fal', 'modelStudio'] as const;
+const PROVIDERS = [
+	'tensorsLab',
+	'selfHosted',
+	'evolink',
+	'odkkk',
+	'fal',
+	'modelStudio',
+	'replicate',
+] as const;
 type Provider = (typeof PROVIDERS)[number];
 
 function nodeAt(typeVersion: number, parameters: INodeParameters = {}): INode {

@@ -8,17 +8,25 @@
 /* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-dangerous-functions -- the e2e driver of a real n8n (processes, files, ports), never shipped; the n8n Cloud sandbox rules are for the nodes */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import {
-	cpSync,
 	existsSync,
 	mkdirSync,
 	mkdtempSync,
+	readdirSync,
 	readFileSync,
+	readlinkSync,
 	rmSync,
 	writeFileSync,
 } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+import {
+	installPackageFiles,
+	registerInstalledPackage,
+	type InstalledFiles,
+	type RegisteredPackage,
+} from './install';
 
 export const ROOT = join(
 	__dirname,
@@ -115,6 +123,9 @@ export class N8nInstance {
 	readonly binaryMode: BinaryMode;
 	private readonly baseEnv: NodeJS.ProcessEnv;
 	private readonly n8nBin: string;
+	/** Installed files whose database rows are still to be written (see installPackage). */
+	private pendingRegistration?: InstalledFiles;
+	private installed?: RegisteredPackage;
 
 	constructor(
 		readonly node: string,
@@ -151,26 +162,54 @@ export class N8nInstance {
 		};
 	}
 
-	/** Puts the built package where n8n loads community packages from. */
+	/**
+	 * Installs the packed package as n8n's community-package installer does (see install.ts):
+	 * the files now, the database rows once n8n has migrated its database (after the first
+	 * CLI command, or before `start`). Prints how long the pack and the install took.
+	 */
 	installPackage(): void {
-		const target = join(this.userFolder, '.n8n', 'nodes', 'node_modules', 'n8n-nodes-zimage');
-		rmSync(target, { recursive: true, force: true });
-		mkdirSync(target, { recursive: true });
-		cpSync(join(ROOT, 'package.json'), join(target, 'package.json'));
-		cpSync(join(ROOT, 'dist'), join(target, 'dist'), { recursive: true });
-		// n8n lists installed community packages from this folder's package.json
-		const nodesPackage = join(this.userFolder, '.n8n', 'nodes', 'package.json');
-		writeFileSync(
-			nodesPackage,
-			JSON.stringify({
-				name: 'installed-nodes',
-				private: true,
-				dependencies: { 'n8n-nodes-zimage': '*' },
-			}),
+		const files = installPackageFiles(this.userFolder);
+		this.pendingRegistration = files;
+		this.installed = undefined;
+		process.stderr.write(
+			`${files.packageName}@${files.version} installed as a community package (n8n ${this.line}.x, ${this.userFolder}): ` +
+				`npm pack ${files.pack.ms} ms${files.pack.cached ? ' (cached by content)' : ''}, ` +
+				`extract + npm install ${files.installMs} ms\n`,
+		);
+	}
+
+	/** The package's rows in n8n's database, once written (see installPackage). */
+	get installedPackage(): RegisteredPackage | undefined {
+		return this.installed;
+	}
+
+	/** Writes the installed package's rows once the database exists (n8n has migrated it). */
+	private async registerPackage(): Promise<void> {
+		const files = this.pendingRegistration;
+		if (!files || !existsSync(join(this.userFolder, '.n8n', 'database.sqlite'))) return;
+		this.pendingRegistration = undefined;
+		const started = Date.now();
+		this.installed = await registerInstalledPackage({
+			node: this.node,
+			n8nDir: join(ROOT, 'e2e', RUNTIME_DIRS[this.line], 'node_modules', 'n8n'),
+			userFolder: this.userFolder,
+			packageName: files.packageName,
+		});
+		process.stderr.write(
+			`${files.packageName}@${this.installed.installedVersion} registered in n8n's database ` +
+				`(installed_packages, ${this.installed.installedNodes.length} installed_nodes row): ${Date.now() - started} ms\n`,
 		);
 	}
 
 	async cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+		await this.registerPackage();
+		const result = await this.runCli(args, env);
+		// The first command has migrated the database: the installed package's rows go in now.
+		await this.registerPackage();
+		return result;
+	}
+
+	private async runCli(args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
 		// `n8n execute` in 2.x starts a task runner broker (default port 5679): a free port
 		// of its own, so that it never collides with another n8n on this machine.
 		const broker = { N8N_RUNNERS_BROKER_PORT: String(await freePort()) };
@@ -219,6 +258,7 @@ export class N8nInstance {
 		env: NodeJS.ProcessEnv,
 		watch: (pid: number) => void,
 	): Promise<Execution> {
+		await this.registerPackage();
 		const broker = { N8N_RUNNERS_BROKER_PORT: String(await freePort()) };
 		const child = spawn(this.node, [this.n8nBin, 'execute', `--id=${workflowId}`, '--rawOutput'], {
 			env: { ...this.baseEnv, ...broker, ...env },
@@ -233,6 +273,7 @@ export class N8nInstance {
 		const code = await new Promise<number>((resolve) =>
 			child.on('close', (exit) => resolve(exit ?? 1)),
 		);
+		await this.registerPackage();
 		return this.readExecution(workflowId, {
 			code,
 			stdout: Buffer.concat(out).toString('utf8'),
@@ -275,40 +316,155 @@ export class N8nInstance {
 		return Buffer.from(binary.data ?? '', 'base64');
 	}
 
-	/** Starts the editor (`n8n start`) on a port; resolves once it answers. */
+	/**
+	 * Starts the editor (`n8n start`) on a port; resolves once it answers. Refuses, in words,
+	 * a port something else already listens on, and an answer from any process but the n8n
+	 * it spawned (another n8n on that port would otherwise be driven by the test). The task
+	 * runner broker gets a free port of its own.
+	 */
 	async start(port: number, env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
+		await assertPortFree(port);
+		// A fresh database is migrated by a CLI command first: the installed package's rows
+		// are then in it before the editor lists community packages.
+		if (this.pendingRegistration && !existsSync(join(this.userFolder, '.n8n', 'database.sqlite')))
+			await this.cli(['list:workflow']);
+		await this.registerPackage();
 		const child = spawn(this.node, [this.n8nBin, 'start'], {
 			env: {
 				...this.baseEnv,
 				N8N_PORT: String(port),
 				N8N_HOST: '127.0.0.1',
 				N8N_LISTEN_ADDRESS: '127.0.0.1',
-				// Its task runners' broker next to it, so that two instances do not collide.
-				N8N_RUNNERS_BROKER_PORT: String(port + 1),
+				N8N_RUNNERS_BROKER_PORT: String(await freePort()),
 				...env,
 			},
 			cwd: this.userFolder,
 			stdio: ['ignore', 'inherit', 'inherit'],
 		});
+		const refuse = async (reason: string): Promise<never> => {
+			if (child.exitCode === null && child.signalCode === null) {
+				child.kill('SIGKILL');
+				await new Promise((resolve) => child.once('exit', resolve));
+			}
+			throw new Error(reason);
+		};
 		for (let attempt = 0; attempt < 240; attempt++) {
+			let answered = false;
 			try {
 				// /healthz answers before the REST routes exist, and until n8n is ready they all
 				// answer "n8n is starting up" as text: wait for JSON from /rest/settings.
 				const response = await fetch(`http://127.0.0.1:${port}/rest/settings`);
-				if (response.ok && String(response.headers.get('content-type')).includes('json'))
-					return child;
+				answered = response.ok && String(response.headers.get('content-type')).includes('json');
+				await response.arrayBuffer();
 			} catch {
 				// not up yet
 			}
-			if (child.exitCode !== null) throw new Error(`n8n start exited with ${child.exitCode}`);
+			if (answered) {
+				const owner = portOwner(port, child.pid);
+				if (owner.ours) return child;
+				return await refuse(
+					`127.0.0.1:${port} is answered by ${describeProcess(owner.pid)}, not by the n8n started here (pid ${child.pid}): refusing to drive another server`,
+				);
+			}
+			if (child.exitCode !== null || child.signalCode !== null) {
+				const owner = portOwner(port, child.pid);
+				throw new Error(
+					owner.pid !== undefined || owner.listening
+						? `n8n start exited with ${child.exitCode ?? child.signalCode}: 127.0.0.1:${port} is in use by ${describeProcess(owner.pid)}`
+						: `n8n start exited with ${child.exitCode ?? child.signalCode}`,
+				);
+			}
 			await new Promise((resolve) => setTimeout(resolve, 500));
 		}
-		child.kill();
-		throw new Error('n8n did not start within 2 minutes');
+		return await refuse('n8n did not start within 2 minutes');
 	}
 
 	remove(): void {
 		rmSync(this.userFolder, { recursive: true, force: true });
+	}
+}
+
+/** Refuses, in words, a port on 127.0.0.1 that something already listens on. */
+export async function assertPortFree(port: number): Promise<void> {
+	await new Promise<void>((resolve, reject) => {
+		const server = createServer();
+		server.once('error', (error: NodeJS.ErrnoException) => {
+			const owner = portOwner(port);
+			reject(
+				new Error(
+					error.code === 'EADDRINUSE'
+						? `port ${port} on 127.0.0.1 is already in use by ${describeProcess(owner.pid)}: n8n is not started there`
+						: `port ${port} on 127.0.0.1 cannot be listened on: ${error.message}`,
+				),
+			);
+		});
+		server.listen({ port, host: '127.0.0.1', exclusive: true }, () =>
+			server.close(() => resolve()),
+		);
+	});
+}
+
+/** The inodes of the sockets listening on a TCP port (any address), from /proc/net. */
+function listeningInodes(port: number): Set<string> {
+	const inodes = new Set<string>();
+	const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+	for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+		if (!existsSync(table)) continue;
+		for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+			const fields = line.trim().split(/\s+/);
+			// local_address is fields[1] (ADDR:PORT in hex), st is fields[3] (0A = LISTEN), inode fields[9]
+			if (fields.length > 9 && fields[1].endsWith(`:${hexPort}`) && fields[3] === '0A')
+				inodes.add(fields[9]);
+		}
+	}
+	return inodes;
+}
+
+/** Whether a process holds one of these sockets open. */
+function holdsSocket(pid: number, inodes: Set<string>): boolean {
+	try {
+		return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+			try {
+				const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+				return target.startsWith('socket:[') && inodes.has(target.slice(8, -1));
+			} catch {
+				return false;
+			}
+		});
+	} catch {
+		return false;
+	}
+}
+
+/**
+ * Who listens on a port: whether it is `ours` (the process `pid`), else the process that
+ * does, when this user may see it. On a system without /proc, the one check left is the
+ * free port before the start (assertPortFree).
+ */
+export function portOwner(
+	port: number,
+	ours?: number,
+): { ours: boolean; listening: boolean; pid?: number } {
+	if (!existsSync('/proc/net/tcp')) return { ours: true, listening: true };
+	const inodes = listeningInodes(port);
+	if (inodes.size === 0) return { ours: false, listening: false };
+	if (ours !== undefined && holdsSocket(ours, inodes))
+		return { ours: true, listening: true, pid: ours };
+	for (const entry of readdirSync('/proc')) {
+		const pid = Number(entry);
+		if (Number.isInteger(pid) && pid !== ours && holdsSocket(pid, inodes))
+			return { ours: false, listening: true, pid };
+	}
+	return { ours: false, listening: true };
+}
+
+function describeProcess(pid: number | undefined): string {
+	if (pid === undefined) return 'another process';
+	try {
+		const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+		return `another process (pid ${pid}: ${command.join(' ').slice(0, 160)})`;
+	} catch {
+		return `another process (pid ${pid})`;
 	}
 }
 

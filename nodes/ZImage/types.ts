@@ -16,7 +16,8 @@ export type ProviderName =
 	| 'evolink'
 	| 'odkkk'
 	| 'fal'
-	| 'modelStudio';
+	| 'modelStudio'
+	| 'replicate';
 
 /** One task vocabulary shared by every provider. */
 export type TaskStatus = 'queued' | 'processing' | 'completed' | 'failed';
@@ -60,6 +61,8 @@ export interface ProviderFailure {
 	httpCode?: string;
 	/** The provider said the request was not taken: sending it again cannot double-bill. */
 	notAccepted?: boolean;
+	/** A submission that got no readable answer: it may have been taken (never sent again). */
+	maybeTaken?: boolean;
 	/** Worth trying again for a request that changes nothing (status, download). */
 	transient?: boolean;
 	retryAfterSeconds?: number;
@@ -257,6 +260,12 @@ export interface ZImageProvider {
 		body: unknown,
 		plan: SubmitPlan,
 	): { taskId?: string; state?: TaskState; links?: TaskLinks };
+	/**
+	 * After a submission whose answer was lost (the connection broke: it may have been taken), the
+	 * task it made, found by asking the provider (Replicate lists recent predictions): its answer
+	 * as the submission would have given it, read by readSubmit; undefined when none is found.
+	 */
+	findSubmission?(call: ProviderCall, plan: SubmitPlan, sentAt: number): Promise<unknown>;
 	/** Why a task id cannot be right for this provider, or undefined when it can. */
 	checkTaskId?(taskId: string): string | undefined;
 	/**

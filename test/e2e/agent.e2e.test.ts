@@ -1,14 +1,11 @@
 /**
  * The node as an AI Agent tool in a real n8n: the AI Agent with the OpenAI Chat Model pointed
- * at a fake OpenAI-compatible server written here (Responses API and Chat Completions). The
- * fake answers the first model call with a call to the Z-Image tool and the second, which
+ * at a fake OpenAI-compatible server (e2e/lib/fakeOpenAi.ts: Responses API and Chat
+ * Completions). The fake answers the first model call with a call to the Z-Image tool and the second, which
  * carries the tool's result, with a final answer; the tests read what the tool handed the model.
  */
-/* eslint-disable @n8n/community-nodes/no-restricted-imports -- a test driving a real n8n and serving a fake model API on 127.0.0.1 (node:http), never shipped */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-
 import { ZImage } from '../../nodes/ZImage/ZImage.node';
+import { FakeOpenAi } from '../../e2e/lib/fakeOpenAi';
 import { ensureRuntime, type Execution, N8nInstance, n8nLine } from '../../e2e/lib/n8n';
 import {
 	simulatorCredentials,
@@ -18,128 +15,6 @@ import {
 
 const PROMPT = 'A lighthouse on a cliff at sunset, photorealistic';
 const FINAL_ANSWER = 'Here is your lighthouse.';
-
-/** One model call as the fake saw it: the API, the tools offered, the tool result sent back. */
-interface ModelCall {
-	api: 'responses' | 'chat';
-	tools: Array<{ name: string; description: string }>;
-	toolResult?: string;
-}
-
-/**
- * A fake OpenAI API: the first call (no tool result yet) gets a call of the first tool offered,
- * with a prompt; a call that carries the tool's result gets the final answer.
- */
-class FakeOpenAi {
-	readonly calls: ModelCall[] = [];
-	private server?: Server;
-	url = '';
-
-	async start(): Promise<this> {
-		this.server = createServer((req, res) => void this.handle(req, res));
-		await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-		this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
-		return this;
-	}
-
-	async stop(): Promise<void> {
-		this.server?.closeAllConnections();
-		await new Promise((resolve) => this.server?.close(resolve));
-	}
-
-	private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-		let text = '';
-		for await (const chunk of req) text += String(chunk);
-		const body = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
-		const send = (status: number, answer: unknown) => {
-			res.writeHead(status, { 'content-type': 'application/json' });
-			res.end(JSON.stringify(answer));
-		};
-		if (req.url === '/v1/responses') return send(200, this.responses(body));
-		if (req.url === '/v1/chat/completions') return send(200, this.chat(body));
-		send(404, { error: { message: `the fake does not serve ${req.method} ${req.url}` } });
-	}
-
-	private responses(body: Record<string, unknown>): unknown {
-		const input = (Array.isArray(body.input) ? body.input : []) as Array<Record<string, unknown>>;
-		const result = input.find((entry) => entry.type === 'function_call_output');
-		const tools = ((body.tools ?? []) as Array<Record<string, unknown>>).map((tool) => ({
-			name: String(tool.name),
-			description: String(tool.description),
-		}));
-		this.calls.push({
-			api: 'responses',
-			tools,
-			toolResult: result ? String(result.output) : undefined,
-		});
-		const output = result
-			? [
-					{
-						type: 'message',
-						id: 'msg_2',
-						role: 'assistant',
-						status: 'completed',
-						content: [{ type: 'output_text', text: FINAL_ANSWER, annotations: [] }],
-					},
-				]
-			: [
-					{
-						type: 'function_call',
-						id: 'fc_1',
-						call_id: 'call_1',
-						name: tools[0]?.name,
-						arguments: JSON.stringify({ Prompt: PROMPT }),
-						status: 'completed',
-					},
-				];
-		return {
-			id: `resp_${this.calls.length}`,
-			object: 'response',
-			created_at: Math.floor(Date.now() / 1000),
-			status: 'completed',
-			model: String(body.model),
-			output,
-			usage: { input_tokens: 10, output_tokens: 5, total_tokens: 15 },
-		};
-	}
-
-	private chat(body: Record<string, unknown>): unknown {
-		const messages = (body.messages ?? []) as Array<Record<string, unknown>>;
-		const result = messages.find((message) => message.role === 'tool');
-		const tools = ((body.tools ?? []) as Array<{ function: Record<string, unknown> }>).map(
-			(tool) => ({
-				name: String(tool.function.name),
-				description: String(tool.function.description),
-			}),
-		);
-		this.calls.push({
-			api: 'chat',
-			tools,
-			toolResult: result ? String(result.content) : undefined,
-		});
-		const message = result
-			? { role: 'assistant', content: FINAL_ANSWER }
-			: {
-					role: 'assistant',
-					content: null,
-					tool_calls: [
-						{
-							id: 'call_1',
-							type: 'function',
-							function: { name: tools[0]?.name, arguments: JSON.stringify({ Prompt: PROMPT }) },
-						},
-					],
-				};
-		return {
-			id: `chatcmpl_${this.calls.length}`,
-			object: 'chat.completion',
-			created: Math.floor(Date.now() / 1000),
-			model: String(body.model),
-			choices: [{ index: 0, message, finish_reason: result ? 'stop' : 'tool_calls' }],
-			usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
-		};
-	}
-}
 
 /**
  * Manual trigger → AI Agent, with the OpenAI Chat Model and the Z-Image tool (Evolink) whose
@@ -221,7 +96,7 @@ function succeeded(execution: Execution): void {
 beforeAll(async () => {
 	const node = ensureRuntime();
 	sims = await startSimulators(300);
-	fake = await new FakeOpenAi().start();
+	fake = await new FakeOpenAi(PROMPT, FINAL_ANSWER).start();
 	n8n = new N8nInstance(node);
 	n8n.installPackage();
 	await n8n.importCredentials([

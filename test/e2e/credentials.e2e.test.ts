@@ -3,10 +3,9 @@
  * a right key passes, a wrong one fails with a message, and nothing is generated or billed.
  */
 /* eslint-disable @n8n/community-nodes/no-restricted-globals -- a test driving a real n8n, never shipped */
-import { ensureRuntime, N8nInstance } from '../../e2e/lib/n8n';
+import { ensureRuntime, freePort, N8nInstance } from '../../e2e/lib/n8n';
 import { startSimulators, type RunningSimulators } from '../../scripts/simulators';
 
-const PORT = 5688;
 const OWNER = {
 	email: 'e2e@zimage.local',
 	firstName: 'E',
@@ -19,12 +18,13 @@ let sims: RunningSimulators;
 let n8n: N8nInstance;
 let stopN8n: () => void;
 let cookie = '';
+let port: number;
 
 async function rest(
 	path: string,
 	body: unknown,
 ): Promise<{ status: number; json: Record<string, unknown> }> {
-	const response = await fetch(`http://127.0.0.1:${PORT}/rest${path}`, {
+	const response = await fetch(`http://127.0.0.1:${port}/rest${path}`, {
 		method: 'POST',
 		headers: { 'content-type': 'application/json', 'browser-id': BROWSER_ID, cookie },
 		body: JSON.stringify(body),
@@ -61,7 +61,9 @@ beforeAll(async () => {
 	sims = await startSimulators(300);
 	n8n = new N8nInstance(node);
 	n8n.installPackage();
-	const child = await n8n.start(PORT);
+	// A free port, and start() checks that the n8n answering there is the one it spawned.
+	port = await freePort();
+	const child = await n8n.start(port);
 	stopN8n = () => child.kill('SIGTERM');
 	const setup = await rest('/owner/setup', OWNER);
 	if (setup.status !== 200) throw new Error(`owner setup failed: ${JSON.stringify(setup.json)}`);
@@ -155,6 +157,29 @@ test('fal.ai: right key OK, a wrong or half key refused with its message, nothin
 	);
 	expect(looks[0].headers.authorization).toBe(`Key ${sim.apiKey}`);
 	expect(sim.submits()).toHaveLength(0);
+});
+
+test('Replicate: right token OK, wrong token refused, only GET /v1/account asked', async () => {
+	const sim = sims.replicate;
+	const base = { baseUrl: sim.url };
+	const before = sim.api.requests.length;
+	expect(await testCredential('zImageReplicateApi', { ...base, apiKey: sim.apiKey })).toMatchObject(
+		{ status: 'OK' },
+	);
+	expect(await testCredential('zImageReplicateApi', { ...base, apiKey: 'r8_wrong-e2e' })).toEqual({
+		status: 'Error',
+		// n8n 1.x's tester never matches responseCode rules (its error has no response) and says its own words.
+		message:
+			process.env.ZIMAGE_N8N_LINE === '1'
+				? 'Authorization failed - please check your credentials'
+				: 'Replicate rejected the API token: check it against replicate.com/account/api-tokens',
+	});
+	const asked = sim.api.requests.slice(before);
+	// n8n's tester may ask more than once for a refused token: every request is the account's.
+	expect(asked.length).toBeGreaterThanOrEqual(2);
+	expect([...new Set(asked.map((r) => `${r.method} ${r.path}`))]).toEqual(['GET /v1/account']);
+	expect(asked[0].headers.authorization).toBe(`Bearer ${sim.apiKey}`);
+	expect(sim.creates()).toHaveLength(0);
 });
 
 test('Alibaba Cloud Model Studio: right key OK, wrong key refused naming the region, nothing generated', async () => {

@@ -21,7 +21,14 @@ import {
 } from '../../scripts/simulators';
 import { decodeImage } from '../simulators/images';
 
-type Provider = 'tensorsLab' | 'selfHosted' | 'evolink' | 'odkkk' | 'fal' | 'modelStudio';
+type Provider =
+	| 'tensorsLab'
+	| 'selfHosted'
+	| 'evolink'
+	| 'odkkk'
+	| 'fal'
+	| 'modelStudio'
+	| 'replicate';
 
 const CREDENTIALS: Record<Provider, { type: string; id: string; name: string }> = {
 	tensorsLab: { type: 'tensorsLabApi', id: 'zimage-tensorslab', name: 'TensorsLab account' },
@@ -34,6 +41,7 @@ const CREDENTIALS: Record<Provider, { type: string; id: string; name: string }> 
 		id: 'zimage-modelstudio',
 		name: 'Model Studio account',
 	},
+	replicate: { type: 'zImageReplicateApi', id: 'zimage-replicate', name: 'Replicate account' },
 };
 
 /** Provider-specific parameters (node version 2, as the examples are) for the examples whose Z-Image nodes only set a prompt. */
@@ -69,6 +77,11 @@ const GENERATE: Record<
 	modelStudio: {
 		parameters: { modelStudioSize: '1024*1536' },
 		size: [1024, 1536],
+		mimeType: 'image/png',
+	},
+	replicate: {
+		parameters: { replicateWidth: 1024, replicateHeight: 1024 },
+		size: [1024, 1024],
 		mimeType: 'image/png',
 	},
 };
@@ -172,6 +185,8 @@ beforeAll(async () => {
 		forProvider('submit-then-get-task.json', 'fal'),
 		forProvider('health-check.json', 'fal'),
 		forProvider('batch-prompts-to-files.json', 'modelStudio'),
+		forProvider('submit-then-get-task.json', 'replicate'),
+		forProvider('health-check.json', 'replicate'),
 	];
 	// The batch example writes to n8n's default files folder; here, to this instance's.
 	for (const workflow of [batch, ...variants.filter((w) => w.id.startsWith(String(batch.id)))]) {
@@ -194,6 +209,7 @@ describe('text-to-image examples, each on its own provider', () => {
 		['text-to-image-evolink.json', 'evolink', [1280, 720], 'image/png'],
 		['text-to-image-odkkk.json', 'odkkk', [1280, 720], 'image/webp'],
 		['text-to-image-modelstudio.json', 'modelStudio', [1280, 720], 'image/png'],
+		['text-to-image-replicate.json', 'replicate', [1280, 720], 'image/png'],
 	] as Array<[string, Provider, [number, number], string]>)(
 		'%s',
 		async (file, provider, size, mimeType) => {
@@ -217,6 +233,12 @@ describe('text-to-image examples, each on its own provider', () => {
 				odkkk: () => sims.odkkk.submits().map((r) => (r.json as Record<string, unknown>).prompt),
 				fal: () => sims.fal.submits().map((r) => (r.json as Record<string, unknown>).prompt),
 				modelStudio: () => sims.modelStudio.generated.map((generation) => generation.prompt),
+				replicate: () =>
+					sims.replicate
+						.creates()
+						.map(
+							(r) => ((r.json as Record<string, unknown>).input as Record<string, unknown>).prompt,
+						),
 			}[provider]();
 			expect(submitted).toContain(prompt);
 		},
@@ -452,6 +474,54 @@ describe('fal.ai, every operation', () => {
 	});
 });
 
+describe('Replicate, in a real n8n', () => {
+	test('text to image: one held create with Bearer, one download, what Replicate reports', async () => {
+		const creates = sims.replicate.creates().length;
+		const files = sims.replicate.cdn.requests.length;
+		const execution = await n8n.execute('zimageT2iReplicate');
+		succeeded(execution);
+		const [item] = execution.outputs['Z-Image'];
+		expect(item.json).toMatchObject({
+			provider: 'replicate',
+			model: 'prunaai/z-image-turbo',
+			status: 'completed',
+			predictTime: expect.any(Number),
+			version: expect.stringMatching(/^[0-9a-f]{64}$/),
+		});
+		const sent = sims.replicate.creates().slice(creates);
+		expect(sent.map((r) => [r.path, r.headers.authorization, r.headers.prefer])).toEqual([
+			[
+				'/v1/models/prunaai/z-image-turbo/predictions',
+				`Bearer ${sims.replicate.apiKey}`,
+				'wait=60',
+			],
+		]);
+		expect(sims.replicate.looks().filter((r) => r.at >= sent[0].at)).toHaveLength(0);
+		expect(sims.replicate.cdn.requests.slice(files)).toHaveLength(1);
+	});
+
+	test('submit without waiting, then Get Task collects the images', async () => {
+		const execution = await n8n.execute('zimageSubmitGetTask_replicate');
+		succeeded(execution);
+		const [submitted] = execution.outputs.Submit;
+		expect(submitted.binary).toBeUndefined();
+		const collected = execution.outputs['Get Task'];
+		expect(collected[0].json).toMatchObject({ taskId: submitted.json.taskId, status: 'completed' });
+		await checkImages(collected, GENERATE.replicate.size, GENERATE.replicate.mimeType);
+	});
+
+	test('health check', async () => {
+		const execution = await n8n.execute('zimageHealth_replicate');
+		succeeded(execution);
+		expect(execution.outputs['Z-Image'][0].json).toMatchObject({
+			provider: 'replicate',
+			reachable: true,
+			keyAccepted: true,
+			account: 'zimage-tester',
+		});
+	});
+});
+
 describe("the images in n8n's binary data mode", () => {
 	// Each n8n line runs in its own default mode unless ZIMAGE_N8N_BINARY_MODE says
 	// otherwise: filesystem on 2.x, in the execution ("default") on 1.x.
@@ -478,6 +548,7 @@ describe('no key in anything n8n kept', () => {
 			sims.odkkk.apiKey,
 			sims.fal.apiKey,
 			sims.modelStudio.apiKey,
+			sims.replicate.apiKey,
 			'sk-dummy-wrong-e2e-4242',
 		];
 		for (const { workflowId, execution } of executions) {

@@ -15,6 +15,7 @@ import { FakeSimulator } from '../fake/simulator';
 import { EvolinkSimulator } from '../simulators/evolink';
 import { FalSimulator } from '../simulators/fal';
 import { ModelStudioSimulator } from '../simulators/modelStudio';
+import { ReplicateSimulator } from '../simulators/replicate';
 import type { Fault, Reply, SimulatorServer } from '../simulators/server';
 import { TensorsLabSimulator } from '../simulators/tensorsLab';
 import { ZImageServerSimulator } from '../simulators/zImageServer';
@@ -47,6 +48,8 @@ interface Target {
 	stillRunning?: unknown;
 	/** The submission is held until the images are made: no status looks; the wait is the request in flight. */
 	synchronous?: boolean;
+	/** Rows (by `when`) where the provider does better than the rule, and what it does instead. */
+	outcomes?: Record<string, Row['outcome']>;
 }
 
 export const TARGETS: Target[] = [
@@ -197,6 +200,35 @@ export const TARGETS: Target[] = [
 			code: 'InternalError',
 			message,
 		}),
+	},
+	{
+		provider: 'replicate',
+		displayName: 'Replicate',
+		async start() {
+			// No hold (a model still booting): the prediction is followed at its urls.get.
+			const sim = await new ReplicateSimulator({
+				apiKey: SECRET,
+				taskMs: 100,
+				holdCapMs: 0,
+			}).start();
+			return {
+				url: sim.url,
+				api: sim.api,
+				files: sim.cdn,
+				tasks: () => sim.predictions.size,
+				stop: () => sim.stop(),
+			};
+		},
+		credentials: (url) => ({ zImageReplicateApi: { apiKey: SECRET, baseUrl: url } }),
+		generate: { replicateWidth: 512, replicateHeight: 512 },
+		submitPath: /^\/v1\/models\/prunaai\/z-image-turbo\/predictions$/,
+		pollPath: /^\/v1\/predictions\/[^/]+$/,
+		filePath: /^\/files\//,
+		errorBody: (detail) => ({ title: 'Error', detail, status: 500 }),
+		// No id: read as the task asked about (a fixed id would be another task's answer, refused).
+		stillRunning: { status: 'processing', logs: '' },
+		// The prediction was made before the answer broke off: it is found in the list, not made again.
+		outcomes: { 'the answer to a submission is cut off halfway': 'images' },
 	},
 ];
 
@@ -498,7 +530,8 @@ function defineFaultTests(target: Target): void {
 					credentials: target.credentials(sim.url),
 				});
 				let produced: string;
-				if (row.outcome === 'images') {
+				const outcome = target.outcomes?.[row.when] ?? row.outcome;
+				if (outcome === 'images') {
 					const result = await run;
 					expect(result.items).toHaveLength(1);
 					expect(result.items[0].json.status).toBe('completed');
@@ -508,9 +541,7 @@ function defineFaultTests(target: Target): void {
 					produced = everything(result.items);
 				} else {
 					const error = await failureOf(run);
-					expect(error.message).toMatch(
-						typeof row.outcome === 'function' ? row.outcome(target) : row.outcome,
-					);
+					expect(error.message).toMatch(typeof outcome === 'function' ? outcome(target) : outcome);
 					expect(sim.tasks()).toBeLessThanOrEqual(1);
 					produced = everything(undefined, error);
 				}

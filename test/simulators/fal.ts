@@ -53,6 +53,11 @@ export interface FalSimOptions {
 	apiKey?: string;
 	/** How long one request runs once it has a runner. */
 	taskMs?: number;
+	/**
+	 * How long a request to one endpoint of the app runs instead (keyed as `base`, `turbo`,
+	 * `turbo/image-to-image`): the base model is slower than turbo.
+	 */
+	endpointMs?: Partial<Record<string, number>>;
 	/** The account's concurrency: requests beyond it wait in the queue. */
 	maxRunning?: number;
 	/** A failed request's status carries `error` and `error_type` (else only its result says it). */
@@ -70,6 +75,7 @@ export class FalSimulator extends ProviderSimulator {
 	readonly apiKey: string;
 	readonly requests = new Map<string, FalRequest>();
 	taskMs: number;
+	readonly endpointMs: Partial<Record<string, number>>;
 	readonly maxRunning: number;
 	statusCarriesError: boolean;
 	readonly callbacks: CallbackDispatcher;
@@ -81,6 +87,7 @@ export class FalSimulator extends ProviderSimulator {
 		super();
 		this.apiKey = options.apiKey ?? 'fa1c0de0-0000-4000-8000-000000000001:5f2c9a0b7e1d4c3a';
 		this.taskMs = options.taskMs ?? 300;
+		this.endpointMs = options.endpointMs ?? {};
 		this.maxRunning = options.maxRunning ?? Number.POSITIVE_INFINITY;
 		this.statusCarriesError = options.statusCarriesError ?? false;
 		this.callbacks = new CallbackDispatcher({
@@ -177,7 +184,8 @@ export class FalSimulator extends ProviderSimulator {
 		while (this.slots.length < Math.min(this.maxRunning, 1000)) this.slots.push(0);
 		const slot = this.slots.indexOf(Math.min(...this.slots));
 		const startAt = Math.max(now, this.slots[slot]);
-		this.slots[slot] = startAt + this.taskMs;
+		const runMs = this.endpointMs[endpoint] ?? this.taskMs;
+		this.slots[slot] = startAt + runMs;
 		const id = `0a1b2c3d-0000-4000-8000-${(++this.counter).toString(16).padStart(12, '0')}`;
 		const size = await this.sizeOf(input);
 		const task: FalRequest = {
@@ -186,7 +194,7 @@ export class FalSimulator extends ProviderSimulator {
 			input,
 			submittedAt: now,
 			startAt,
-			doneAt: startAt + this.taskMs,
+			doneAt: startAt + runMs,
 			webhook: request.query.get('fal_webhook') ?? undefined,
 			headers: request.headers,
 			failure: this.failNext ?? (await this.validate(endpoint, input)),
@@ -341,9 +349,10 @@ export class FalSimulator extends ProviderSimulator {
 	/** The model's progress bar, one line per step done, as a runner's logs show it. */
 	private logs(task: FalRequest, now: number): Array<Record<string, unknown>> {
 		const steps = this.steps(task);
-		const done = Math.min(steps, Math.floor(((now - task.startAt) / this.taskMs) * steps));
+		const runMs = task.doneAt - task.startAt;
+		const done = Math.min(steps, Math.floor(((now - task.startAt) / runMs) * steps));
 		return Array.from({ length: done + 1 }, (_, step) => ({
-			timestamp: new Date(task.startAt + (step * this.taskMs) / steps).toISOString(),
+			timestamp: new Date(task.startAt + (step * runMs) / steps).toISOString(),
 			level: 'INFO',
 			source: 'user',
 			message: `${String(Math.round((100 * step) / steps)).padStart(3)}%|${'█'.repeat(step).padEnd(steps)}| ${step}/${steps}`,
@@ -367,7 +376,7 @@ export class FalSimulator extends ProviderSimulator {
 			status: 'COMPLETED',
 			...links,
 			logs: withLogs ? this.logs(task, now) : null,
-			metrics: { inference_time: this.taskMs / 1000 },
+			metrics: { inference_time: (task.doneAt - task.startAt) / 1000 },
 		};
 		if (task.failure && this.statusCarriesError) {
 			view.error = String(
@@ -391,7 +400,7 @@ export class FalSimulator extends ProviderSimulator {
 				height: task.height,
 				content_type: MIME_TYPES[format],
 			})),
-			timings: { inference: this.taskMs / 1000 },
+			timings: { inference: (task.doneAt - task.startAt) / 1000 },
 			seed: task.seed,
 			has_nsfw_concepts: Array.from({ length: count }, () => false),
 			prompt: task.input.prompt,

@@ -1,6 +1,7 @@
 import type { INodeExecutionData } from 'n8n-workflow';
 
 import type { ProviderClient } from '../http/client';
+import { mayHaveBeenTaken } from '../http/client';
 import type { RunOptions } from '../options';
 import { readRunOptions } from '../options';
 import { runsAsTool } from '../agentTool';
@@ -8,7 +9,7 @@ import type { ImageOutput } from '../output';
 import { taskToJson, toBinaryItem, toolResult } from '../output';
 import type { WorkPool } from '../pool';
 import { pollUntilDone } from '../poller';
-import type { GenerationMeta, SubmitOperation, TaskLinks, TaskState } from '../types';
+import type { GenerationMeta, SubmitOperation, SubmitPlan, TaskLinks, TaskState } from '../types';
 import { parkedItem } from './callbackParked';
 import type { ItemInput, ItemRunner, PendingItems } from './operation';
 import { checkProviderTaskId, openClient, readyItems, runTaskInPool } from './operation';
@@ -204,7 +205,7 @@ export async function prepareSubmission(input: ItemInput): Promise<ItemRunner> {
 			const client = options.waitForCompletion
 				? itemClient.withMaxWait(options.maxWaitSeconds)
 				: itemClient;
-			const { body } = await client.request(plan.request, 'submit');
+			const body = await submitOnce(client, plan);
 			const { taskId, state, links } = provider.readSubmit(body, plan);
 			if (!taskId) {
 				throw client.error({
@@ -226,6 +227,24 @@ export async function prepareSubmission(input: ItemInput): Promise<ItemRunner> {
 				failOnTaskError: true,
 			});
 		});
+}
+
+/**
+ * Sends the submission once; if its answer was lost (it may have been taken), asks the provider
+ * for the task it made, where it can say (findSubmission), instead of sending it again.
+ */
+async function submitOnce(client: ProviderClient, plan: SubmitPlan): Promise<unknown> {
+	const sentAt = Date.now();
+	try {
+		return (await client.request(plan.request, 'submit')).body;
+	} catch (error) {
+		const { findSubmission } = client.provider;
+		const late = client.maxWaitDeadline !== undefined && Date.now() >= client.maxWaitDeadline;
+		if (!findSubmission || !mayHaveBeenTaken(error) || late) throw client.scrubError(error);
+		const found = await findSubmission(client, plan, sentAt);
+		if (found === undefined) throw client.scrubError(error);
+		return found;
+	}
 }
 
 /** In Wait Mode "Provider Callback": the submitted task, to show and to resume by. */

@@ -27,6 +27,14 @@ import { originOf, parseJsonBody, RedirectRefused, sameOrigin, sendRequest } fro
 import type { Attempt, RetryContext } from './retry';
 import { RETRY_RULES, withRetries } from './retry';
 
+/** Errors of submissions that got no readable answer: they may have been taken (findSubmission). */
+const maybeTaken = new WeakSet<Error>();
+
+/** Whether this error ended a submission that may have been taken all the same. */
+export function mayHaveBeenTaken(error: unknown): boolean {
+	return error instanceof Error && maybeTaken.has(error);
+}
+
 /** A JSON answer (a task, an error) is small: more than this is not one. */
 export const MAX_JSON_BYTES = 1024 * 1024;
 
@@ -146,7 +154,9 @@ export class ProviderClient implements ProviderCall {
 	}
 
 	error(failure: ProviderFailure): Error {
-		return providerError(this.setup.ctx, this.place, failure, this.secrets);
+		const error = providerError(this.setup.ctx, this.place, failure, this.secrets);
+		if (failure.maybeTaken) maybeTaken.add(error);
+		return error;
 	}
 
 	redact(text: string): string {
@@ -217,6 +227,7 @@ export class ProviderClient implements ProviderCall {
 			return {
 				failure: {
 					...failure,
+					maybeTaken: true,
 					transient: false,
 					message: `${failure.message}; the task may or may not have been created, so it was not sent again`,
 				},

@@ -17,7 +17,7 @@ import { offerOperations } from './operations';
 //
 // Limits: fal caps the requests of an account that run at once and queues the rest: it never
 // refuses one for concurrency, so the shared window stays wide. It documents no submission
-// rate (for the shared pacing's submitRate, once it is there: none).
+// rate, so it declares no submitRate: the shared pacing learns one if a key meets it.
 //
 // fal's queue retries a request that failed on a 503, a 504, a 429 or a broken connection of
 // its own (up to 10 times, without billing server errors). The node does not opt out

@@ -2,10 +2,19 @@ import type { ProviderName, ZImageProvider } from '../types';
 import { evolink, odkkk } from './evolink';
 import { fal } from './fal';
 import { modelStudio } from './modelStudio';
+import { replicate } from './replicate';
 import { selfHosted } from './selfHosted';
 import { tensorsLab } from './tensorsLab';
 
-const registry: ZImageProvider[] = [tensorsLab, selfHosted, evolink, odkkk, fal, modelStudio];
+const registry: ZImageProvider[] = [
+	tensorsLab,
+	selfHosted,
+	evolink,
+	odkkk,
+	fal,
+	modelStudio,
+	replicate,
+];
 
 /** Every provider the node offers, in the order of its Provider dropdown: adding one is its module plus one line here. */
 export const PROVIDERS: readonly ZImageProvider[] = registry;

@@ -1,0 +1,290 @@
+/**
+ * A person's path through n8n's editor, in a real browser (Debian's Chromium driven by
+ * playwright-core) against a real n8n with this package installed: find the node in the node
+ * panel, create each provider's credential and press its connection test, switch provider
+ * through the Credential select, Execute step and read the output panel. Each step's
+ * screenshot lands in e2e-artifacts/editor-n8n-<version>/ (printed when the suite starts).
+ */
+/* eslint-disable no-console -- a test driving a real n8n and a browser, never shipped */
+import type { Browser, BrowserContext } from 'playwright-core';
+
+import { launchBrowser, newPage, Shots } from '../../e2e/lib/browser';
+import { Editor, EditorServer } from '../../e2e/lib/editor';
+import { ensureRuntime, n8nLine, n8nVersion } from '../../e2e/lib/n8n';
+import { startSimulators, type RunningSimulators } from '../../scripts/simulators';
+
+const PROMPT = 'A lighthouse on a cliff at sunset, photorealistic';
+
+/** What a person types into "What happens next?" and expects Z-Image for. */
+const SEARCHES = [
+	'zimage',
+	'z-image',
+	'Z-Image',
+	'Z Image',
+	'image generation',
+	'text to image',
+	'image',
+	'TensorsLab',
+	'Evolink',
+	'ODKKK',
+	'fal.ai',
+	'Alibaba',
+	'Model Studio',
+];
+
+/**
+ * One row per provider: its credential as the "Add new credential" list names it, the
+ * fields a person fills (label → value), the wrong value and the provider's words for it,
+ * and how many generations its simulator has seen. Adding a provider is adding a row.
+ */
+interface CredentialRow {
+	provider: string;
+	credential: string;
+	fields: (sims: RunningSimulators) => Record<string, string>;
+	/** Field label and wrong value that the connection test must refuse. */
+	wrong: (sims: RunningSimulators) => [string, string];
+	words: RegExp;
+	generations: (sims: RunningSimulators) => number;
+}
+
+const CREDENTIALS: CredentialRow[] = [
+	{
+		provider: 'TensorsLab',
+		credential: 'TensorsLab API',
+		fields: (s) => ({ 'API Key': s.tensorsLab.apiKey, 'Base URL': s.tensorsLab.url }),
+		wrong: () => ['API Key', 'wrong-key-browser'],
+		// n8n 1.x's tester says its own words for a 401 the credential's rules do not name.
+		words:
+			/rejected|invalid|unauthori[sz]ed|401|key|Authorization failed - please check your credentials/i,
+		generations: (s) => s.tensorsLab.tasks.size,
+	},
+	{
+		provider: 'Z-Image Server',
+		credential: 'Z-Image Server API',
+		fields: (s) => ({ 'Base URL': s.selfHosted.url }),
+		wrong: () => ['Base URL', 'http://127.0.0.1:9'],
+		words: /ECONNREFUSED|refused|reach|127\.0\.0\.1:9/i,
+		generations: (s) => s.selfHosted.imageRequests().length,
+	},
+	{
+		provider: 'Evolink',
+		credential: 'Evolink API',
+		fields: (s) => ({ 'API Key': s.evolink.apiKey, 'Base URL': s.evolink.url }),
+		wrong: () => ['API Key', 'wrong-key-browser'],
+		words: /Evolink rejected the API key/,
+		generations: (s) => s.evolink.submits().length,
+	},
+	{
+		provider: 'ODKKK',
+		credential: 'ODKKK API',
+		fields: (s) => ({ 'API Key': s.odkkk.apiKey, 'Base URL': s.odkkk.url }),
+		wrong: () => ['API Key', 'wrong-key-browser'],
+		words: /ODKKK rejected the API key/,
+		generations: (s) => s.odkkk.submits().length,
+	},
+	{
+		provider: 'fal.ai',
+		credential: 'fal.ai Z-Image API',
+		fields: (s) => ({ 'API Key': s.fal.apiKey, 'Base URL': s.fal.url }),
+		wrong: () => ['API Key', 'fa1c0de0-0000-4000-8000-00000000e2e0:ffff'],
+		words: /fal\.ai rejected the API key/,
+		generations: (s) => s.fal.submits().length,
+	},
+	{
+		provider: 'Alibaba Cloud Model Studio',
+		credential: 'Alibaba Cloud Model Studio API',
+		fields: (s) => ({
+			'API Key': s.modelStudio.apiKey,
+			Region: 'Custom Base URL',
+			'Base URL': s.modelStudio.url,
+		}),
+		wrong: () => ['API Key', 'wrong-key-browser'],
+		words: /Model Studio rejected the API key|Authorization failed/,
+		generations: (s) => s.modelStudio.submits().length,
+	},
+];
+
+let sims: RunningSimulators;
+let server: EditorServer;
+let browser: Browser;
+let shots: Shots;
+let context: BrowserContext | undefined;
+let editor: Editor;
+const started = Date.now();
+
+beforeAll(async () => {
+	const node = ensureRuntime();
+	sims = await startSimulators(800);
+	server = await EditorServer.start(node);
+	browser = await launchBrowser();
+	shots = new Shots(`editor-n8n-${n8nVersion()}`);
+}, 10 * 60_000);
+
+afterAll(async () => {
+	await context?.close();
+	await browser?.close();
+	await server?.stop();
+	await sims?.stop();
+	console.log(
+		`browser e2e on n8n ${n8nVersion()} (line ${n8nLine()}): ${Math.round((Date.now() - started) / 1000)} s`,
+	);
+});
+
+let session: Awaited<ReturnType<EditorServer['login']>> | undefined;
+
+beforeEach(async () => {
+	await context?.close();
+	const opened = await newPage(browser, session);
+	context = opened.context;
+	session ??= await server.login(opened.page);
+	editor = new Editor(opened.page, server.base);
+});
+
+/** A new workflow with a Manual Trigger, and Z-Image added from the panel with Generate an image. */
+async function addZImageGenerate(): Promise<void> {
+	await editor.newWorkflow();
+	await editor.addManualTrigger();
+	await editor.openNextStepPanel();
+	await editor.search('zimage');
+	await editor
+		.itemNames()
+		.filter({ hasText: /^Z-Image$/ })
+		.first()
+		.click();
+	await editor.itemNames().filter({ hasText: 'Generate an image' }).first().click();
+	await editor.ndv.waitFor();
+}
+
+test('the node panel finds Z-Image for its names, what it does and each provider, and lists its actions', async () => {
+	await editor.newWorkflow();
+	await shots.take(editor.page, 'new-workflow');
+	await editor.addManualTrigger();
+	await editor.openNextStepPanel();
+	const missed: string[] = [];
+	for (const term of SEARCHES) {
+		await editor.search(term);
+		const names = await editor.itemNames().allInnerTexts();
+		if (!names.map((name) => name.trim()).includes('Z-Image'))
+			missed.push(`${term}: ${names.join(', ') || 'No results'}`);
+		if (term === 'zimage') await shots.take(editor.page, 'search-zimage');
+	}
+	expect(missed).toEqual([]);
+
+	await editor.search('Z-Image');
+	await editor
+		.itemNames()
+		.filter({ hasText: /^Z-Image$/ })
+		.first()
+		.click();
+	await editor.itemNames().filter({ hasText: 'Generate an image' }).first().waitFor();
+	await shots.take(editor.page, 'actions');
+	const actions = (await editor.itemNames().allInnerTexts()).map((name) => name.trim());
+	// The panel heads the list with the node itself.
+	expect(actions.filter((name) => name !== 'Z-Image')).toEqual([
+		'Delete tasks',
+		'Edit an image',
+		'Generate an image',
+		'Get a task',
+		'Check the connection',
+	]);
+	await editor.itemNames().filter({ hasText: 'Generate an image' }).first().click();
+	await editor.ndv.waitFor();
+	await expect(editor.ndv.getByText('Prompt', { exact: true }).first().isVisible()).resolves.toBe(
+		true,
+	);
+	await shots.take(editor.page, 'generate-ndv');
+});
+
+describe.each(CREDENTIALS)('$provider credential', (row) => {
+	test('created in the editor: the connection test refuses a wrong value in its words and passes the right one, nothing generated', async () => {
+		const before = row.generations(sims);
+		const fields = row.fields(sims);
+		const [wrongField, wrongValue] = row.wrong(sims);
+		const modal = await editor.openNewCredential(row.credential);
+		await editor.fillCredential({ ...fields, [wrongField]: wrongValue });
+		await editor.saveCredential();
+		const refusal = await editor.credentialTestFailure();
+		await shots.take(editor.page, `credential-${row.provider}-wrong`);
+		expect(refusal).toMatch(row.words);
+
+		await editor.fillCredential({ [wrongField]: fields[wrongField] });
+		await editor.saveCredential();
+		await modal.locator('[data-test-id="credentials-config-container-test-success"]').waitFor();
+		await shots.take(editor.page, `credential-${row.provider}-ok`);
+		await editor.closeCredential();
+		expect(row.generations(sims)).toBe(before);
+	});
+});
+
+test('Execute step: the Binary view shows the image at the size asked for, the JSON view its task id, size and seed', async () => {
+	await addZImageGenerate();
+	// The one TensorsLab credential is picked for the new node; Evolink is chosen from the select.
+	await editor.pickCredential('Evolink account');
+	await editor.fillParameter('Prompt', PROMPT);
+	await editor.selectOption('Size', 'Custom');
+	await editor.fillParameter('Width', '768');
+	await editor.fillParameter('Height', '512');
+	await editor.fillParameter('Seed', '42');
+	await shots.take(editor.page, 'execute-parameters', 'z-image-node');
+	const submits = sims.evolink.submits().length;
+	await editor.executeStep();
+	await editor.outputMode('JSON');
+	const task = [...sims.evolink.tasks.values()].at(-1)!;
+	// The JSON view renders after the switch: wait for the task id to show.
+	await editor.output.getByText(task.id).first().waitFor();
+	const json = (await editor.output.innerText()).replace(/\s+/g, ' ');
+	await shots.take(editor.page, 'execute-json');
+	expect(json).toContain(task.id);
+	expect(json).toMatch(/"width": ?768/);
+	expect(json).toMatch(/"height": ?512/);
+	expect(json).toMatch(/"seed": ?42\b/);
+	expect(task.seed).toBe(42);
+	await editor.outputMode('Binary');
+	const size = await editor.binaryImageSize();
+	await shots.take(editor.page, 'execute-binary', 'z-image-output');
+	expect(size).toEqual({ width: 768, height: 512 });
+	expect(sims.evolink.submits().length - submits).toBe(1);
+});
+
+test('switching provider through the Credential select shows only its fields and operations, and the first Execute step succeeds', async () => {
+	await addZImageGenerate();
+	await editor.pickCredential('TensorsLab account');
+	await editor.fillParameter('Prompt', PROMPT);
+	const tensorsLab = await editor.parameterLabels();
+	expect(tensorsLab).toEqual(expect.arrayContaining(['Model', 'Resolution', 'Prompt Extend']));
+	await editor.ndv.locator('[data-test-id="node-credentials-select"]').click();
+	await shots.take(editor.page, 'credential-select', 'z-image-credentials');
+	await editor.page.keyboard.press('Escape');
+	await editor.pickCredential('Evolink account');
+	await shots.take(editor.page, 'switch-evolink');
+	const evolink = await editor.parameterLabels();
+	expect(evolink).toEqual(expect.arrayContaining(['Model', 'Size', 'NSFW Check']));
+	expect(evolink).not.toContain('Resolution');
+	expect(evolink).not.toContain('Prompt Extend');
+	// Evolink cannot edit or delete tasks: the Operation list does not offer it.
+	expect(await editor.optionsOf('operation')).toEqual(['Generate', 'Get Task', 'Health']);
+	const submits = sims.evolink.submits().length;
+	await editor.executeStep();
+	await editor.outputMode('Binary');
+	await shots.take(editor.page, 'switch-executed');
+	expect(await editor.binaryImageSize()).toMatchObject({ width: expect.any(Number) });
+	expect(sims.evolink.submits().length - submits).toBe(1);
+});
+
+test('an empty prompt: Execute step is refused naming the field, and the provider receives nothing', async () => {
+	await addZImageGenerate();
+	await editor.pickCredential('Evolink account');
+	const requests = sims.evolink.api.requests.length;
+	await editor.executeStep();
+	const notice = await editor.notification();
+	await shots.take(editor.page, 'empty-prompt');
+	if (n8nLine() === '2') expect(notice).toMatch(/Parameter "Prompt" is required/);
+	else {
+		// 1.x's notice names no field: the field itself carries the issue mark.
+		expect(notice).toMatch(/The workflow has issues/);
+		await expect(
+			(await editor.parameter('Prompt')).locator('[data-test-id="parameter-issues"]').count(),
+		).resolves.toBe(1);
+	}
+	expect(sims.evolink.api.requests.length).toBe(requests);
+});
