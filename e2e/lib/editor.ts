@@ -113,6 +113,12 @@ export class Editor {
 
 	async search(term: string): Promise<void> {
 		await this.searchBar.fill('');
+		// An empty search lists categories, no node: wait for the last result to leave first.
+		await this.itemNames()
+			.filter({ hasText: /^\s*Z-Image\s*$/ })
+			.first()
+			.waitFor({ state: 'hidden', timeout: 5000 })
+			.catch(() => undefined);
 		await this.searchBar.fill(term);
 		// The list follows the input after a debounce.
 		await this.page.waitForTimeout(400);
