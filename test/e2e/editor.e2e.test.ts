@@ -163,9 +163,18 @@ test('the node panel finds Z-Image for its names, what it does and each provider
 	const missed: string[] = [];
 	for (const term of SEARCHES) {
 		await editor.search(term);
-		const names = await editor.itemNames().allInnerTexts();
-		if (!names.map((name) => name.trim()).includes('Z-Image'))
+		// The list follows the input after a debounce: give it a few seconds to show Z-Image.
+		const found = await editor
+			.itemNames()
+			.filter({ hasText: /^\s*Z-Image\s*$/ })
+			.first()
+			.waitFor({ timeout: 5000 })
+			.then(() => true)
+			.catch(() => false);
+		if (!found) {
+			const names = await editor.itemNames().allInnerTexts();
 			missed.push(`${term}: ${names.join(', ') || 'No results'}`);
+		}
 		if (term === 'zimage') await shots.take(editor.page, 'search-zimage');
 	}
 	expect(missed).toEqual([]);
