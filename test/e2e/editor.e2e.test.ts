@@ -30,6 +30,7 @@ const SEARCHES = [
 	'fal.ai',
 	'Alibaba',
 	'Model Studio',
+	'Replicate',
 ];
 
 /**
@@ -101,6 +102,15 @@ const CREDENTIALS: CredentialRow[] = [
 		wrong: () => ['API Key', 'wrong-key-browser'],
 		words: /Model Studio rejected the API key|Authorization failed/,
 		generations: (s) => s.modelStudio.submits().length,
+	},
+	{
+		provider: 'Replicate',
+		credential: 'Replicate Z-Image API',
+		fields: (s) => ({ 'API Token': s.replicate.apiKey, 'Base URL': s.replicate.url }),
+		wrong: () => ['API Token', 'r8_wrong-browser'],
+		// n8n 1.x's tester says its own words for a refused token (see credentials.e2e).
+		words: /Replicate rejected the API token|Authorization failed/,
+		generations: (s) => s.replicate.creates().length,
 	},
 ];
 
