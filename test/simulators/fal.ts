@@ -11,7 +11,7 @@
  */
 import { type CallbackAttempt, CallbackDispatcher, type CallbackTestMode } from './callbacks';
 import { decodeImage, type ImageFormat, makeImage, MIME_TYPES } from './images';
-import { json, ProviderSimulator, type RecordedRequest, type Reply } from './server';
+import { delay, json, ProviderSimulator, type RecordedRequest, type Reply } from './server';
 
 export const APP = '/fal-ai/z-image';
 const ENDPOINTS = [
@@ -82,6 +82,8 @@ export class FalSimulator extends ProviderSimulator {
 	private slots: number[] = [];
 	private counter = 0;
 	private failNext?: FalRequest['failure'];
+	/** Each result file, made while its request runs (a CDN serves files that exist). */
+	private files = new Map<string, Promise<Buffer>>();
 
 	constructor(options: FalSimOptions = {}) {
 		super();
@@ -204,6 +206,12 @@ export class FalSimulator extends ProviderSimulator {
 		};
 		this.failNext = undefined;
 		this.requests.set(id, task);
+		if (!task.failure) {
+			const { count, format } = this.outputOf(task);
+			void delay(startAt - now).then(() => {
+				for (let index = 0; index < count; index++) void this.fileOf(task, index, format);
+			});
+		}
 		if (task.webhook) this.callbacks.later(task.doneAt - now, () => this.ended(task));
 		return json(200, {
 			status: 'IN_QUEUE',
@@ -389,9 +397,23 @@ export class FalSimulator extends ProviderSimulator {
 		return view;
 	}
 
-	private resultBody(task: FalRequest): Record<string, unknown> {
+	private outputOf(task: FalRequest): { count: number; format: ImageFormat } {
 		const count = typeof task.input.num_images === 'number' ? task.input.num_images : 1;
-		const format = String(task.input.output_format ?? 'png') as ImageFormat;
+		return { count, format: String(task.input.output_format ?? 'png') as ImageFormat };
+	}
+
+	private async fileOf(task: FalRequest, index: number, format: ImageFormat): Promise<Buffer> {
+		const key = `${task.id}/${index}.${format}`;
+		let file = this.files.get(key);
+		if (!file) {
+			file = makeImage(format, task.width, task.height, (task.seed + index) % 97);
+			this.files.set(key, file);
+		}
+		return await file;
+	}
+
+	private resultBody(task: FalRequest): Record<string, unknown> {
+		const { count, format } = this.outputOf(task);
 		const extension = format === 'jpeg' ? 'jpg' : format;
 		return {
 			images: Array.from({ length: count }, (_, index) => ({
@@ -456,12 +478,7 @@ export class FalSimulator extends ProviderSimulator {
 		if (!task || Date.now() < task.doneAt || task.failure || task.cancelled)
 			return { status: 404, body: 'Not Found', headers: { 'content-type': 'text/plain' } };
 		const format: ImageFormat = match![3] === 'jpg' ? 'jpeg' : (match![3] as ImageFormat);
-		const bytes = await makeImage(
-			format,
-			task.width,
-			task.height,
-			(task.seed + Number(match![2])) % 97,
-		);
+		const bytes = await this.fileOf(task, Number(match![2]), format);
 		return { status: 200, body: bytes, headers: { 'content-type': MIME_TYPES[format] } };
 	}
 }
