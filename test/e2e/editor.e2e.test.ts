@@ -342,3 +342,36 @@ test('a size the provider refuses: Execute step shows the error naming the field
 	expect(sims.modelStudio.api.requests.length).toBe(requests);
 	expect(sims.modelStudio.submits().length).toBe(submits);
 });
+
+test('the AI Agent\'s Tool connector finds "Z-Image Tool" for "Z-Image" and "zimage"', async () => {
+	await editor.newWorkflow();
+	await editor.addManualTrigger();
+	await editor.openNextStepPanel();
+	await editor.searchBar.fill('AI Agent');
+	await editor
+		.itemNames()
+		.filter({ hasText: /^\s*AI Agent\s*$/ })
+		.first()
+		.click();
+	await editor.closeNdvIfOpen();
+	await editor.canvasNode('AI Agent').first().waitFor();
+	await shots.take(editor.page, 'agent-added');
+	await editor.openConnectorPanel('AI Agent', 'ai_tool');
+	const missed: string[] = [];
+	for (const term of ['Z-Image', 'zimage']) {
+		await editor.searchBar.fill(term);
+		const found = await editor
+			.itemNames()
+			.filter({ hasText: /^\s*Z-Image Tool\s*$/ })
+			.first()
+			.waitFor({ timeout: 10_000 })
+			.then(() => true)
+			.catch(() => false);
+		await shots.take(editor.page, `agent-tool-search-${term}`);
+		if (!found) {
+			const names = await editor.itemNames().allInnerTexts();
+			missed.push(`${term}: ${names.join(', ') || 'No results'}`);
+		}
+	}
+	expect(missed).toEqual([]);
+});
