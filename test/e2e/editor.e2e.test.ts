@@ -375,3 +375,35 @@ test('the AI Agent\'s Tool connector finds "Z-Image Tool" for "Z-Image" and "zim
 	}
 	expect(missed).toEqual([]);
 });
+
+test('a long generation stopped from the editor: after Stop the provider sees no more requests', async () => {
+	const name = await credential('Evolink (browser)', 'evolinkApi', {
+		apiKey: sims.evolink.apiKey,
+		baseUrl: sims.evolink.url,
+	});
+	const taskMs = sims.evolink.taskMs;
+	sims.evolink.taskMs = 10 * 60_000;
+	try {
+		await addZImageGenerate();
+		await editor.pickCredential(name);
+		await editor.fillParameter('Prompt', PROMPT);
+		const submits = sims.evolink.submits().length;
+		await editor.executeStep();
+		for (let waited = 0; sims.evolink.submits().length === submits; waited += 200) {
+			if (waited > 60_000) throw new Error('Evolink never received the generation');
+			await editor.page.waitForTimeout(200);
+		}
+		await editor.closeNdv();
+		const stop = editor.byTest('stop-execution-button');
+		await stop.first().click({ timeout: 30_000 });
+		await shots.take(editor.page, 'long-generation-stopped');
+		await stop.first().waitFor({ state: 'hidden', timeout: 30_000 });
+		const requests = sims.evolink.api.requests.length;
+		// No request may follow the stop: watch the wire for a few of the node's polls.
+		await editor.page.waitForTimeout(6000);
+		expect(sims.evolink.api.requests.length).toBe(requests);
+		expect(sims.evolink.submits().length - submits).toBe(1);
+	} finally {
+		sims.evolink.taskMs = taskMs;
+	}
+});
