@@ -111,6 +111,17 @@ export class Editor {
 		await this.searchBar.waitFor();
 	}
 
+	/** The "+" under one of a node's sub-node connectors (`ai_tool` is "Tool"): its panel. */
+	async openConnectorPanel(node: string, type: string): Promise<void> {
+		await this.page
+			.locator(
+				`[data-test-id="canvas-node-input-handle"][data-connection-type="${type}"][data-node-name="${node}"] [data-test-id="canvas-handle-plus"]`,
+			)
+			.first()
+			.click();
+		await this.searchBar.waitFor();
+	}
+
 	async search(term: string): Promise<void> {
 		await this.searchBar.fill('');
 		// An empty search lists categories, no node: wait for the last result to leave first.

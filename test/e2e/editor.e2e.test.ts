@@ -307,3 +307,113 @@ test('an empty prompt: Execute step is refused naming the field, and the provide
 	}
 	expect(sims.evolink.api.requests.length).toBe(requests);
 });
+
+/** A credential saved through REST once (so a test run alone with -t has it), by its name. */
+const saved = new Map<string, Promise<string>>();
+async function credential(name: string, type: string, data: Record<string, unknown>) {
+	if (!saved.has(name)) saved.set(name, server.rest.createCredential(name, type, data));
+	await saved.get(name);
+	return name;
+}
+
+test('a size the provider refuses: Execute step shows the error naming the field and the allowed range, and the provider receives nothing', async () => {
+	const name = await credential('Model Studio (browser)', 'zImageModelStudioApi', {
+		apiKey: sims.modelStudio.apiKey,
+		region: 'custom',
+		baseUrl: sims.modelStudio.url,
+	});
+	await addZImageGenerate();
+	await editor.pickCredential(name);
+	await editor.fillParameter('Prompt', PROMPT);
+	// Each side is a size the field takes (1 or more); together 400×300 is under z-image-turbo's 512×512 pixels.
+	await editor.selectOption('Size', 'Custom');
+	await editor.fillParameter('Width', '400');
+	await editor.fillParameter('Height', '300');
+	await shots.take(editor.page, 'refused-size-parameters', 'z-image-node');
+	const requests = sims.modelStudio.api.requests.length;
+	const submits = sims.modelStudio.submits().length;
+	await editor.executeStep();
+	// The output panel shows the node's error: the field, the value and what is allowed.
+	const error = editor.page.getByText(/Invalid Size "400x300"/).first();
+	const seen = await error
+		.waitFor({ timeout: 60_000 })
+		.then(() => true)
+		.catch(() => false);
+	await shots.take(editor.page, 'refused-size-error');
+	if (!seen) {
+		const page = (await editor.page.locator('body').innerText()).replace(/\s+/g, ' ');
+		throw new Error(`no "Invalid Size" error shown; the page shows: ${page.slice(0, 3000)}`);
+	}
+	const shown = (await error.innerText()).replace(/\s+/g, ' ');
+	expect(shown).toContain('Invalid Size "400x300": 400×300 is 120,000 pixels');
+	expect(shown).toContain('512×512 to 2048×2048 pixels in total');
+	const panel = (await editor.output.innerText()).replace(/\s+/g, ' ');
+	expect(panel).toContain('Nothing was sent to the provider. Fix "Size" and run again.');
+	expect(sims.modelStudio.api.requests.length).toBe(requests);
+	expect(sims.modelStudio.submits().length).toBe(submits);
+});
+
+test('the AI Agent\'s Tool connector finds "Z-Image Tool" for "Z-Image" and "zimage"', async () => {
+	await editor.newWorkflow();
+	await editor.addManualTrigger();
+	await editor.openNextStepPanel();
+	await editor.searchBar.fill('AI Agent');
+	await editor
+		.itemNames()
+		.filter({ hasText: /^\s*AI Agent\s*$/ })
+		.first()
+		.click();
+	await editor.closeNdvIfOpen();
+	await editor.canvasNode('AI Agent').first().waitFor();
+	await shots.take(editor.page, 'agent-added');
+	await editor.openConnectorPanel('AI Agent', 'ai_tool');
+	const missed: string[] = [];
+	for (const term of ['Z-Image', 'zimage']) {
+		await editor.searchBar.fill(term);
+		const found = await editor
+			.itemNames()
+			.filter({ hasText: /^\s*Z-Image Tool\s*$/ })
+			.first()
+			.waitFor({ timeout: 10_000 })
+			.then(() => true)
+			.catch(() => false);
+		await shots.take(editor.page, `agent-tool-search-${term}`);
+		if (!found) {
+			const names = await editor.itemNames().allInnerTexts();
+			missed.push(`${term}: ${names.join(', ') || 'No results'}`);
+		}
+	}
+	expect(missed).toEqual([]);
+});
+
+test('a long generation stopped from the editor: after Stop the provider sees no more requests', async () => {
+	const name = await credential('Evolink (browser)', 'evolinkApi', {
+		apiKey: sims.evolink.apiKey,
+		baseUrl: sims.evolink.url,
+	});
+	const taskMs = sims.evolink.taskMs;
+	sims.evolink.taskMs = 10 * 60_000;
+	try {
+		await addZImageGenerate();
+		await editor.pickCredential(name);
+		await editor.fillParameter('Prompt', PROMPT);
+		const submits = sims.evolink.submits().length;
+		await editor.executeStep();
+		for (let waited = 0; sims.evolink.submits().length === submits; waited += 200) {
+			if (waited > 60_000) throw new Error('Evolink never received the generation');
+			await editor.page.waitForTimeout(200);
+		}
+		await editor.closeNdv();
+		const stop = editor.byTest('stop-execution-button');
+		await stop.first().click({ timeout: 30_000 });
+		await shots.take(editor.page, 'long-generation-stopped');
+		await stop.first().waitFor({ state: 'hidden', timeout: 30_000 });
+		const requests = sims.evolink.api.requests.length;
+		// No request may follow the stop: watch the wire for a few of the node's polls.
+		await editor.page.waitForTimeout(6000);
+		expect(sims.evolink.api.requests.length).toBe(requests);
+		expect(sims.evolink.submits().length - submits).toBe(1);
+	} finally {
+		sims.evolink.taskMs = taskMs;
+	}
+});
