@@ -1,22 +1,16 @@
-import { NodeOperationError } from 'n8n-workflow';
-
-import type { ZImageCredential } from '../../../credentials/contract';
-import { BASE_URL_RULE, baseUrlOf, baseUrlProblem } from '../../../credentials/contract';
 import { networkFailure } from '../failures';
-import type { ExecutionPacing } from '../pacing/budget';
-import { budgetKey } from '../pacing/budget';
-import { TaskPacer } from '../pacing/taskPacer';
-import type { RunControl } from '../run';
+import type { TaskPacer } from '../pacing/taskPacer';
 import { StoppedError } from '../run';
 import type {
 	CallKind,
-	NodeContext,
 	HttpAnswer,
 	ProviderCall,
 	ProviderFailure,
 	ProviderRequest,
 	ZImageProvider,
 } from '../types';
+import type { ClientSetup } from './clientSetup';
+import { openSetup } from './clientSetup';
 import { download, type IncomingImage } from './download';
 import type { CallPlace } from './errors';
 import { providerError, redact, redactJson, scrubError } from './errors';
@@ -26,6 +20,8 @@ import type { RequestContext } from './request';
 import { originOf, parseJsonBody, RedirectRefused, sameOrigin, sendRequest } from './request';
 import type { Attempt, RetryContext } from './retry';
 import { RETRY_RULES, withRetries } from './retry';
+
+export type { ClientSetup } from './clientSetup';
 
 /** Errors of submissions that got no readable answer: they may have been taken (findSubmission). */
 const maybeTaken = new WeakSet<Error>();
@@ -37,24 +33,6 @@ export function mayHaveBeenTaken(error: unknown): boolean {
 
 /** A JSON answer (a task, an error) is small: more than this is not one. */
 export const MAX_JSON_BYTES = 1024 * 1024;
-
-/** What opening a client needs: the provider, where the call is, and the user's settings. */
-export interface ClientSetup {
-	ctx: NodeContext;
-	provider: ZImageProvider;
-	operation: string;
-	itemIndex: number;
-	/** The execution's stop switch (cancel, or another item's fatal failure). */
-	run: RunControl;
-	/** Per-request timeout set on the node; 0 or absent: the credential's, else the provider's. */
-	timeoutSeconds?: number;
-	/** Max Download Size: also bounds images that come inline in a JSON answer. */
-	maxDownloadBytes?: number;
-	/** The execution's share of its provider keys' budgets (pacing/); absent: unpaced. */
-	pacing?: ExecutionPacing;
-	/** More secrets to keep out of outputs and errors (a resume URL's signature). */
-	secrets?: string[];
-}
 
 const DEFAULT_MAX_DOWNLOAD_BYTES = 50 * 1024 * 1024;
 
@@ -79,40 +57,7 @@ export class ProviderClient implements ProviderCall {
 	) {}
 
 	static async open(setup: ClientSetup): Promise<ProviderClient> {
-		const { ctx, provider, itemIndex } = setup;
-		const credential = (await ctx.getCredentials(
-			provider.credentialType,
-			itemIndex,
-		)) as unknown as ZImageCredential;
-		const baseUrl = baseUrlOf(credential);
-		const problem = baseUrlProblem(baseUrl);
-		if (problem) {
-			throw new NodeOperationError(
-				ctx.getNode(),
-				`The ${provider.displayName} credential's Base URL ${problem.shown} ${problem.reason}`,
-				{ itemIndex, description: BASE_URL_RULE },
-			);
-		}
-		const timeoutSeconds =
-			setup.timeoutSeconds ||
-			Number(credential.requestTimeoutSeconds) ||
-			provider.requestTimeoutSeconds;
-		const http: RequestContext = {
-			ctx,
-			credentialType: provider.credentialType,
-			baseUrl,
-			timeoutMs: timeoutSeconds * 1000,
-			ignoreSslIssues: credential.ignoreSslIssues === true,
-			downloadsNeedKey: provider.downloadsNeedKey === true,
-		};
-		const place = { providerName: provider.displayName, operation: setup.operation, itemIndex };
-		const apiKey = String(credential.apiKey ?? '');
-		const budget = setup.pacing?.budget(
-			budgetKey(ctx, provider.credentialType, baseUrl, apiKey),
-			provider.submitRate,
-		);
-		const pace = budget ? new TaskPacer(budget, setup.run, itemIndex) : undefined;
-		const secrets = [apiKey, ...(setup.secrets ?? []).filter((secret) => secret.length >= 8)];
+		const { http, secrets, place, pace } = await openSetup(setup);
 		return new ProviderClient(setup, http, secrets, place, undefined, pace);
 	}
 
