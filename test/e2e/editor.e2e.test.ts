@@ -409,11 +409,49 @@ test('a long generation stopped from the editor: after Stop the provider sees no
 		await shots.take(editor.page, 'long-generation-stopped');
 		await stop.first().waitFor({ state: 'hidden', timeout: 30_000 });
 		const requests = sims.evolink.api.requests.length;
-		// No request may follow the stop: watch the wire for a few of the node's polls.
-		await editor.page.waitForTimeout(6000);
+		// No request may follow the stop: watch the wire longer than the node's longest poll interval (10 s).
+		await editor.page.waitForTimeout(11_000);
 		expect(sims.evolink.api.requests.length).toBe(requests);
 		expect(sims.evolink.submits().length - submits).toBe(1);
 	} finally {
 		sims.evolink.taskMs = taskMs;
 	}
+});
+
+test('Wait Mode "Provider Callback" on a local n8n (http://): Fail names WEBHOOK_URL and sends nothing; Poll Instead polls and says so', async () => {
+	const name = await credential('Evolink (browser)', 'evolinkApi', {
+		apiKey: sims.evolink.apiKey,
+		baseUrl: sims.evolink.url,
+	});
+	await addZImageGenerate();
+	await editor.pickCredential(name);
+	await editor.fillParameter('Prompt', PROMPT);
+	await editor.selectOption('Wait Mode', 'Provider Callback');
+	const requests = sims.evolink.api.requests.length;
+	await editor.executeStep();
+	const refusal = editor.page.getByText(/Wait Mode "Provider Callback" is not possible/).first();
+	await refusal.waitFor({ timeout: 60_000 });
+	await shots.take(editor.page, 'callback-local-refused');
+	// This n8n's WEBHOOK_URL is http://127.0.0.1:<port>/ (1.x: its resume URL is not signed either).
+	expect((await refusal.innerText()).replace(/\s+/g, ' ')).toMatch(
+		/resume URL \(http:\/\/127\.0\.0\.1:\d+\/webhook-waiting\/[^)]*\) will not do/,
+	);
+	const panel = (await editor.output.innerText()).replace(/\s+/g, ' ');
+	expect(panel).toContain("Set n8n's WEBHOOK_URL to this instance's public https:// address");
+	expect(panel).toContain('Nothing was sent.');
+	expect(sims.evolink.api.requests.length).toBe(requests);
+
+	await editor.selectOption('If Callback Is Not Possible', 'Poll Instead');
+	const submits = sims.evolink.submits().length;
+	await editor.executeStep();
+	await editor.outputMode('JSON');
+	await editor.output
+		.getByText(/Waited by polling, not by a provider callback/)
+		.first()
+		.waitFor({ timeout: 60_000 });
+	await shots.take(editor.page, 'callback-local-poll-instead');
+	expect(sims.evolink.submits().length - submits).toBe(1);
+	expect((sims.evolink.submits().at(-1)!.json as Record<string, unknown>).callback_url).toBe(
+		undefined,
+	);
 });
