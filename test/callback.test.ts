@@ -238,6 +238,9 @@ describe.each(HOSTS)(
 			expect(failure.message).toContain(
 				'Wait Mode "Provider Callback" is not possible: the node runs as an AI agent\'s tool',
 			);
+			expect(failure.description).toBe(
+				'A tool answers its agent within one run, or set "If Callback Is Not Possible" to "Poll Instead". Nothing was sent.',
+			);
 			expect(sim.submits()).toHaveLength(0);
 			const polled = await generate(
 				{ callbackFallback: 'poll' },

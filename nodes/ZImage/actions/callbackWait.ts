@@ -43,11 +43,12 @@ function resumeUrlProblem(
 	ctx: IExecuteFunctions,
 	provider: ZImageProvider,
 	itemCount: number,
-): { problem?: string; resumeUrl: string } {
+): { problem?: string; resumeUrl: string; fix?: string } {
 	if (runsAsTool(ctx)) {
 		return {
 			resumeUrl: '',
 			problem: "the node runs as an AI agent's tool, and a tool cannot wait for a callback",
+			fix: 'A tool answers its agent within one run',
 		};
 	}
 	const resumeUrl = String(ctx.evaluateExpression('{{ $execution.resumeUrl }}', 0) ?? '');
@@ -63,6 +64,7 @@ function resumeUrlProblem(
 	return {
 		resumeUrl,
 		problem: reason && `this n8n's resume URL (${shown(resumeUrl)}) will not do: ${reason}`,
+		fix: reason === UNSIGNED ? 'Run the workflow on n8n 2.x' : undefined,
 	};
 }
 
@@ -81,7 +83,7 @@ export function chooseWait(
 	const options = (ctx.getNodeParameter('options', 0, {}) ?? {}) as IDataObject;
 	// Nothing to wait for: the task is returned at once, as in Poll mode.
 	if (options.waitForCompletion === false) return { mode: 'poll' };
-	const { problem, resumeUrl } = resumeUrlProblem(ctx, provider, itemCount);
+	const { problem, resumeUrl, fix } = resumeUrlProblem(ctx, provider, itemCount);
 	if (!problem) {
 		const signature = new URL(resumeUrl).searchParams.get('signature') ?? '';
 		return {
@@ -96,7 +98,7 @@ export function chooseWait(
 		ctx.getNode(),
 		`Wait Mode "Provider Callback" is not possible: ${problem}`,
 		{
-			description: `${provider.displayName} calls back only public HTTPS addresses. Set n8n's WEBHOOK_URL to this instance's public https:// address, or set "If Callback Is Not Possible" to "Poll Instead". Nothing was sent.`,
+			description: `${fix ?? `${provider.displayName} calls back only public HTTPS addresses. Set n8n's WEBHOOK_URL to this instance's public https:// address`}, or set "If Callback Is Not Possible" to "Poll Instead". Nothing was sent.`,
 		},
 	);
 }
