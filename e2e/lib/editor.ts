@@ -1,54 +1,15 @@
 /**
- * A real n8n editor for the browser e2e suite: one n8n (`n8n start`) with this package
- * installed as a community package and its owner set up through the REST API, and the
- * steps a person takes in the editor (a new workflow, the node panel, the NDV, the
- * Credential select and its modal), each written once for both n8n lines.
+ * The steps a person takes in n8n's editor for the browser e2e suite (a new workflow, the
+ * node panel, the NDV, the Credential select and its modal), each written once for both n8n
+ * lines; the n8n they run against is ./editorServer.
  */
-/* eslint-disable @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-restricted-globals -- the e2e driver of a real n8n and a browser, never shipped */
-import type { ChildProcess } from 'node:child_process';
+import type { Locator, Page } from 'playwright-core';
 
-import type { BrowserContext, Locator, Page } from 'playwright-core';
+import { n8nLine, type N8nLine } from './n8n';
 
-import { freePort, N8nInstance, n8nLine, type N8nLine } from './n8n';
-import { N8nRest, OWNER } from './rest';
-
-/** One running n8n main process, its owner logged in through REST. */
-export class EditorServer {
-	private constructor(
-		readonly n8n: N8nInstance,
-		readonly base: string,
-		readonly rest: N8nRest,
-		private readonly child: ChildProcess,
-	) {}
-
-	static async start(node: string, env: NodeJS.ProcessEnv = {}): Promise<EditorServer> {
-		const n8n = new N8nInstance(node);
-		n8n.installPackage();
-		const port = await freePort();
-		const base = `http://127.0.0.1:${port}`;
-		const child = await n8n.start(port, { WEBHOOK_URL: `${base}/`, ...env });
-		const rest = new N8nRest(base);
-		await rest.login();
-		return new EditorServer(n8n, base, rest, child);
-	}
-
-	/**
-	 * Logs a page's context in as the owner (the session cookie lands in the context) and
-	 * returns that state, to open the next contexts with (n8n limits logins per minute).
-	 */
-	async login(page: Page): Promise<Awaited<ReturnType<BrowserContext['storageState']>>> {
-		const answer = await page.request.post(`${this.base}/rest/login`, {
-			data: { emailOrLdapLoginId: OWNER.email, password: OWNER.password },
-		});
-		if (!answer.ok()) throw new Error(`login failed: ${answer.status()} ${await answer.text()}`);
-		return await page.context().storageState();
-	}
-
-	async stop(): Promise<void> {
-		this.child.kill('SIGTERM');
-		await new Promise((resolve) => setTimeout(resolve, 1000));
-		this.n8n.remove();
-	}
+/** Text that is exactly `name`, give or take white space around it. */
+function exactly(name: string): RegExp {
+	return new RegExp(`^\\s*${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
 }
 
 /** The editor as a person sees it in one browser tab. */
@@ -89,6 +50,25 @@ export class Editor {
 		return this.creator.locator('[data-test-id="node-creator-item-name"]');
 	}
 
+	/** Clicks the panel's item named exactly `name` (a node or one of its actions). */
+	async pickItem(name: string): Promise<void> {
+		await this.itemNames()
+			.filter({ hasText: exactly(name) })
+			.first()
+			.click();
+	}
+
+	/** A new workflow with a Manual Trigger, and Z-Image added from the panel with Generate an image. */
+	async addZImageGenerate(): Promise<void> {
+		await this.newWorkflow();
+		await this.addManualTrigger();
+		await this.openNextStepPanel();
+		await this.search('zimage');
+		await this.pickItem('Z-Image');
+		await this.pickItem('Generate an image');
+		await this.ndv.waitFor();
+	}
+
 	/** The Manual Trigger, added from the canvas's "Add first step". */
 	async addManualTrigger(): Promise<void> {
 		await this.byTest('canvas-add-button').click();
@@ -120,6 +100,14 @@ export class Editor {
 			.first()
 			.click();
 		await this.searchBar.waitFor();
+	}
+
+	/** A sub-node from one of `node`'s connectors (`ai_languageModel`, `ai_tool`): searched, picked, its NDV open. */
+	async addFromConnector(node: string, type: string, term: string, item: string): Promise<void> {
+		await this.openConnectorPanel(node, type);
+		await this.searchBar.fill(term);
+		await this.pickItem(item);
+		await this.ndv.waitFor();
 	}
 
 	async search(term: string): Promise<void> {
@@ -274,7 +262,7 @@ export class Editor {
 		await this.page.keyboard.type(typeName);
 		await this.byTest('new-credential-type-select-option')
 			.filter({
-				hasText: new RegExp(`^\\s*${typeName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`),
+				hasText: exactly(typeName),
 			})
 			.first()
 			.click();

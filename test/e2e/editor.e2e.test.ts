@@ -9,7 +9,8 @@
 import type { Browser, BrowserContext } from 'playwright-core';
 
 import { launchBrowser, newPage, Shots } from '../../e2e/lib/browser';
-import { Editor, EditorServer } from '../../e2e/lib/editor';
+import { Editor } from '../../e2e/lib/editor';
+import { EditorServer } from '../../e2e/lib/editorServer';
 import { ensureRuntime, n8nLine, n8nVersion } from '../../e2e/lib/n8n';
 import { startSimulators, type RunningSimulators } from '../../scripts/simulators';
 
@@ -150,21 +151,6 @@ beforeEach(async () => {
 	editor = new Editor(opened.page, server.base);
 });
 
-/** A new workflow with a Manual Trigger, and Z-Image added from the panel with Generate an image. */
-async function addZImageGenerate(): Promise<void> {
-	await editor.newWorkflow();
-	await editor.addManualTrigger();
-	await editor.openNextStepPanel();
-	await editor.search('zimage');
-	await editor
-		.itemNames()
-		.filter({ hasText: /^Z-Image$/ })
-		.first()
-		.click();
-	await editor.itemNames().filter({ hasText: 'Generate an image' }).first().click();
-	await editor.ndv.waitFor();
-}
-
 test('the node panel finds Z-Image for its names, what it does and each provider, and lists its actions', async () => {
 	await editor.newWorkflow();
 	await shots.take(editor.page, 'new-workflow');
@@ -190,11 +176,7 @@ test('the node panel finds Z-Image for its names, what it does and each provider
 	expect(missed).toEqual([]);
 
 	await editor.search('Z-Image');
-	await editor
-		.itemNames()
-		.filter({ hasText: /^Z-Image$/ })
-		.first()
-		.click();
+	await editor.pickItem('Z-Image');
 	await editor.itemNames().filter({ hasText: 'Generate an image' }).first().waitFor();
 	await shots.take(editor.page, 'actions');
 	const actions = (await editor.itemNames().allInnerTexts()).map((name) => name.trim());
@@ -206,7 +188,7 @@ test('the node panel finds Z-Image for its names, what it does and each provider
 		'Get a task',
 		'Check the connection',
 	]);
-	await editor.itemNames().filter({ hasText: 'Generate an image' }).first().click();
+	await editor.pickItem('Generate an image');
 	await editor.ndv.waitFor();
 	await expect(editor.ndv.getByText('Prompt', { exact: true }).first().isVisible()).resolves.toBe(
 		true,
@@ -236,7 +218,7 @@ describe.each(CREDENTIALS)('$provider credential', (row) => {
 });
 
 test('Execute step: the Binary view shows the image at the size asked for, the JSON view its task id, size and seed', async () => {
-	await addZImageGenerate();
+	await editor.addZImageGenerate();
 	// The one TensorsLab credential is picked for the new node; Evolink is chosen from the select.
 	await editor.pickCredential('Evolink account');
 	await editor.fillParameter('Prompt', PROMPT);
@@ -266,7 +248,7 @@ test('Execute step: the Binary view shows the image at the size asked for, the J
 });
 
 test('switching provider through the Credential select shows only its fields and operations, and the first Execute step succeeds', async () => {
-	await addZImageGenerate();
+	await editor.addZImageGenerate();
 	await editor.pickCredential('TensorsLab account');
 	await editor.fillParameter('Prompt', PROMPT);
 	const tensorsLab = await editor.parameterLabels();
@@ -291,7 +273,7 @@ test('switching provider through the Credential select shows only its fields and
 });
 
 test('an empty prompt: Execute step is refused naming the field, and the provider receives nothing', async () => {
-	await addZImageGenerate();
+	await editor.addZImageGenerate();
 	await editor.pickCredential('Evolink account');
 	const requests = sims.evolink.api.requests.length;
 	await editor.executeStep();
@@ -322,7 +304,7 @@ test('a size the provider refuses: Execute step shows the error naming the field
 		region: 'custom',
 		baseUrl: sims.modelStudio.url,
 	});
-	await addZImageGenerate();
+	await editor.addZImageGenerate();
 	await editor.pickCredential(name);
 	await editor.fillParameter('Prompt', PROMPT);
 	// Each side is a size the field takes (1 or more); together 400×300 is under z-image-turbo's 512×512 pixels.
@@ -358,11 +340,7 @@ test('the AI Agent\'s Tool connector finds "Z-Image Tool" for "Z-Image" and "zim
 	await editor.addManualTrigger();
 	await editor.openNextStepPanel();
 	await editor.searchBar.fill('AI Agent');
-	await editor
-		.itemNames()
-		.filter({ hasText: /^\s*AI Agent\s*$/ })
-		.first()
-		.click();
+	await editor.pickItem('AI Agent');
 	await editor.closeNdvIfOpen();
 	await editor.canvasNode('AI Agent').first().waitFor();
 	await shots.take(editor.page, 'agent-added');
@@ -394,7 +372,7 @@ test('a long generation stopped from the editor: after Stop the provider sees no
 	const taskMs = sims.evolink.taskMs;
 	sims.evolink.taskMs = 10 * 60_000;
 	try {
-		await addZImageGenerate();
+		await editor.addZImageGenerate();
 		await editor.pickCredential(name);
 		await editor.fillParameter('Prompt', PROMPT);
 		const submits = sims.evolink.submits().length;
@@ -423,7 +401,7 @@ test('Wait Mode "Provider Callback" on a local n8n (http://): Fail names WEBHOOK
 		apiKey: sims.evolink.apiKey,
 		baseUrl: sims.evolink.url,
 	});
-	await addZImageGenerate();
+	await editor.addZImageGenerate();
 	await editor.pickCredential(name);
 	await editor.fillParameter('Prompt', PROMPT);
 	await editor.selectOption('Wait Mode', 'Provider Callback');

@@ -9,7 +9,8 @@
 import type { Browser, BrowserContext } from 'playwright-core';
 
 import { launchBrowser, newPage, Shots } from '../../e2e/lib/browser';
-import { Editor, EditorServer } from '../../e2e/lib/editor';
+import { Editor } from '../../e2e/lib/editor';
+import { EditorServer } from '../../e2e/lib/editorServer';
 import { FakeOpenAi } from '../../e2e/lib/fakeOpenAi';
 import { ensureRuntime, n8nLine, n8nVersion } from '../../e2e/lib/n8n';
 import { startTlsFront, type TlsFront } from '../../e2e/lib/tlsFront';
@@ -73,21 +74,6 @@ afterEach(() => {
 	evolink.taskMs = TASK_MS;
 });
 
-/** A new workflow with a Manual Trigger, and Z-Image added from the panel with Generate an image. */
-async function addZImageGenerate(): Promise<void> {
-	await editor.newWorkflow();
-	await editor.addManualTrigger();
-	await editor.openNextStepPanel();
-	await editor.search('zimage');
-	await editor
-		.itemNames()
-		.filter({ hasText: /^Z-Image$/ })
-		.first()
-		.click();
-	await editor.itemNames().filter({ hasText: 'Generate an image' }).first().click();
-	await editor.ndv.waitFor();
-}
-
 const text = async (locator: { innerText(): Promise<string> }) =>
 	(await locator.innerText().catch(() => '')).replace(/\s+/g, ' ');
 
@@ -105,7 +91,7 @@ const on1 = line === '1' ? test : test.skip;
 on2(
 	'Wait Mode "Provider Callback" from the editor: the run waits for Evolink\'s callback without polling, then shows the image',
 	async () => {
-		await addZImageGenerate();
+		await editor.addZImageGenerate();
 		await editor.pickCredential('Evolink account');
 		await editor.fillParameter('Prompt', PROMPT);
 		await editor.selectOption('Wait Mode', 'Provider Callback');
@@ -158,7 +144,7 @@ on2(
 on1(
 	'n8n 1.x: Provider Callback is refused before anything is sent, naming why; Poll Instead polls and says so',
 	async () => {
-		await addZImageGenerate();
+		await editor.addZImageGenerate();
 		await editor.pickCredential('Evolink account');
 		await editor.fillParameter('Prompt', PROMPT);
 		await editor.selectOption('Wait Mode', 'Provider Callback');
@@ -195,11 +181,7 @@ test('the AI Agent with Z-Image Tool attached from the canvas: one run, the mode
 	await editor.addManualTrigger();
 	await editor.openNextStepPanel();
 	await editor.searchBar.fill('AI Agent');
-	await editor
-		.itemNames()
-		.filter({ hasText: /^\s*AI Agent\s*$/ })
-		.first()
-		.click();
+	await editor.pickItem('AI Agent');
 	await editor.ndv.waitFor();
 	await editor.selectOption('Source for Prompt (User Message)', 'Define below');
 	await editor.fillParameter(
@@ -210,26 +192,12 @@ test('the AI Agent with Z-Image Tool attached from the canvas: one run, the mode
 	await editor.closeNdv();
 
 	// Its Chat Model: OpenAI's, with the one OpenAI credential there is (the fake's).
-	await editor.openConnectorPanel('AI Agent', 'ai_languageModel');
-	await editor.searchBar.fill('OpenAI Chat Model');
-	await editor
-		.itemNames()
-		.filter({ hasText: /^\s*OpenAI Chat Model\s*$/ })
-		.first()
-		.click();
-	await editor.ndv.waitFor();
+	await editor.addFromConnector('AI Agent', 'ai_languageModel', 'OpenAI', 'OpenAI Chat Model');
 	await shots.take(editor.page, 'agent-model');
 	await editor.closeNdv();
 
 	// Its Tool: Z-Image, with the Evolink credential, the model filling the Prompt (the ✨ button).
-	await editor.openConnectorPanel('AI Agent', 'ai_tool');
-	await editor.searchBar.fill('Z-Image');
-	await editor
-		.itemNames()
-		.filter({ hasText: /^\s*Z-Image Tool\s*$/ })
-		.first()
-		.click();
-	await editor.ndv.waitFor();
+	await editor.addFromConnector('AI Agent', 'ai_tool', 'Z-Image', 'Z-Image Tool');
 	await editor.pickCredential('Evolink account');
 	await (await editor.parameter('Prompt'))
 		.locator('[data-test-id="from-ai-override-button"]')
