@@ -359,6 +359,18 @@ describe('against providers that cap a key', () => {
 		}
 	}, 30_000);
 
+	test('a cap on tasks running, tasks longer than the rate read: paced by the window again, few refusals', async () => {
+		const sim = await evolink({ maxRunning: 4, retryAfter: true }, 1500);
+		try {
+			const result = await generate(sim, 16, { maxConcurrent: 12 });
+			expect(result.items.every((item) => item.json.status === 'completed')).toBe(true);
+			expect(sim.submits()).toHaveLength(16 + sim.limits!.refused);
+			expect(sim.limits!.refused).toBeLessThanOrEqual(16);
+		} finally {
+			await sim.stop();
+		}
+	}, 30_000);
+
 	test('a rate cap saying its wait in words: a refused submission is not sent again before that time', async () => {
 		const sim = await evolink({ submitsPerWindow: 3, windowMs: 1000, words: true }, 500);
 		try {

@@ -173,9 +173,12 @@ export class SubmitRate {
 		const level = this.trialLevel;
 		if (sent?.trial) {
 			this.trialOut = false;
-			this.trialLevel = undefined;
-			this.active = false;
-			return false;
+			// Taken while still on trial (not confirmed meanwhile): the tasks were the limit.
+			if (level !== undefined) {
+				this.trialLevel = undefined;
+				this.active = false;
+				return false;
+			}
 		}
 		// Clearly more tasks at once than at the refusal (two more, or a quarter): it was the rate.
 		if (level !== undefined && inFlight >= level + Math.max(2, Math.ceil(level / 4)))
