@@ -119,14 +119,81 @@ describe('the submit rate', () => {
 		const rate = new SubmitRate();
 		for (let i = 0; i < 5; i++) rate.accept();
 		expect(rate.pacing).toBeUndefined();
-		expect(rate.refuse(1)).toBe('unknown');
+		// Rule changed (issue #26): the first reading paces at once, on trial, instead of only
+		// once the key took two more tasks than it was refused at (a proof a rate cap may never give).
+		expect(rate.refuse(1, undefined, 5)).toBe('rate');
 		expect(rate.learned?.count).toBe(5);
 		expect(rate.learned?.windowMs).toBeGreaterThanOrEqual(1000);
 		expect(rate.learned?.windowMs).toBeLessThan(1500);
-		// Learned, but it paces only once the window of tasks cannot explain the refusals.
-		expect(rate.pacing).toBeUndefined();
-		rate.confirm();
 		expect(rate.pacing?.count).toBe(5);
+		expect(rate.trial).toBe(5);
+	});
+
+	test('a long window said in words is learned in one step, not a second short', () => {
+		const rate = new SubmitRate();
+		for (let i = 0; i < 12; i++) rate.accept();
+		rate.refuse(6, undefined, 12);
+		expect(rate.pacing?.count).toBe(12);
+		expect(rate.pacing?.windowMs).toBeGreaterThanOrEqual(6000);
+		expect(rate.pacing?.windowMs).toBeLessThan(6500);
+	});
+
+	test('a refusal with room under the rate is not the rate: it stops pacing, the window narrows', async () => {
+		const minWindow = RATE_RULES.minWindowMs;
+		RATE_RULES.minWindowMs = 100;
+		try {
+			const rate = new SubmitRate();
+			for (let i = 0; i < 4; i++) rate.accept();
+			expect(rate.refuse(undefined, undefined, 4)).toBe('rate');
+			expect(rate.pacing?.count).toBe(4);
+			await sleep(150);
+			// nothing taken in the window, yet refused: the tasks in flight
+			expect(rate.refuse(undefined, undefined, 4)).toBe('tasks');
+			expect(rate.pacing).toBeUndefined();
+			expect(rate.refuse(undefined, undefined, 4)).toBe('unknown');
+		} finally {
+			RATE_RULES.minWindowMs = minWindow;
+		}
+	});
+
+	test('a rate on trial: a submission it holds goes when fewer tasks are in flight; taken, the rate stops pacing', async () => {
+		const rate = new SubmitRate();
+		for (let i = 0; i < 3; i++) rate.answered(await rate.turn(run, i));
+		for (let i = 0; i < 3; i++) rate.accept(undefined, 3);
+		rate.refuse(1, undefined, 3);
+		expect(rate.pacing?.count).toBe(3);
+		// three tasks still in flight: it waits on the rate
+		let inFlight = 3;
+		const started = Date.now();
+		const held = rate.turn(run, 3, () => inFlight);
+		await sleep(150);
+		inFlight = 1;
+		const sent = await held;
+		expect(sent.trial).toBe(true);
+		expect(sent.at - started).toBeLessThan(800);
+		expect(rate.accept(sent, 2)).toBe(false);
+		expect(rate.pacing).toBeUndefined();
+		expect(rate.trial).toBeUndefined();
+	});
+
+	test('a rate on trial: a refused trial submission, or clearly more tasks at once, confirm the rate', async () => {
+		const refusedTrial = new SubmitRate();
+		for (let i = 0; i < 3; i++) refusedTrial.answered(await refusedTrial.turn(run, i));
+		for (let i = 0; i < 3; i++) refusedTrial.accept(undefined, 3);
+		refusedTrial.refuse(1, undefined, 3);
+		const sent = await refusedTrial.turn(run, 3, () => 0);
+		expect(sent.trial).toBe(true);
+		expect(refusedTrial.refuse(1, sent, 0)).toBe('rate');
+		expect(refusedTrial.trial).toBeUndefined();
+		expect(refusedTrial.pacing?.count).toBe(3);
+		const more = new SubmitRate();
+		for (let i = 0; i < 5; i++) more.accept(undefined, 5);
+		more.refuse(1, undefined, 5);
+		expect(more.accept(undefined, 6)).toBe(true);
+		expect(more.trial).toBe(5);
+		more.accept(undefined, 7);
+		expect(more.trial).toBeUndefined();
+		expect(more.pacing?.count).toBe(5);
 	});
 
 	test('a documented rate paces from the start, bursts within it allowed, and is not a ceiling', async () => {
@@ -287,6 +354,18 @@ describe('against providers that cap a key', () => {
 			expect(sim.limits!.refused).toBeLessThanOrEqual(12);
 			// The window of tasks in flight alone took 2.5 a second here (5 in flight × 2 s).
 			expect(acceptedRate(sim)).toBeGreaterThan(3.5);
+		} finally {
+			await sim.stop();
+		}
+	}, 30_000);
+
+	test('a cap on tasks running, tasks longer than the rate read: paced by the window again, few refusals', async () => {
+		const sim = await evolink({ maxRunning: 4, retryAfter: true }, 1500);
+		try {
+			const result = await generate(sim, 16, { maxConcurrent: 12 });
+			expect(result.items.every((item) => item.json.status === 'completed')).toBe(true);
+			expect(sim.submits()).toHaveLength(16 + sim.limits!.refused);
+			expect(sim.limits!.refused).toBeLessThanOrEqual(16);
 		} finally {
 			await sim.stop();
 		}

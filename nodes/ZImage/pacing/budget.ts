@@ -21,6 +21,8 @@ export class CredentialBudget {
 	/** Submissions per time window: learned from refusals, or the provider's documented rate to start from. */
 	readonly submits: SubmitRate;
 	readonly durations = new TaskDurations();
+	/** Tasks the provider took that have not ended yet (slots of items still waiting for a turn not counted). */
+	tasks = 0;
 	private readonly users = new Map<object, PacingSettings>();
 
 	constructor(settings: PacingSettings, declaredRate?: DeclaredRate) {

@@ -1,30 +1,10 @@
 import type { RunControl } from '../run';
 
-/** How the submit rate of a provider key is learned and kept (documented in docs/scale.md). */
-export const RATE_RULES = {
-	/** Submissions go at most `count` in any `window × (1 + margin)`, at least `marginMs` longer: just under the limit. */
-	margin: 0.03,
-	/** A request's way to the provider jitters by tens of milliseconds: a short window is kept this much longer. */
-	marginMs: 40,
-	/** No window is assumed shorter than this (a rate without a hint counts per second). */
-	minWindowMs: 1_000,
-	/** Nor longer than this. */
-	maxWindowMs: 120_000,
-	/** After a refusal, this long (at least one window) before one submission more per window is tried. */
-	firstProbeMs: 2_000,
-	/** Each further refusal doubles that wait, up to this. */
-	maxProbeMs: 30_000,
-	/** An unanswered submission counts as sent now for at most this long (an answer that never comes). */
-	unansweredMs: 10_000,
-	/** Submissions remembered while none is paced yet. */
-	unpacedMemory: 200,
-};
+import type { RateLimit } from './rateReading';
+import { firstReading, pacedWindowMs, RATE_RULES, recount, waitInMs } from './rateReading';
 
-/** At most `count` submissions in any `windowMs` (a provider's documented or learned limit). */
-export interface RateLimit {
-	count: number;
-	windowMs: number;
-}
+export type { RateLimit } from './rateReading';
+export { pacedWindowMs, RATE_RULES } from './rateReading';
 
 /** A documented rate, as a provider declares it: `requests` per `perSeconds`. */
 export interface DeclaredRate {
@@ -36,24 +16,35 @@ export interface DeclaredRate {
 export interface Sent {
 	at: number;
 	answered: boolean;
+	/** Let go past a rate on trial, with fewer tasks in flight than at its refusal: its answer decides. */
+	trial?: boolean;
 }
 
-/** What a refusal taught: whether the rate explains it (it was at the learned limit). */
-export type RefusalReading = 'rate' | 'unknown';
+/**
+ * What a refusal taught. `rate`: the learned rate paces submissions and explains it (the key
+ * had taken at least half its count in the window, or this is the first reading, tried at
+ * once); the window of tasks stays open. `tasks`: the rate paced, yet the record had room
+ * under it: not the rate, the tasks in flight; the rate stops pacing and the window narrows.
+ * `unknown`: the rate does not pace (it was found not to explain refusals): the window
+ * narrows as before.
+ */
+export type RefusalReading = 'rate' | 'tasks' | 'unknown';
 
 /**
  * The submit rate of one provider key, learned from its answers. Each refusal (429/503 to a
  * submission) is read against the submissions the key accepted before it: with the provider's
  * "wait this long" (Retry-After, or its words), the first refusal tells the window and how many
  * it took in it (`k` accepted from the moment `t + wait − window`); later ones re-count what it
- * took in that window. While `active`, submissions are let go at most `count` per
- * `window × 1.05` (bursts within that allowed), and after a quiet while one more per window is
- * tried, as the window of tasks does. A documented rate starts it active; it is a starting
- * point, not a ceiling.
+ * took in that window. The first reading paces at once, on trial (the window of tasks is
+ * reopened): a later refusal with the window's record nearly empty, or a submission it held
+ * taken with fewer tasks in flight than at the refusal, shows the tasks were the limit and the
+ * rate stops pacing. While `active`, submissions are let go at most `count` per `window × 1.03`
+ * (bursts within that allowed), and after a quiet while one more per window is tried, as the
+ * window of tasks does. A documented rate starts it active; it is a starting point, not a ceiling.
  */
 export class SubmitRate {
 	private limit?: RateLimit;
-	/** Whether the limit paces submissions: declared, or confirmed (a refusal the window cannot explain). */
+	/** Whether the limit paces submissions: declared, learned, or confirmed again (a refusal the window cannot explain). */
 	private active = false;
 	/**
 	 * When submissions were let go, the last `count` of them, oldest first; an answered one
@@ -72,6 +63,13 @@ export class SubmitRate {
 	private stepped = false;
 	/** When a refusal last lowered the limit. */
 	private lastCut = 0;
+	/**
+	 * A first reading on trial: tasks in flight at that refusal (it may have been them, not the
+	 * rate). It ends once the key takes clearly more tasks at once (the rate), or once a trial
+	 * submission — let go past the rate with fewer tasks in flight — is taken (the tasks) or refused (the rate).
+	 */
+	private trialLevel?: number;
+	private trialOut = false;
 	readonly counts = { accepted: 0, refused: 0 };
 
 	constructor(declared?: DeclaredRate) {
@@ -97,13 +95,20 @@ export class SubmitRate {
 		if (this.limit) this.active = true;
 	}
 
+	/** Tasks in flight at the refusal that gave the rate on trial, if it is on trial. */
+	get trial(): number | undefined {
+		return this.trialLevel;
+	}
+
 	/**
 	 * Waits for this submission's turn (first come, first served); returns its place in the
 	 * record, to be marked `answered` when the provider answers it.
 	 */
-	async turn(run: RunControl, itemIndex: number): Promise<Sent> {
+	async turn(run: RunControl, itemIndex: number, othersInFlight = () => 0): Promise<Sent> {
 		const mine: Sent = { at: 0, answered: false };
-		const go = this.queue.then(async () => await this.waitForRoom(run, itemIndex, mine));
+		const go = this.queue.then(
+			async () => await this.waitForRoom(run, itemIndex, mine, othersInFlight),
+		);
 		// A stopped wait ends its own turn, not the queue.
 		this.queue = go.catch(() => undefined);
 		await go;
@@ -115,7 +120,12 @@ export class SubmitRate {
 	 * still unanswered counts as now (it may reach the provider any moment); an answered one
 	 * from its answer. Looked at again after each wait, as answers move the record.
 	 */
-	private async waitForRoom(run: RunControl, itemIndex: number, mine: Sent): Promise<void> {
+	private async waitForRoom(
+		run: RunControl,
+		itemIndex: number,
+		mine: Sent,
+		othersInFlight: () => number,
+	): Promise<void> {
 		for (;;) {
 			const now = Date.now();
 			const limit = this.pacing;
@@ -128,8 +138,16 @@ export class SubmitRate {
 				.sort((a, b) => a - b);
 			const at = times[times.length - count] + pacedWindowMs(limit.windowMs);
 			if (at <= now) break;
+			const trial = this.trialLevel;
+			if (trial !== undefined && !this.trialOut && othersInFlight() < trial) {
+				// Fewer tasks in flight than at the refusal, and the rate holds this one: try it.
+				mine.trial = true;
+				this.trialOut = true;
+				break;
+			}
 			this.binding = true;
-			await run.wait(at - now, itemIndex);
+			const look = trial === undefined ? Infinity : RATE_RULES.trialLookMs;
+			await run.wait(Math.min(at - now, look), itemIndex);
 		}
 		mine.at = Date.now();
 		this.sent.push(mine);
@@ -142,91 +160,96 @@ export class SubmitRate {
 		this.sent.sort((a, b) => a.at - b.at);
 	}
 
-	/** The provider took a submission (now): after a quiet while, try one more per window. */
-	accept(): void {
+	/**
+	 * The provider took a submission (now), with `inFlight` tasks (its own included): after a
+	 * quiet while, try one more per window. False when it shows the rate on trial was not the
+	 * limit (a trial submission taken): the rate no longer paces.
+	 */
+	accept(sent?: Sent, inFlight = 0): boolean {
 		this.counts.accepted++;
 		const now = Date.now();
 		this.accepted.push(now);
 		this.forget(now);
+		const level = this.trialLevel;
+		if (sent?.trial) {
+			this.trialOut = false;
+			// Taken while still on trial (not confirmed meanwhile): the tasks were the limit.
+			if (level !== undefined) {
+				this.trialLevel = undefined;
+				this.active = false;
+				return false;
+			}
+		}
+		// Clearly more tasks at once than at the refusal (two more, or a quarter): it was the rate.
+		if (level !== undefined && inFlight >= level + Math.max(2, Math.ceil(level / 4)))
+			this.trialLevel = undefined;
 		const limit = this.pacing;
-		if (limit && this.binding && now >= this.probeAt) {
+		// A step not yet used to the full (its whole count taken in a window) is not stepped again.
+		const full = () =>
+			this.accepted.filter((at) => at > now - pacedWindowMs(limit!.windowMs)).length >=
+			Math.floor(limit!.count);
+		if (limit && this.binding && now >= this.probeAt && (!this.stepped || full())) {
 			limit.count += 1;
 			this.binding = false;
 			this.stepped = true;
 			this.probeAt = now + limit.windowMs;
 		}
+		return true;
 	}
 
 	/**
 	 * The provider refused a submission (at `now`); `waitSeconds` is when it said room comes
 	 * back, if it said. Learns (or re-counts) the limit and holds off the next step up.
 	 */
-	refuse(waitSeconds: number | undefined): RefusalReading {
+	refuse(waitSeconds: number | undefined, sent?: Sent, inFlight = 0): RefusalReading {
 		this.counts.refused++;
+		if (sent?.trial) {
+			// The trial was refused: it is the rate.
+			this.trialOut = false;
+			this.trialLevel = undefined;
+		}
 		const now = Date.now();
 		this.forget(now);
-		// Whole seconds are rounded up (Retry-After: 1 for the 40 ms left): room may come a second sooner.
-		const wait = waitSeconds !== undefined && waitSeconds > 0 ? waitSeconds : 0;
-		const waitMs = (Number.isInteger(wait) && wait >= 1 ? wait - 1 : wait) * 1000;
-		const wasAtLimit = this.limit !== undefined && this.active;
+		const waitMs = waitInMs(waitSeconds);
 		// Refusals of one moment (a burst already on their way) count once: the first after a step up, or a window after the last.
 		const fresh = this.stepped || now - this.lastCut >= (this.limit?.windowMs ?? 0);
-		if (!this.limit) this.limit = this.firstReading(now, waitMs);
-		else if (fresh) this.limit = this.recount(this.limit, now, waitMs);
+		let reading: RefusalReading;
+		if (!this.limit) {
+			// The first reading paces at once (the window of tasks reopened): a rate is told from a
+			// cap on tasks in flight by the next refusal, not by waiting for a proof that may never come.
+			this.limit = firstReading(this.accepted, now, waitMs);
+			this.active = true;
+			this.trialLevel = inFlight;
+			reading = 'rate';
+		} else if (this.active && !this.explains(this.limit, now)) {
+			// Paced, and the key had room under the rate: it is not the rate that refused.
+			this.active = false;
+			this.trialLevel = undefined;
+			reading = 'tasks';
+		} else {
+			reading = this.active ? 'rate' : 'unknown';
+			if (fresh) this.limit = recount(this.accepted, this.limit, now, waitMs, this.stepped);
+		}
 		if (fresh) this.lastCut = now;
 		if (this.stepped) this.probeDelayMs = Math.min(RATE_RULES.maxProbeMs, this.probeDelayMs * 2);
 		this.stepped = false;
 		this.probeAt = now + Math.max(this.probeDelayMs, this.limit.windowMs);
 		this.binding = false;
-		return wasAtLimit ? 'rate' : 'unknown';
+		return reading;
 	}
 
 	/**
-	 * The first refusal: the window is from the k-th latest accepted submission to when room
-	 * comes back (at least a second); of the readings, the one giving the highest rate.
+	 * Whether the rate explains a refusal now: the key took at least half its count in the
+	 * window (a step up tried, answers jittering: not all of it). Under a cap on tasks in flight
+	 * the refusal comes once tasks outlast the window, with it nearly empty.
 	 */
-	private firstReading(now: number, waitMs: number): RateLimit {
-		let best: RateLimit = { count: 1, windowMs: clampWindow(waitMs) };
-		for (let k = 1; k <= this.accepted.length; k++) {
-			const windowMs = clampWindow(now + waitMs - this.accepted[this.accepted.length - k]);
-			if (k / windowMs > best.count / best.windowMs) best = { count: k, windowMs };
-		}
-		return best;
-	}
-
-	/**
-	 * A later refusal: the window is at least as long as the provider's wait says (from an
-	 * accepted submission the limit back to when room comes back); what the key took in it is
-	 * its limit — one less after a step up, at most half (answers seen here jitter: a window
-	 * may look emptier than the provider's); nothing taken at all: the window is longer than
-	 * thought.
-	 */
-	private recount(limit: RateLimit, now: number, waitMs: number): RateLimit {
-		// Room comes back `wait` from now: the limit-th latest accepted one is then a window old
-		// (the one before it, as the limit may just have been stepped up: a bound from below).
-		const nth = Math.max(1, Math.floor(limit.count) - 1);
-		const oldest = this.accepted[this.accepted.length - nth];
-		const seen = oldest === undefined ? 0 : now + waitMs - oldest;
-		const windowMs = clampWindow(Math.max(limit.windowMs, waitMs, seen));
-		const took = this.accepted.filter((at) => at > now - windowMs).length;
-		if (took === 0) return { count: limit.count, windowMs: clampWindow(windowMs * 2) };
-		// A refused step up goes back one; otherwise down to what it took, at most by half.
-		const most = this.stepped ? limit.count - 1 : limit.count;
-		const count = Math.min(most, Math.max(took, Math.ceil(limit.count / 2)));
-		return { count: Math.max(1, count), windowMs };
+	private explains(limit: RateLimit, now: number): boolean {
+		const took = this.accepted.filter((at) => at > now - limit.windowMs).length;
+		return took >= Math.max(1, Math.floor(limit.count / 2));
 	}
 
 	private forget(now: number): void {
 		while (this.accepted.length > 0 && this.accepted[0] <= now - RATE_RULES.maxWindowMs)
 			this.accepted.shift();
 	}
-}
-
-/** The window submissions are let go by: the limit's, just longer. */
-export function pacedWindowMs(windowMs: number): number {
-	return Math.max(windowMs * (1 + RATE_RULES.margin), windowMs + RATE_RULES.marginMs);
-}
-
-function clampWindow(ms: number): number {
-	return Math.min(RATE_RULES.maxWindowMs, Math.max(RATE_RULES.minWindowMs, ms));
 }

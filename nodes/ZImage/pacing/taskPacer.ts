@@ -21,8 +21,12 @@ export class TaskPacer {
 	private deadline = 0;
 	private refusals = 0;
 	private submitted = false;
-	/** This item's latest submission in the key's record of them. */
+	/** This item's task was taken and is counted in the key's tasks in flight. */
+	private counted = false;
+	/** This item's latest submission in the key's record of them (until answered). */
 	private sent?: Sent;
+	/** The one answered last: its acceptance or refusal is read against it. */
+	private answeredSent?: Sent;
 
 	constructor(
 		private readonly budget: CredentialBudget,
@@ -44,6 +48,8 @@ export class TaskPacer {
 			end: () => {
 				if (this.holding) this.budget.window.release();
 				this.holding = false;
+				if (this.counted) this.budget.tasks--;
+				this.counted = false;
 			},
 		};
 	}
@@ -54,12 +60,15 @@ export class TaskPacer {
 
 	/** Waits for this submission's turn in the key's submit rate (each try of it). */
 	async submitTurn(): Promise<void> {
-		this.sent = await this.budget.submits.turn(this.run, this.itemIndex);
+		const { submits } = this.budget;
+		// A rate on trial lets a submission go with fewer tasks in flight than at its refusal.
+		this.sent = await submits.turn(this.run, this.itemIndex, () => this.budget.tasks);
 	}
 
 	/** The submission was answered (or came to nothing): from now on it counts from this moment. */
 	submitAnswered(): void {
 		if (this.sent) this.budget.submits.answered(this.sent);
+		this.answeredSent = this.sent;
 		this.sent = undefined;
 	}
 
@@ -67,8 +76,15 @@ export class TaskPacer {
 	accepted(): void {
 		this.submitted = true;
 		const { window, submits } = this.budget;
+		if (this.holding && !this.counted) {
+			this.counted = true;
+			this.budget.tasks++;
+		}
 		// Counted when the answer came: a first request's own set-up time is not part of the provider's window.
-		submits.accept();
+		const trial = submits.trial;
+		if (!submits.accept(this.answeredSent, this.budget.tasks) && trial !== undefined)
+			// A submission the rate on trial held was taken with fewer tasks in flight: the tasks were the limit.
+			window.narrowTo(trial);
 		if (this.holding && window.accepted()) {
 			// It took more than it refused with no task finished between: the refusals were about the rate.
 			submits.confirm();
@@ -83,7 +99,9 @@ export class TaskPacer {
 	 */
 	async notAccepted(retryAfterSeconds: number | undefined): Promise<boolean> {
 		const { window, submits } = this.budget;
-		const reading = submits.refuse(retryAfterSeconds);
+		const reading = submits.refuse(retryAfterSeconds, this.answeredSent, this.budget.tasks);
+		// The rate paces and explains the refusal: the window of tasks is not the limit, it stays open.
+		if (reading === 'rate') window.reopen();
 		window.notAccepted(retryAfterSeconds, Math.min(2 ** this.refusals++, 16), reading === 'rate');
 		this.holding = false;
 		const now = Date.now();

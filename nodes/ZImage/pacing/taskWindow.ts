@@ -14,8 +14,6 @@ export const WINDOW_RULES = {
 	slowStartMs: 200,
 	/** Slow start: each accepted submission adds this many slots (1.5: half again per round; a refusal then costs about half a round). */
 	slowStartGrowth: 1.5,
-	/** An accepted submission at a level shows, for this long, that a refusal below it is not about tasks in flight. */
-	peakMemoryMs: 10_000,
 };
 
 interface Waiter {
@@ -44,8 +42,6 @@ export class TaskWindow {
 	private probing = false;
 	/** Tasks in flight at the last refusal that narrowed the window (kept when probing frees it). */
 	private refusalLevel = Infinity;
-	/** The most tasks in flight when a submission was accepted, and when. */
-	private peak = { running: 0, at: 0 };
 	/** Slow start: the window starts at one and grows by `slowStartGrowth` per accepted submission until a refusal or the ceiling. */
 	private slowStart: boolean;
 	private grewAt = 0;
@@ -128,8 +124,6 @@ export class TaskWindow {
 	accepted(): boolean {
 		this.counts.accepted++;
 		const now = Date.now();
-		if (this.running >= this.peak.running || now - this.peak.at > WINDOW_RULES.peakMemoryMs)
-			this.peak = { running: this.running, at: now };
 		const level = this.refusalLevel;
 		const notAboutTasks =
 			level !== Infinity && this.running >= level + Math.max(2, Math.ceil(level / 4));
@@ -159,6 +153,16 @@ export class TaskWindow {
 		this.pump();
 	}
 
+	/** A rate on trial did not hold: the tasks in flight were the limit, at `level` (as a refusal there would narrow it). */
+	narrowTo(level: number): void {
+		this.size = Math.max(1, Math.min(this.size, level));
+		this.refusedAt = level;
+		this.refusalLevel = level;
+		this.probeAt = Math.max(this.probeAt, Date.now() + this.probeDelayMs);
+		this.probing = false;
+		this.pump();
+	}
+
 	/**
 	 * The provider did not take a submission: its slot is given back and the window narrows
 	 * to what is still in flight. With nothing else in flight, no task's end will free a turn:
@@ -173,9 +177,8 @@ export class TaskWindow {
 		const now = Date.now();
 		this.running = Math.max(0, this.running - 1);
 		this.slowStart = false;
-		// Paced by a learned rate, and it recently took more tasks than are in flight now: the rate, not the window.
-		const recentPeak = now - this.peak.at <= WINDOW_RULES.peakMemoryMs ? this.peak.running : 0;
-		if (rateExplains && this.running < recentPeak) {
+		// Paced by a learned rate that explains the refusal: the rate, not the window.
+		if (rateExplains) {
 			this.pump();
 			return;
 		}
