@@ -102,6 +102,25 @@ export class Editor {
 		await this.searchBar.waitFor();
 	}
 
+	/** Z-Image's Generate with `credential` (its provider), `prompt` and Wait Mode "Provider Callback". */
+	async addZImageCallback(credential: string, prompt: string): Promise<void> {
+		await this.addZImageGenerate();
+		await this.pickCredential(credential);
+		await this.fillParameter('Prompt', prompt);
+		await this.selectOption('Wait Mode', 'Provider Callback');
+	}
+
+	/** "If Callback Is Not Possible" → "Poll Instead", Execute step, and its notice in the JSON view. */
+	async executePollingInstead(): Promise<void> {
+		await this.selectOption('If Callback Is Not Possible', 'Poll Instead');
+		await this.executeStep();
+		await this.outputMode('JSON');
+		await this.output
+			.getByText(/Waited by polling, not by a provider callback/)
+			.first()
+			.waitFor({ timeout: 60_000 });
+	}
+
 	/** A sub-node from one of `node`'s connectors (`ai_languageModel`, `ai_tool`): searched, picked, its NDV open. */
 	async addFromConnector(node: string, type: string, term: string, item: string): Promise<void> {
 		await this.openConnectorPanel(node, type);

@@ -401,10 +401,7 @@ test('Wait Mode "Provider Callback" on a local n8n (http://): Fail names WEBHOOK
 		apiKey: sims.evolink.apiKey,
 		baseUrl: sims.evolink.url,
 	});
-	await editor.addZImageGenerate();
-	await editor.pickCredential(name);
-	await editor.fillParameter('Prompt', PROMPT);
-	await editor.selectOption('Wait Mode', 'Provider Callback');
+	await editor.addZImageCallback(name, PROMPT);
 	const requests = sims.evolink.api.requests.length;
 	await editor.executeStep();
 	const refusal = editor.page.getByText(/Wait Mode "Provider Callback" is not possible/).first();
@@ -419,14 +416,8 @@ test('Wait Mode "Provider Callback" on a local n8n (http://): Fail names WEBHOOK
 	expect(panel).toContain('Nothing was sent.');
 	expect(sims.evolink.api.requests.length).toBe(requests);
 
-	await editor.selectOption('If Callback Is Not Possible', 'Poll Instead');
 	const submits = sims.evolink.submits().length;
-	await editor.executeStep();
-	await editor.outputMode('JSON');
-	await editor.output
-		.getByText(/Waited by polling, not by a provider callback/)
-		.first()
-		.waitFor({ timeout: 60_000 });
+	await editor.executePollingInstead();
 	await shots.take(editor.page, 'callback-local-poll-instead');
 	expect(sims.evolink.submits().length - submits).toBe(1);
 	expect((sims.evolink.submits().at(-1)!.json as Record<string, unknown>).callback_url).toBe(

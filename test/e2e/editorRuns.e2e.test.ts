@@ -13,6 +13,7 @@ import { Editor } from '../../e2e/lib/editor';
 import { EditorServer } from '../../e2e/lib/editorServer';
 import { FakeOpenAi } from '../../e2e/lib/fakeOpenAi';
 import { ensureRuntime, n8nLine, n8nVersion } from '../../e2e/lib/n8n';
+import { waitFor } from '../../e2e/lib/rest';
 import { startTlsFront, type TlsFront } from '../../e2e/lib/tlsFront';
 import { EvolinkSimulator } from '../simulators/evolink';
 
@@ -77,31 +78,20 @@ afterEach(() => {
 const text = async (locator: { innerText(): Promise<string> }) =>
 	(await locator.innerText().catch(() => '')).replace(/\s+/g, ' ');
 
-/** Waits until `done` holds, looking every 200 ms; fails saying what it waited for. */
-async function until(what: string, done: () => boolean | Promise<boolean>, ms = 60_000) {
-	for (const end = Date.now() + ms; !(await done()); ) {
-		if (Date.now() > end) throw new Error(`waited ${ms / 1000} s for ${what}`);
-		await editor.page.waitForTimeout(200);
-	}
-}
-
 const on2 = line === '2' ? test : test.skip;
 const on1 = line === '1' ? test : test.skip;
 
 on2(
 	'Wait Mode "Provider Callback" from the editor: the run waits for Evolink\'s callback without polling, then shows the image',
 	async () => {
-		await editor.addZImageGenerate();
-		await editor.pickCredential('Evolink account');
-		await editor.fillParameter('Prompt', PROMPT);
-		await editor.selectOption('Wait Mode', 'Provider Callback');
+		await editor.addZImageCallback('Evolink account', PROMPT);
 		await shots.take(editor.page, 'callback-parameters');
 		// Long enough to look at the waiting run however slow the machine; the callback comes then.
 		evolink.taskMs = 20_000;
 		const submits = evolink.submits().length;
 		const polls = evolink.polls().length;
 		await editor.executeStep();
-		await until('the submission', () => evolink.submits().length > submits);
+		await waitFor('the submission', () => evolink.submits().length > submits, 60_000);
 		const submit = evolink.submits().at(-1)!;
 		const callbackUrl = String((submit.json as Record<string, unknown>).callback_url);
 		// The resume URL of this execution, on the public https address, signed, naming its item.
@@ -111,9 +101,10 @@ on2(
 			),
 		);
 		const executionId = /webhook-waiting\/(\d+)/.exec(callbackUrl)![1];
-		await until(
+		await waitFor(
 			`execution ${executionId} to wait`,
 			async () => (await server.rest.execution(executionId)).status === 'waiting',
+			60_000,
 		);
 		// What the person sees while it waits (docs/waiting.md): the output panel says n8n's
 		// "Waiting for input" over the one item parked, in every view; the canvas keeps the run's Stop.
@@ -125,7 +116,7 @@ on2(
 		await editor.closeNdv();
 		await expect(editor.byTest('stop-execution-button').first().isVisible()).resolves.toBe(true);
 		await shots.take(editor.page, 'callback-waiting-canvas');
-		await until('the callback', () => evolink.callbacksDelivered().length > 0, 60_000);
+		await waitFor('the callback', () => evolink.callbacksDelivered().length > 0, 60_000);
 		// Parked: one look right after the submission, none while it waited for the callback.
 		const called = evolink.callbacksDelivered()[0].at;
 		expect(evolink.polls().filter((poll) => poll.at < called).length - polls).toBe(1);
@@ -144,10 +135,7 @@ on2(
 on1(
 	'n8n 1.x: Provider Callback is refused before anything is sent, naming why; Poll Instead polls and says so',
 	async () => {
-		await editor.addZImageGenerate();
-		await editor.pickCredential('Evolink account');
-		await editor.fillParameter('Prompt', PROMPT);
-		await editor.selectOption('Wait Mode', 'Provider Callback');
+		await editor.addZImageCallback('Evolink account', PROMPT);
 		const requests = evolink.api.requests.length;
 		await editor.executeStep();
 		const refusal = editor.page.getByText(/Wait Mode "Provider Callback" is not possible/).first();
@@ -160,14 +148,8 @@ on1(
 		);
 		expect(evolink.api.requests.length).toBe(requests);
 
-		await editor.selectOption('If Callback Is Not Possible', 'Poll Instead');
 		const submits = evolink.submits().length;
-		await editor.executeStep();
-		await editor.outputMode('JSON');
-		await editor.output
-			.getByText(/Waited by polling, not by a provider callback/)
-			.first()
-			.waitFor({ timeout: 60_000 });
+		await editor.executePollingInstead();
 		await shots.take(editor.page, 'callback-poll-instead-1x');
 		expect(evolink.submits().length - submits).toBe(1);
 		const submit = evolink.submits().at(-1)!;
@@ -210,7 +192,7 @@ test('the AI Agent with Z-Image Tool attached from the canvas: one run, the mode
 	const submits = evolink.submits().length;
 	const downloads = evolink.cdn.requests.length;
 	await editor.byTest('execute-workflow-button').first().click();
-	await until(
+	await waitFor(
 		"the model's second call (with the tool's result)",
 		() => fake.calls.length >= 2,
 		120_000,
